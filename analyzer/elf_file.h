@@ -1,0 +1,66 @@
+// The ELF reader: validates an ELF file's headers ourselves (so malformed input
+// is rejected with a clear message before LIEF sees it) and then extracts,
+// through LIEF, the structural facts the analyzer needs into a plain struct.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace decant {
+
+// What ld.so checks before accepting a candidate library: read from the
+// first bytes only, so scanning many candidates stays cheap.
+struct ElfIdent {
+  bool is64 = false;
+  bool little_endian = true;
+  uint16_t machine = 0;
+  uint16_t type = 0;  // ET_EXEC, ET_DYN, ...
+  uint8_t osabi = 0;
+};
+
+struct ElfVersionNeed {
+  std::string file;                   // e.g. libc.so.6
+  std::vector<std::string> versions;  // e.g. GLIBC_2.14
+};
+
+struct ElfInfo {
+  ElfIdent ident;
+  uint64_t size = 0;
+  uint64_t entry = 0;
+  std::string interpreter;  // PT_INTERP
+  bool has_dynamic = false; // PT_DYNAMIC present
+  std::string soname;
+  std::vector<std::string> needed;
+  std::vector<std::string> rpath;    // raw DT_RPATH entries (DSTs unexpanded)
+  std::vector<std::string> runpath;  // raw DT_RUNPATH entries
+  bool has_rpath_tag = false;
+  bool has_runpath_tag = false;
+  bool nodeflib = false;  // DF_1_NODEFLIB
+  bool df1_pie = false;   // DF_1_PIE
+  bool textrel = false;   // DT_TEXTREL or DF_TEXTREL
+  bool has_gnu_stack = false;
+  bool stack_executable = false;
+  uint32_t gnu_stack_flags = 0;
+  std::vector<ElfVersionNeed> version_needs;
+  std::string abi_tag_os;      // "Linux" etc, from NT_GNU_ABI_TAG
+  std::string abi_tag_kernel;  // "3.2.0"
+  std::string build_id;        // hex
+};
+
+// Reads the identification and header fields. Fails on anything that is not
+// a well-formed ELF header (bad magic, truncated, unknown class).
+Result<ElfIdent> read_elf_ident(const std::string& host_path);
+
+// Full structural read. `display_name` is what error messages call the file
+// (the guest path). Never throws, never crashes on malformed input that the
+// header validation can detect.
+Result<ElfInfo> read_elf(const std::string& host_path, const std::string& display_name);
+Result<ElfInfo> read_elf_bytes(const std::vector<uint8_t>& bytes, const std::string& display_name);
+
+// "x86_64", "i386", "aarch64", ... for an e_machine value.
+std::string machine_name(uint16_t machine);
+
+}  // namespace decant

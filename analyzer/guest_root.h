@@ -1,0 +1,51 @@
+// GuestRoot: a read-only view of a guest filesystem rooted at a host
+// directory. Every path decant reasons about is a *guest* path; this class is
+// the only place that turns one into a host path, resolving symlinks the way
+// the guest's kernel would: absolute targets restart at the guest root, ".."
+// never climbs above it, and loops end with ELOOP after 40 links.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+#include "common/error.h"
+
+namespace decant {
+
+class GuestRoot {
+ public:
+  // Requires: host_root names a directory (checked by open()).
+  static Result<GuestRoot> open(const std::string& host_root);
+
+  const std::string& host_root() const { return root_; }
+  bool is_host() const { return root_ == "/"; }
+
+  // Resolves every symlink in guest_path (the last component too when
+  // follow_last) and returns the canonical guest path, e.g.
+  // "/lib64/ld-linux-x86-64.so.2" -> "/lib/x86_64-linux-gnu/ld-2.31.so".
+  // Missing components are an error (ENOENT), like realpath(3).
+  Result<std::string> resolve(const std::string& guest_path, bool follow_last = true) const;
+
+  // Host path of a guest path whose symlinks resolve() has already removed.
+  std::string host_path(const std::string& canonical_guest_path) const;
+
+  // Convenience wrappers that resolve first. Errors carry errno-style text.
+  bool exists(const std::string& guest_path) const;
+  bool is_regular_file(const std::string& guest_path) const;
+  bool is_directory(const std::string& guest_path) const;
+  Result<struct stat> stat(const std::string& guest_path) const;
+  Result<std::string> read_file(const std::string& guest_path, uint64_t max_bytes = 16ull << 20) const;
+  Result<std::vector<std::string>> list_directory(const std::string& guest_path) const;
+  // Raw value of an extended attribute (e.g. security.capability); empty when absent.
+  std::string get_xattr(const std::string& guest_path, const std::string& name) const;
+  // Guest paths matching a glob whose wildcards may appear in any component; sorted.
+  std::vector<std::string> glob(const std::string& guest_pattern) const;
+
+ private:
+  explicit GuestRoot(std::string root) : root_(std::move(root)) {}
+  std::string root_;  // host directory, no trailing slash except for "/"
+};
+
+}  // namespace decant

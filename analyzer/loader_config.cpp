@@ -1,0 +1,167 @@
+// Implementation of the guest loader configuration (see loader_config.h).
+#include "analyzer/loader_config.h"
+
+#include <algorithm>
+#include <elf.h>
+#include <set>
+
+#include "common/file_util.h"
+
+namespace decant {
+
+namespace {
+constexpr int kMaxIncludeDepth = 16;
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+void read_conf(const GuestRoot& root, const std::string& path, int depth, std::set<std::string>& seen,
+               LoaderConfig& cfg) {
+  if (depth > kMaxIncludeDepth || !seen.insert(path).second) return;
+  auto text = root.read_file(path, 1 << 20);
+  if (!text) return;
+  cfg.ld_so_conf_files.push_back(path);
+  // ldconfig processes lines in order and an include's directories take the
+  // include line's place, so parse one line at a time.
+  for (size_t pos = 0; pos <= text->size();) {
+    size_t nl = text->find('\n', pos);
+    if (nl == std::string::npos) nl = text->size();
+    std::vector<std::string> dirs, includes;
+    parse_ld_so_conf(text->substr(pos, nl - pos), path_dirname(path), dirs, includes);
+    cfg.ld_so_conf_dirs.insert(cfg.ld_so_conf_dirs.end(), dirs.begin(), dirs.end());
+    for (auto& pattern : includes)
+      for (auto& match : root.glob(pattern)) read_conf(root, match, depth + 1, seen, cfg);
+    pos = nl + 1;
+  }
+}
+
+std::vector<std::string> default_system_dirs(const GuestRoot& root, bool is64, uint16_t machine, std::string& lib) {
+  std::string triplet;
+  switch (machine) {
+    case EM_X86_64: triplet = "x86_64-linux-gnu"; break;
+    case EM_386: triplet = "i386-linux-gnu"; break;
+    case EM_AARCH64: triplet = "aarch64-linux-gnu"; break;
+    case EM_ARM: triplet = "arm-linux-gnueabihf"; break;
+    default: break;
+  }
+  if (!triplet.empty() && root.is_directory("/lib/" + triplet)) {
+    lib = "lib/" + triplet;
+    return {"/lib/" + triplet, "/usr/lib/" + triplet, "/lib", "/usr/lib"};
+  }
+  if (is64 && root.is_directory("/lib64")) {
+    lib = "lib64";
+    return {"/lib64", "/usr/lib64"};
+  }
+  lib = "lib";
+  return {"/lib", "/usr/lib"};
+}
+
+std::string platform_for(uint16_t machine) {
+  switch (machine) {
+    case EM_X86_64: return "x86_64";
+    case EM_386: return "i686";
+    case EM_AARCH64: return "aarch64";
+    default: return "";
+  }
+}
+}  // namespace
+
+void parse_ld_so_conf(const std::string& text, const std::string& conf_dir, std::vector<std::string>& dirs,
+                      std::vector<std::string>& include_patterns) {
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    line = trim(line);
+    if (line.empty()) continue;
+    auto starts_word = [&](const char* w) {
+      size_t n = std::char_traits<char>::length(w);
+      return line.compare(0, n, w) == 0 && line.size() > n && (line[n] == ' ' || line[n] == '\t');
+    };
+    if (starts_word("include")) {
+      std::string rest = trim(line.substr(7));
+      size_t i = 0;
+      while (i < rest.size()) {
+        size_t j = rest.find_first_of(" \t", i);
+        if (j == std::string::npos) j = rest.size();
+        std::string pat = rest.substr(i, j - i);
+        if (!pat.empty()) include_patterns.push_back(pat[0] == '/' ? pat : conf_dir + "/" + pat);
+        i = rest.find_first_not_of(" \t", j);
+        if (i == std::string::npos) break;
+      }
+      continue;
+    }
+    if (starts_word("hwcap")) continue;  // ldconfig's hwcap lines name no directory
+    // Legacy "DIR=TYPE" lines: the type selects a libc flavor, not a directory.
+    size_t eq = line.find('=');
+    if (eq != std::string::npos) line = trim(line.substr(0, eq));
+    while (line.size() > 1 && line.back() == '/') line.pop_back();
+    if (!line.empty()) dirs.push_back(line);
+  }
+}
+
+std::vector<std::string> scan_system_dirs(const std::string& bytes) {
+  // glibc's SYSTEM_DIRS is "/lib/x86_64-linux-gnu/\0/usr/lib/x86_64-linux-gnu/\0/lib/\0/usr/lib/\0":
+  // consecutive C strings, each absolute and ending in '/'.
+  auto is_dir_string = [](const std::string& s) {
+    return s.size() >= 2 && s.front() == '/' && s.back() == '/' && s.find("lib") != std::string::npos &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c > 32 && c < 127; });
+  };
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    size_t hit = bytes.find("lib", pos);
+    if (hit == std::string::npos) break;
+    size_t start = bytes.rfind('\0', hit);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::vector<std::string> run;
+    size_t cur = start;
+    while (cur < bytes.size()) {
+      size_t end = bytes.find('\0', cur);
+      if (end == std::string::npos) break;
+      std::string s = bytes.substr(cur, end - cur);
+      if (!is_dir_string(s)) break;
+      run.push_back(s);
+      cur = end + 1;
+    }
+    if (run.size() >= 2) {
+      for (auto& d : run) d.pop_back();
+      return run;
+    }
+    pos = hit + 3;
+  }
+  return {};
+}
+
+LoaderConfig load_loader_config(const GuestRoot& root, const std::string& interpreter, bool is64, uint16_t machine) {
+  LoaderConfig cfg;
+  cfg.platform = platform_for(machine);
+  std::string fallback_lib;
+  std::vector<std::string> fallback = default_system_dirs(root, is64, machine, fallback_lib);
+  if (!interpreter.empty()) {
+    auto bytes = root.read_file(interpreter, 16 << 20);
+    if (bytes) cfg.system_dirs = scan_system_dirs(*bytes);
+  }
+  if (!cfg.system_dirs.empty()) {
+    cfg.system_dirs_source = "interpreter " + interpreter;
+    // $LIB is glibc's slibdir without the leading slash, and slibdir is the
+    // first system directory.
+    cfg.lib_dst = cfg.system_dirs.front().substr(1);
+  } else {
+    cfg.system_dirs = fallback;
+    cfg.lib_dst = fallback_lib;
+    cfg.system_dirs_source = "default for " + platform_for(machine);
+  }
+  std::set<std::string> seen;
+  read_conf(root, "/etc/ld.so.conf", 0, seen, cfg);
+  return cfg;
+}
+
+}  // namespace decant

@@ -1,0 +1,656 @@
+// Reading and writing redirect profiles. Writing goes through one ordered JSON
+// tree (so YAML and JSON always agree on field names and order); reading goes
+// through yaml-cpp for both formats, because JSON is YAML and yaml-cpp keeps
+// line numbers, which hand-edited profiles need in their error messages.
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "common/file_util.h"
+#include "profiles/profile.h"
+
+namespace decant {
+
+using ojson = nlohmann::ordered_json;
+
+// ---------------------------------------------------------------- equality
+// Member-wise equality, spelled once per struct through a field list, so the
+// round-trip test can catch a field that the writer forgets.
+#define DECANT_EQ_FIELD(f) &&a.f == b.f
+#define DECANT_EXPAND(x) x
+#define DECANT_FE_1(m, x) m(x)
+#define DECANT_FE_2(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_1(m, __VA_ARGS__))
+#define DECANT_FE_3(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_2(m, __VA_ARGS__))
+#define DECANT_FE_4(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_3(m, __VA_ARGS__))
+#define DECANT_FE_5(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_4(m, __VA_ARGS__))
+#define DECANT_FE_6(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_5(m, __VA_ARGS__))
+#define DECANT_FE_7(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_6(m, __VA_ARGS__))
+#define DECANT_FE_8(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_7(m, __VA_ARGS__))
+#define DECANT_FE_9(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_8(m, __VA_ARGS__))
+#define DECANT_FE_10(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_9(m, __VA_ARGS__))
+#define DECANT_FE_11(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_10(m, __VA_ARGS__))
+#define DECANT_FE_12(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_11(m, __VA_ARGS__))
+#define DECANT_FE_13(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_12(m, __VA_ARGS__))
+#define DECANT_FE_14(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_13(m, __VA_ARGS__))
+#define DECANT_FE_15(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_14(m, __VA_ARGS__))
+#define DECANT_FE_16(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_15(m, __VA_ARGS__))
+#define DECANT_FE_17(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_16(m, __VA_ARGS__))
+#define DECANT_FE_18(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_17(m, __VA_ARGS__))
+#define DECANT_FE_19(m, x, ...) m(x) DECANT_EXPAND(DECANT_FE_18(m, __VA_ARGS__))
+#define DECANT_GET_FE(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, NAME, ...) NAME
+#define DECANT_FOR_EACH(m, ...)                                                                              \
+  DECANT_EXPAND(DECANT_GET_FE(__VA_ARGS__, DECANT_FE_19, DECANT_FE_18, DECANT_FE_17, DECANT_FE_16,         \
+                              DECANT_FE_15, DECANT_FE_14, DECANT_FE_13, DECANT_FE_12, DECANT_FE_11,        \
+                              DECANT_FE_10, DECANT_FE_9, DECANT_FE_8, DECANT_FE_7, DECANT_FE_6, DECANT_FE_5, \
+                              DECANT_FE_4, DECANT_FE_3, DECANT_FE_2, DECANT_FE_1)(m, __VA_ARGS__))
+#define DECANT_DEFINE_EQ(T, ...) \
+  bool T::operator==(const T& b) const { const T& a = *this; return true DECANT_FOR_EACH(DECANT_EQ_FIELD, __VA_ARGS__); }
+
+DECANT_DEFINE_EQ(OsInfo, id, version, pretty)
+DECANT_DEFINE_EQ(LibcInfo, name, version, path)
+DECANT_DEFINE_EQ(SourceInfo, root, os, libc)
+DECANT_DEFINE_EQ(BinaryInfo, path, arch, elf_class, linkage, pie, interpreter, sha256, build_id, size, soname, needed,
+                 rpath, runpath)
+DECANT_DEFINE_EQ(Requires, glibc, kernel, versions, evidence)
+DECANT_DEFINE_EQ(Library, soname, path, needed_by, found_via, evidence)
+DECANT_DEFINE_EQ(MissingLibrary, soname, needed_by)
+DECANT_DEFINE_EQ(FileFact, path, access, optional, evidence)
+DECANT_DEFINE_EQ(ListenFact, port, proto, address, confidence, evidence)
+DECANT_DEFINE_EQ(ConnectFact, host, port, proto, confidence, evidence)
+DECANT_DEFINE_EQ(Network, apis, listen, connect)
+DECANT_DEFINE_EQ(Syscalls, arch, allow, unresolved_sites, evidence)
+DECANT_DEFINE_EQ(Hazard, id, severity, message, evidence)
+DECANT_DEFINE_EQ(PathRedirect, from, to)
+DECANT_DEFINE_EQ(PortRedirect, from, to, proto, address)
+DECANT_DEFINE_EQ(HostRedirect, from, to)
+DECANT_DEFINE_EQ(Identity, uname_release, uname_version, uname_machine, hostname)
+DECANT_DEFINE_EQ(Redirects, paths, ports, hosts, identity)
+DECANT_DEFINE_EQ(SeccompPolicy, mode, default_action, errno_name)
+DECANT_DEFINE_EQ(Enforcement, seccomp)
+DECANT_DEFINE_EQ(Metadata, name, generator)
+DECANT_DEFINE_EQ(Profile, api_version, kind, metadata, source, binary, entrypoint, user, workdir, env, requires_,
+                 libraries, missing_libraries, files, network, syscalls, hazards, redirects, enforcement)
+
+// ------------------------------------------------------------------ writer
+namespace {
+
+void put_if(ojson& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+void put_if(ojson& j, const char* key, const Evidence& v) {
+  if (!v.empty()) j[key] = v;
+}
+
+ojson evidence_map(const std::map<std::string, Evidence>& m) {
+  ojson j = ojson::object();
+  for (auto& [k, v] : m) j[k] = v;
+  return j;
+}
+
+ojson build_tree(const Profile& p) {
+  ojson j;
+  j["apiVersion"] = p.api_version;
+  j["kind"] = p.kind;
+  j["metadata"] = ojson::object();
+  j["metadata"]["name"] = p.metadata.name;
+  put_if(j["metadata"], "generator", p.metadata.generator);
+
+  ojson src = ojson::object();
+  put_if(src, "root", p.source.root);
+  ojson os = ojson::object();
+  put_if(os, "id", p.source.os.id);
+  put_if(os, "version", p.source.os.version);
+  put_if(os, "pretty", p.source.os.pretty);
+  src["os"] = os;
+  ojson libc = ojson::object();
+  put_if(libc, "name", p.source.libc.name);
+  put_if(libc, "version", p.source.libc.version);
+  put_if(libc, "path", p.source.libc.path);
+  src["libc"] = libc;
+  j["source"] = src;
+
+  const BinaryInfo& b = p.binary;
+  ojson bin = ojson::object();
+  bin["path"] = b.path;
+  put_if(bin, "arch", b.arch);
+  put_if(bin, "class", b.elf_class);
+  put_if(bin, "linkage", b.linkage);
+  bin["pie"] = b.pie;
+  put_if(bin, "interpreter", b.interpreter);
+  put_if(bin, "sha256", b.sha256);
+  put_if(bin, "build_id", b.build_id);
+  bin["size"] = b.size;
+  put_if(bin, "soname", b.soname);
+  bin["needed"] = b.needed;
+  if (!b.rpath.empty()) bin["rpath"] = b.rpath;
+  if (!b.runpath.empty()) bin["runpath"] = b.runpath;
+  j["binary"] = bin;
+
+  j["entrypoint"] = p.entrypoint;
+  put_if(j, "user", p.user);
+  put_if(j, "workdir", p.workdir);
+  j["env"] = ojson::object();
+  for (auto& [k, v] : p.env) j["env"][k] = v;
+
+  ojson req = ojson::object();
+  put_if(req, "glibc", p.requires_.glibc);
+  put_if(req, "kernel", p.requires_.kernel);
+  req["versions"] = ojson::object();
+  for (auto& [k, v] : p.requires_.versions) req["versions"][k] = v;
+  if (!p.requires_.evidence.empty()) req["evidence"] = evidence_map(p.requires_.evidence);
+  j["requires"] = req;
+
+  j["libraries"] = ojson::array();
+  for (auto& l : p.libraries) {
+    ojson e;
+    e["soname"] = l.soname;
+    e["path"] = l.path;
+    e["needed_by"] = l.needed_by;
+    put_if(e, "found_via", l.found_via);
+    put_if(e, "evidence", l.evidence);
+    j["libraries"].push_back(e);
+  }
+  j["missing_libraries"] = ojson::array();
+  for (auto& m : p.missing_libraries) {
+    ojson e;
+    e["soname"] = m.soname;
+    e["needed_by"] = m.needed_by;
+    j["missing_libraries"].push_back(e);
+  }
+  j["files"] = ojson::array();
+  for (auto& f : p.files) {
+    ojson e;
+    e["path"] = f.path;
+    e["access"] = f.access;
+    if (f.optional) e["optional"] = true;
+    e["evidence"] = f.evidence;
+    j["files"].push_back(e);
+  }
+  ojson net = ojson::object();
+  if (!p.network.apis.empty()) net["apis"] = p.network.apis;
+  net["listen"] = ojson::array();
+  for (auto& l : p.network.listen) {
+    ojson e;
+    e["port"] = l.port;
+    e["proto"] = l.proto;
+    put_if(e, "address", l.address);
+    put_if(e, "confidence", l.confidence);
+    e["evidence"] = l.evidence;
+    net["listen"].push_back(e);
+  }
+  net["connect"] = ojson::array();
+  for (auto& c : p.network.connect) {
+    ojson e;
+    put_if(e, "host", c.host);
+    e["port"] = c.port;
+    e["proto"] = c.proto;
+    put_if(e, "confidence", c.confidence);
+    e["evidence"] = c.evidence;
+    net["connect"].push_back(e);
+  }
+  j["network"] = net;
+
+  ojson sc = ojson::object();
+  put_if(sc, "arch", p.syscalls.arch);
+  sc["allow"] = p.syscalls.allow;
+  sc["unresolved_sites"] = p.syscalls.unresolved_sites;
+  sc["evidence"] = evidence_map(p.syscalls.evidence);
+  j["syscalls"] = sc;
+
+  j["hazards"] = ojson::array();
+  for (auto& h : p.hazards) {
+    ojson e;
+    e["id"] = h.id;
+    e["severity"] = h.severity;
+    e["message"] = h.message;
+    e["evidence"] = h.evidence;
+    j["hazards"].push_back(e);
+  }
+
+  ojson red = ojson::object();
+  red["paths"] = ojson::array();
+  for (auto& r : p.redirects.paths) red["paths"].push_back(ojson{{"from", r.from}, {"to", r.to}});
+  red["ports"] = ojson::array();
+  for (auto& r : p.redirects.ports) {
+    ojson e{{"from", r.from}, {"to", r.to}, {"proto", r.proto}};
+    put_if(e, "address", r.address);
+    red["ports"].push_back(e);
+  }
+  red["hosts"] = ojson::array();
+  for (auto& r : p.redirects.hosts) red["hosts"].push_back(ojson{{"from", r.from}, {"to", r.to}});
+  ojson id = ojson::object();
+  put_if(id, "uname_release", p.redirects.identity.uname_release);
+  put_if(id, "uname_version", p.redirects.identity.uname_version);
+  put_if(id, "uname_machine", p.redirects.identity.uname_machine);
+  put_if(id, "hostname", p.redirects.identity.hostname);
+  red["identity"] = id;
+  j["redirects"] = red;
+
+  ojson enf = ojson::object();
+  enf["seccomp"] = ojson{{"mode", p.enforcement.seccomp.mode},
+                         {"default_action", p.enforcement.seccomp.default_action},
+                         {"errno", p.enforcement.seccomp.errno_name}};
+  j["enforcement"] = enf;
+  return j;
+}
+
+// A plain YAML scalar that a YAML 1.1 or 1.2 reader would not take as a string
+// must be quoted, or a version "2.30" becomes a float in a user's script.
+bool needs_quotes(const std::string& s) {
+  if (s.empty()) return true;
+  static const std::regex special(
+      R"(^(~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N)$)");
+  static const std::regex number(R"(^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$)");
+  static const std::regex other_number(R"(^([-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|0x[0-9a-fA-F]+|0o[0-7]+|[0-9:]+)$)");
+  return std::regex_match(s, special) || std::regex_match(s, number) || std::regex_match(s, other_number);
+}
+
+bool is_scalar_array(const ojson& a) {
+  return std::all_of(a.begin(), a.end(), [](const ojson& e) { return !e.is_object() && !e.is_array(); });
+}
+
+void emit_yaml(YAML::Emitter& out, const ojson& j) {
+  switch (j.type()) {
+    case ojson::value_t::object:
+      if (j.empty()) {
+        out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+        break;
+      }
+      out << YAML::BeginMap;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        out << YAML::Key << it.key() << YAML::Value;
+        emit_yaml(out, it.value());
+      }
+      out << YAML::EndMap;
+      break;
+    case ojson::value_t::array: {
+      size_t width = 0;
+      for (auto& e : j) width += e.is_string() ? e.get_ref<const std::string&>().size() + 2 : 8;
+      bool flow = is_scalar_array(j) && width < 90;
+      out << (flow ? YAML::Flow : YAML::Block) << YAML::BeginSeq;
+      for (auto& e : j) emit_yaml(out, e);
+      out << YAML::EndSeq;
+      break;
+    }
+    case ojson::value_t::string: {
+      const std::string& s = j.get_ref<const std::string&>();
+      if (needs_quotes(s)) out << YAML::DoubleQuoted;
+      out << s;
+      break;
+    }
+    case ojson::value_t::boolean:
+      out << (j.get<bool>() ? "true" : "false");
+      break;
+    case ojson::value_t::number_unsigned:
+      out << j.get<uint64_t>();
+      break;
+    case ojson::value_t::number_integer:
+      out << j.get<int64_t>();
+      break;
+    case ojson::value_t::number_float:
+      out << j.get<double>();
+      break;
+    default:
+      out << YAML::Null;
+  }
+}
+
+}  // namespace
+
+std::string to_json(const Profile& profile) { return build_tree(profile).dump(2) + "\n"; }
+
+std::string to_yaml(const Profile& profile) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  emit_yaml(out, build_tree(profile));
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string serialize(const Profile& profile, ProfileFormat format) {
+  return format == ProfileFormat::Json ? to_json(profile) : to_yaml(profile);
+}
+
+// ------------------------------------------------------------------ reader
+namespace {
+
+struct SchemaError {
+  std::string message;
+};
+
+// A map node being read: remembers which keys were consumed so that any key
+// left over (a typo in a hand-edited profile) is reported with its line.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string where) : node_(node), where_(std::move(where)) {
+    if (!node_.IsMap()) fail(node_, where_, "expected a mapping");
+  }
+
+  // Lookups go through a const node: yaml-cpp's non-const operator[] would
+  // insert the key it looks for.
+  YAML::Node take(const std::string& key) {
+    used_.insert(key);
+    const YAML::Node& n = node_;
+    return n[key];
+  }
+  bool has(const std::string& key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+
+  void str(const std::string& key, std::string& out, bool required = false) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) {
+      if (required) missing_.push_back(key);
+      return;
+    }
+    out = scalar(n, sub(key));
+  }
+  void boolean(const std::string& key, bool& out) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) return;
+    std::string s = scalar(n, sub(key));
+    if (s == "true") out = true;
+    else if (s == "false") out = false;
+    else fail(n, sub(key), fmt::format("expected true or false, got '{}'", s));
+  }
+  template <typename Int>
+  void integer(const std::string& key, Int& out, uint64_t max, bool required = false) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) {
+      if (required) missing_.push_back(key);
+      return;
+    }
+    std::string s = scalar(n, sub(key));
+    if (s.empty() || !std::all_of(s.begin(), s.end(), ::isdigit) || s.size() > 19)
+      fail(n, sub(key), fmt::format("expected a non-negative integer, got '{}'", s));
+    uint64_t v = std::stoull(s);
+    if (v > max) fail(n, sub(key), fmt::format("value {} out of range (max {})", v, max));
+    out = static_cast<Int>(v);
+  }
+  void strings(const std::string& key, std::vector<std::string>& out) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) return;
+    out = string_list(n, sub(key));
+  }
+  void string_map(const std::string& key, std::map<std::string, std::string>& out) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) return;
+    if (!n.IsMap()) fail(n, sub(key), "expected a mapping");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string k = scalar(it->first, sub(key));
+      out[k] = scalar(it->second, sub(key) + "." + k);
+    }
+  }
+  void evidence_map(const std::string& key, std::map<std::string, Evidence>& out) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) return;
+    if (!n.IsMap()) fail(n, sub(key), "expected a mapping");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string k = scalar(it->first, sub(key));
+      out[k] = string_list(it->second, sub(key) + "." + k);
+    }
+  }
+  template <typename T, typename F>
+  void list(const std::string& key, std::vector<T>& out, F read_item) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) return;
+    if (!n.IsSequence()) fail(n, sub(key), "expected a list");
+    for (size_t i = 0; i < n.size(); ++i) {
+      MapReader item(n[i], fmt::format("{}[{}]", sub(key), i));
+      T value;
+      read_item(item, value);
+      item.finish();
+      out.push_back(std::move(value));
+    }
+  }
+  template <typename F>
+  void object(const std::string& key, F read_fields) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) return;
+    MapReader r(n, sub(key));
+    read_fields(r);
+    r.finish();
+  }
+
+  // Unknown and duplicate keys are reported before missing ones: a missing
+  // required field is most often the typo that the unknown key reveals.
+  void finish() const {
+    std::set<std::string> seen;
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      std::string k = it->first.IsScalar() ? it->first.Scalar() : std::string("?");
+      std::string name = where_.empty() ? k : where_ + "." + k;
+      if (!used_.count(k)) fail(it->first, where_, fmt::format("unknown field '{}'", name), true);
+      if (!seen.insert(k).second) fail(it->first, where_, fmt::format("duplicate field '{}'", name), true);
+    }
+    if (!missing_.empty()) fail(node_, where_, fmt::format("missing required field '{}'", missing_.front()));
+  }
+
+  [[noreturn]] static void fail(const YAML::Node& n, const std::string& where, const std::string& what,
+                                bool what_has_name = false) {
+    int line = n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
+    std::string msg = what_has_name || where.empty() ? what : fmt::format("field '{}': {}", where, what);
+    throw SchemaError{line > 0 ? fmt::format("line {}: {}", line, msg) : msg};
+  }
+  const std::string& where() const { return where_; }
+  const YAML::Node& node() const { return node_; }
+
+ private:
+  std::string sub(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
+  static std::string scalar(const YAML::Node& n, const std::string& where) {
+    if (!n.IsScalar()) fail(n, where, "expected a scalar value");
+    return n.Scalar();
+  }
+  static std::vector<std::string> string_list(const YAML::Node& n, const std::string& where) {
+    if (!n.IsSequence()) fail(n, where, "expected a list");
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n.size(); ++i) out.push_back(scalar(n[i], fmt::format("{}[{}]", where, i)));
+    return out;
+  }
+
+  YAML::Node node_;
+  std::string where_;
+  std::set<std::string> used_;
+  std::vector<std::string> missing_;
+};
+
+Profile read_tree(const YAML::Node& root) {
+  Profile p;
+  MapReader r(root, "");
+  r.str("apiVersion", p.api_version, true);
+  if (p.api_version != "decant/v1")
+    MapReader::fail(r.take("apiVersion"), "apiVersion", fmt::format("unsupported '{}' (expected decant/v1)", p.api_version));
+  r.str("kind", p.kind, true);
+  if (p.kind != "Profile") MapReader::fail(r.take("kind"), "kind", fmt::format("expected Profile, got '{}'", p.kind));
+  r.object("metadata", [&](MapReader& m) {
+    m.str("name", p.metadata.name);
+    m.str("generator", p.metadata.generator);
+  });
+  r.object("source", [&](MapReader& s) {
+    s.str("root", p.source.root);
+    s.object("os", [&](MapReader& o) {
+      o.str("id", p.source.os.id);
+      o.str("version", p.source.os.version);
+      o.str("pretty", p.source.os.pretty);
+    });
+    s.object("libc", [&](MapReader& l) {
+      l.str("name", p.source.libc.name);
+      l.str("version", p.source.libc.version);
+      l.str("path", p.source.libc.path);
+    });
+  });
+  r.object("binary", [&](MapReader& b) {
+    BinaryInfo& x = p.binary;
+    b.str("path", x.path, true);
+    b.str("arch", x.arch);
+    b.str("class", x.elf_class);
+    b.str("linkage", x.linkage);
+    b.boolean("pie", x.pie);
+    b.str("interpreter", x.interpreter);
+    b.str("sha256", x.sha256);
+    b.str("build_id", x.build_id);
+    b.integer("size", x.size, UINT64_MAX >> 1);
+    b.str("soname", x.soname);
+    b.strings("needed", x.needed);
+    b.strings("rpath", x.rpath);
+    b.strings("runpath", x.runpath);
+  });
+  r.strings("entrypoint", p.entrypoint);
+  r.str("user", p.user);
+  r.str("workdir", p.workdir);
+  r.string_map("env", p.env);
+  r.object("requires", [&](MapReader& q) {
+    q.str("glibc", p.requires_.glibc);
+    q.str("kernel", p.requires_.kernel);
+    q.string_map("versions", p.requires_.versions);
+    q.evidence_map("evidence", p.requires_.evidence);
+  });
+  r.list("libraries", p.libraries, [](MapReader& m, Library& l) {
+    m.str("soname", l.soname, true);
+    m.str("path", l.path, true);
+    m.strings("needed_by", l.needed_by);
+    m.str("found_via", l.found_via);
+    m.strings("evidence", l.evidence);
+  });
+  r.list("missing_libraries", p.missing_libraries, [](MapReader& m, MissingLibrary& l) {
+    m.str("soname", l.soname, true);
+    m.strings("needed_by", l.needed_by);
+  });
+  r.list("files", p.files, [](MapReader& m, FileFact& f) {
+    m.str("path", f.path, true);
+    m.str("access", f.access);
+    m.boolean("optional", f.optional);
+    m.strings("evidence", f.evidence);
+  });
+  r.object("network", [&](MapReader& n) {
+    n.strings("apis", p.network.apis);
+    n.list("listen", p.network.listen, [](MapReader& m, ListenFact& l) {
+      m.integer("port", l.port, 65535, true);
+      m.str("proto", l.proto);
+      m.str("address", l.address);
+      m.str("confidence", l.confidence);
+      m.strings("evidence", l.evidence);
+    });
+    n.list("connect", p.network.connect, [](MapReader& m, ConnectFact& c) {
+      m.str("host", c.host);
+      m.integer("port", c.port, 65535);
+      m.str("proto", c.proto);
+      m.str("confidence", c.confidence);
+      m.strings("evidence", c.evidence);
+    });
+  });
+  r.object("syscalls", [&](MapReader& s) {
+    s.str("arch", p.syscalls.arch);
+    s.strings("allow", p.syscalls.allow);
+    s.integer("unresolved_sites", p.syscalls.unresolved_sites, UINT64_MAX >> 1);
+    s.evidence_map("evidence", p.syscalls.evidence);
+  });
+  r.list("hazards", p.hazards, [](MapReader& m, Hazard& h) {
+    m.str("id", h.id, true);
+    m.str("severity", h.severity);
+    m.str("message", h.message);
+    m.strings("evidence", h.evidence);
+  });
+  r.object("redirects", [&](MapReader& d) {
+    d.list("paths", p.redirects.paths, [](MapReader& m, PathRedirect& x) {
+      m.str("from", x.from, true);
+      m.str("to", x.to, true);
+    });
+    d.list("ports", p.redirects.ports, [](MapReader& m, PortRedirect& x) {
+      m.integer("from", x.from, 65535, true);
+      m.integer("to", x.to, 65535, true);
+      m.str("proto", x.proto);
+      m.str("address", x.address);
+    });
+    d.list("hosts", p.redirects.hosts, [](MapReader& m, HostRedirect& x) {
+      m.str("from", x.from, true);
+      m.str("to", x.to, true);
+    });
+    d.object("identity", [&](MapReader& i) {
+      i.str("uname_release", p.redirects.identity.uname_release);
+      i.str("uname_version", p.redirects.identity.uname_version);
+      i.str("uname_machine", p.redirects.identity.uname_machine);
+      i.str("hostname", p.redirects.identity.hostname);
+    });
+  });
+  r.object("enforcement", [&](MapReader& e) {
+    e.object("seccomp", [&](MapReader& s) {
+      s.str("mode", p.enforcement.seccomp.mode);
+      s.str("default_action", p.enforcement.seccomp.default_action);
+      s.str("errno", p.enforcement.seccomp.errno_name);
+    });
+  });
+  r.finish();
+  if (p.binary.path.empty()) MapReader::fail(root, "", "missing required field 'binary.path'");
+  return p;
+}
+
+}  // namespace
+
+Result<Profile> parse_profile(const std::string& text, const std::string& origin) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsDefined() || root.IsNull()) return bad_input(fmt::format("{}: empty profile", origin));
+    Profile p = read_tree(root);
+    Status valid = validate_profile(p, origin);
+    if (!valid) return valid.error();
+    return p;
+  } catch (const SchemaError& e) {
+    return bad_input(fmt::format("{}: {}", origin, e.message));
+  } catch (const YAML::Exception& e) {
+    return bad_input(fmt::format("{}: line {}: not valid YAML/JSON: {}", origin, e.mark.line + 1, e.msg));
+  } catch (const std::exception& e) {
+    return bad_input(fmt::format("{}: cannot read profile: {}", origin, e.what()));
+  }
+}
+
+Result<Profile> load_profile(const std::string& path) {
+  auto text = read_file(path, 256ull << 20);
+  if (!text) return text.error();
+  return parse_profile(*text, path);
+}
+
+Status validate_profile(const Profile& p, const std::string& origin) {
+  auto err = [&](const std::string& m) { return Status(bad_input(fmt::format("{}: {}", origin, m))); };
+  static const std::set<std::string> modes{"enforce", "log", "off"};
+  static const std::set<std::string> actions{"errno", "kill"};
+  if (!modes.count(p.enforcement.seccomp.mode))
+    return err(fmt::format("enforcement.seccomp.mode: '{}' is not one of enforce, log, off", p.enforcement.seccomp.mode));
+  if (!actions.count(p.enforcement.seccomp.default_action))
+    return err(fmt::format("enforcement.seccomp.default_action: '{}' is not one of errno, kill",
+                           p.enforcement.seccomp.default_action));
+  static const std::set<std::string> accesses{"read", "write", "exec"};
+  for (auto& f : p.files) {
+    if (f.path.empty() || f.path[0] != '/') return err(fmt::format("files: path '{}' is not absolute", f.path));
+    if (!accesses.count(f.access))
+      return err(fmt::format("files: access '{}' of {} is not one of read, write, exec", f.access, f.path));
+  }
+  static const std::set<std::string> protos{"tcp", "udp"};
+  for (auto& r : p.redirects.ports)
+    if (!protos.count(r.proto)) return err(fmt::format("redirects.ports: proto '{}' is not tcp or udp", r.proto));
+  for (auto& r : p.redirects.paths) {
+    if (r.from.empty() || r.from[0] != '/' || r.to.empty() || r.to[0] != '/')
+      return err(fmt::format("redirects.paths: '{}' -> '{}' must both be absolute", r.from, r.to));
+  }
+  for (auto& h : p.hazards)
+    if (h.severity != "info" && h.severity != "warning" && h.severity != "error")
+      return err(fmt::format("hazards: severity '{}' of {} is not info, warning or error", h.severity, h.id));
+  return Status::success();
+}
+
+int compare_versions(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    uint64_t x = 0, y = 0;
+    while (i < a.size() && isdigit(static_cast<unsigned char>(a[i]))) x = x * 10 + (a[i++] - '0');
+    while (j < b.size() && isdigit(static_cast<unsigned char>(b[j]))) y = y * 10 + (b[j++] - '0');
+    if (x != y) return x < y ? -1 : 1;
+    while (i < a.size() && !isdigit(static_cast<unsigned char>(a[i]))) ++i;
+    while (j < b.size() && !isdigit(static_cast<unsigned char>(b[j]))) ++j;
+  }
+  return 0;
+}
+
+}  // namespace decant

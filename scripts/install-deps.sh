@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs every Debian package decant needs to build, test and run its
+# end-to-end checks. Idempotent: prints nothing and touches nothing when all
+# packages are already installed.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config git ca-certificates
+liblief-dev libcapstone-dev libseccomp-dev libarchive-dev libyaml-cpp-dev
+nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libzstd-dev
+libgtest-dev libgmock-dev libbenchmark-dev
+clang libclang-rt-14-dev
+debootstrap strace fakechroot file binutils
+crun runc podman skopeo umoci lxc iproute2 netcat-openbsd"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+echo "install-deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
