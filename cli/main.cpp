@@ -1,28 +1,26 @@
-// The `decant` executable: parses the command line with CLI11 and wires the
-// stages together. Each subcommand is one function; errors from the
-// libraries arrive as values and leave here as one line on stderr plus an
-// exit code (2 for bad input, 1 for environment failures).
-#include <unistd.h>
-
+// The `decant` executable: collects the registered subcommands (cmd_*.cpp),
+// parses the command line with CLI11 and runs the chosen one. Parse errors
+// are bad input (exit 2), like every other malformed input.
 #include <cstdio>
-#include <iostream>
+#include <memory>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
-#include "analyzer/analyze.h"
+#include "cli/command.h"
 #include "common/file_util.h"
-#include "profiles/profile.h"
 
 namespace decant {
-namespace {
+
+std::vector<Command>& command_registry() {
+  static std::vector<Command> registry;
+  return registry;
+}
 
 int fail(const Error& e) {
   std::fprintf(stderr, "decant: %s\n", e.message.c_str());
   return static_cast<int>(e.kind);
 }
 
-// Writes to -o atomically, or to stdout.
 int emit(const std::string& text, const std::string& output, bool force) {
   if (output.empty() || output == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -32,51 +30,23 @@ int emit(const std::string& text, const std::string& output, bool force) {
   return s ? 0 : fail(s.error());
 }
 
-struct AnalyzeArgs {
-  std::string binary, root = "/", format = "yaml", output, target_glibc;
-  bool force = false;
-};
-
-int run_analyze(const AnalyzeArgs& args) {
-  auto root = GuestRoot::open(args.root);
-  if (!root) return fail(root.error());
-  std::string path = args.binary;
-  if (path.empty()) return fail(bad_input("analyze: empty binary path"));
-  if (path[0] != '/') {
-    if (root->is_host()) {
-      char cwd[4096];
-      if (!getcwd(cwd, sizeof cwd)) return fail(env_error("cannot determine the current directory"));
-      path = std::string(cwd) + "/" + path;
-    } else {
-      path = "/" + path;  // a guest path given without its leading slash
-    }
-  }
-  ElfCache cache;
-  AnalyzeOptions options;
-  options.target_glibc = args.target_glibc;
-  auto analysis = analyze_binary(*root, path, options, cache);
-  if (!analysis) return fail(analysis.error());
-  ProfileFormat fmt = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
-  return emit(serialize(analysis->profile, fmt), args.output, args.force);
-}
-
-}  // namespace
 }  // namespace decant
 
 int main(int argc, char** argv) {
   using namespace decant;
   CLI::App app{"decant: move legacy Linux services out of VMs into system containers"};
-  app.set_version_flag("--version", std::string(kGenerator));
+  app.set_version_flag("--version", std::string("decant 0.1.0"));
   app.require_subcommand(1);
 
-  AnalyzeArgs analyze;
-  CLI::App* cmd_analyze = app.add_subcommand("analyze", "analyze a binary inside a guest filesystem and print its profile");
-  cmd_analyze->add_option("binary", analyze.binary, "binary to analyze (a guest path when --root is given)")->required();
-  cmd_analyze->add_option("--root", analyze.root, "guest filesystem root directory (default /)");
-  cmd_analyze->add_option("--format", analyze.format, "output format")->check(CLI::IsMember({"yaml", "json"}));
-  cmd_analyze->add_option("-o,--output", analyze.output, "write the profile to FILE (atomically) instead of stdout");
-  cmd_analyze->add_option("--target-glibc", analyze.target_glibc, "glibc version of the target; newer needs are a hazard");
-  cmd_analyze->add_flag("--force", analyze.force, "replace an existing output file");
+  auto& registry = command_registry();
+  std::stable_sort(registry.begin(), registry.end(), [](const Command& a, const Command& b) { return a.order < b.order; });
+  std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
+  for (auto& c : registry) {
+    size_t before = app.get_subcommands({}).size();
+    auto run = c.setup(app);
+    auto subs = app.get_subcommands({});
+    if (subs.size() > before) runners.emplace_back(subs.back(), std::move(run));
+  }
 
   try {
     app.parse(argc, argv);
@@ -90,6 +60,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decant: %s (see decant --help)\n", e.what());
     return 2;
   }
-  if (*cmd_analyze) return run_analyze(analyze);
+  for (auto& [sub, run] : runners)
+    if (sub->parsed()) return run();
   return 2;
 }

@@ -1,0 +1,61 @@
+// `decant analyze BINARY [--root DIR] [--format yaml|json] [-o FILE]`:
+// analyzes one binary inside a guest filesystem and prints its profile.
+#include <unistd.h>
+
+#include <memory>
+
+#include "analyzer/analyze.h"
+#include "cli/command.h"
+
+namespace decant {
+namespace {
+
+struct AnalyzeArgs {
+  std::string binary, root = "/", format = "yaml", output, target_glibc;
+  bool force = false;
+};
+
+int run_analyze(const AnalyzeArgs& args) {
+  auto root = GuestRoot::open(args.root);
+  if (!root) return fail(root.error());
+  std::string path = args.binary;
+  if (path.empty()) return fail(bad_input("analyze: empty binary path"));
+  if (path[0] != '/') {
+    if (root->is_host()) {
+      char cwd[4096];
+      if (!getcwd(cwd, sizeof cwd)) return fail(env_error("cannot determine the current directory"));
+      path = std::string(cwd) + "/" + path;
+    } else {
+      path = "/" + path;  // a guest path given without its leading slash
+    }
+  }
+  ElfCache cache;
+  AnalyzeOptions options;
+  options.target_glibc = args.target_glibc;
+  auto analysis = analyze_binary(*root, path, options, cache);
+  if (!analysis) return fail(analysis.error());
+  ProfileFormat format = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
+  return emit(serialize(analysis->profile, format), args.output, args.force);
+}
+
+Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
+                              auto args = std::make_shared<AnalyzeArgs>();
+                              CLI::App* cmd = app.add_subcommand(
+                                  "analyze", "analyze a binary inside a guest filesystem and print its profile");
+                              cmd->add_option("binary", args->binary,
+                                              "binary to analyze (a guest path when --root is given)")
+                                  ->required();
+                              cmd->add_option("--root", args->root, "guest filesystem root directory (default /)");
+                              cmd->add_option("--format", args->format, "output format: yaml (default) or json")
+                                  ->check(CLI::IsMember({"yaml", "json"}));
+                              cmd->add_option("-o,--output", args->output,
+                                              "write the profile to FILE (atomically) instead of stdout");
+                              cmd->add_option("--target-glibc", args->target_glibc,
+                                              "glibc version of the target; a closure needing newer is a hazard");
+                              cmd->add_flag("--force", args->force, "replace an existing output file");
+                              return [args] { return run_analyze(*args); };
+                            },
+                            10}};
+
+}  // namespace
+}  // namespace decant
