@@ -1,0 +1,34 @@
+# Shared helpers for decant's end-to-end test scripts (sourced, POSIX sh).
+# Skips print the reason and exit 77, which CTest reports as skipped; with
+# DECANT_MUST_WORK=1 (set by CI) a skip is a failure instead.
+
+skip() {
+    if [ "${DECANT_MUST_WORK:-0}" = "1" ]; then
+        echo "FAIL (would skip, but DECANT_MUST_WORK=1): $*" >&2
+        exit 1
+    fi
+    echo "SKIP: $*" >&2
+    exit 77
+}
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root ($1)"
+}
+
+require_tool() {
+    command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (run scripts/install-deps.sh)"
+}
+
+# Prints the cached bullseye guest's path, building it on first use.
+bullseye_guest() {
+    require_root "debootstrap guest"
+    "$DECANT_SOURCE/scripts/guest.sh" bullseye || skip "cannot build the bullseye guest (no Debian mirror reachable?)"
+}
+
+: "${DECANT:?DECANT must point at the decant binary}"
+[ -x "$DECANT" ] || fail "decant binary not found at $DECANT"
