@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "analyzer/code/code_analysis.h"
 #include "analyzer/elf_file.h"
 #include "analyzer/guest_facts.h"
 #include "common/file_util.h"
@@ -147,7 +148,15 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   p.workdir = "/";
   p.syscalls.arch = p.binary.arch;
 
-  // 7. Hazards known from structure alone.
+  // 7. Machine code of the whole closure: syscall allowlist, ports, hosts,
+  //    paths, dlopen()ed libraries and code hazards (analyzer/code/).
+  if (options.code) {
+    CodeOptions code;
+    Status st = analyze_code(root, a.closure, p, code);
+    if (!st) return st.error();
+  }
+
+  // 8. Hazards known from structure alone.
   add_structural_hazards(root, a.closure, options, p);
   return a;
 }

@@ -12,6 +12,7 @@ namespace decant {
 
 struct AnalyzeOptions {
   std::string target_glibc;  // when set, a closure needing newer glibc is a hazard
+  bool code = true;          // analyze machine code (syscalls, ports, paths, dlopen)
 };
 
 struct Analysis {

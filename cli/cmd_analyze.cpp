@@ -13,6 +13,7 @@ namespace {
 struct AnalyzeArgs {
   std::string binary, root = "/", format = "yaml", output, target_glibc;
   bool force = false;
+  bool no_code = false;
 };
 
 int run_analyze(const AnalyzeArgs& args) {
@@ -32,6 +33,7 @@ int run_analyze(const AnalyzeArgs& args) {
   ElfCache cache;
   AnalyzeOptions options;
   options.target_glibc = args.target_glibc;
+  options.code = !args.no_code;
   auto analysis = analyze_binary(*root, path, options, cache);
   if (!analysis) return fail(analysis.error());
   ProfileFormat format = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
@@ -53,6 +55,8 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_option("--target-glibc", args->target_glibc,
                                               "glibc version of the target; a closure needing newer is a hazard");
                               cmd->add_flag("--force", args->force, "replace an existing output file");
+                              cmd->add_flag("--no-code", args->no_code,
+                                            "skip machine-code analysis (syscalls, ports, paths): structure only");
                               return [args] { return run_analyze(*args); };
                             },
                             10}};

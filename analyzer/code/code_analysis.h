@@ -1,0 +1,45 @@
+// Code analysis of a whole closure: the `code` step of `decant analyze`.
+// Summarizes every object (or takes its summary from the cache), links
+// imports to exports the way ld.so binds them, walks the call graph from the
+// program's entry points and fills the profile's syscall allowlist, network,
+// file and dlopen facts and the code hazards (vsyscall, raw-syscall,
+// dlopen-unresolved). The rules are in docs/code-analysis.md.
+#pragma once
+
+#include <string>
+
+#include "analyzer/guest_root.h"
+#include "analyzer/library_resolver.h"
+#include "profiles/profile.h"
+
+namespace decant {
+
+struct CodeOptions {
+  bool enabled = true;
+  bool use_cache = true;
+  std::string cache_root;  // empty: $DECANT_CACHE, else ~/.cache/decant
+  unsigned threads = 0;    // 0: one per core
+};
+
+struct CodeStats {
+  double seconds = 0;
+  uint64_t instructions = 0;   // disassembled in this run (cache misses only)
+  uint64_t code_bytes = 0;
+  size_t objects = 0;
+  size_t cache_hits = 0;
+  size_t reachable_functions = 0;
+  size_t total_functions = 0;
+};
+
+// Requires: closure.objects[0] is the binary p.binary describes. Libraries
+// found through dlopen() are appended to closure.objects and p.libraries.
+// Objects that cannot be analyzed (another architecture, malformed code)
+// are reported in hazards, never abort the analysis.
+Status analyze_code(const GuestRoot& root, Closure& closure, Profile& p, const CodeOptions& options,
+                    CodeStats* stats = nullptr);
+
+// The x86-64 name of a syscall number (libseccomp's table); empty if unknown.
+std::string syscall_name_x86_64(int number);
+int syscall_number_x86_64(const std::string& name);
+
+}  // namespace decant

@@ -1,0 +1,84 @@
+// Unit tests of object summaries, the cache format and the syscall table,
+// on corpus binaries built with the project.
+#include "analyzer/code/code_analysis.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "analyzer/code/code_cache.h"
+#include "analyzer/code/object_summary.h"
+
+namespace decant {
+namespace {
+
+std::optional<ObjectSummary> summary_of(const std::string& name) {
+  std::string path = std::string(DECANT_CORPUS_DIR) + "/" + name;
+  if (access(path.c_str(), R_OK) != 0) return std::nullopt;
+  auto v = read_code_view(path, name);
+  if (!v) return std::nullopt;
+  return summarize_object(*v);
+}
+
+TEST(SyscallTable, NamesFromLibseccomp) {
+  EXPECT_EQ(syscall_name_x86_64(0), "read");
+  EXPECT_EQ(syscall_name_x86_64(110), "getppid");
+  EXPECT_EQ(syscall_number_x86_64("getppid"), 110);
+  EXPECT_EQ(syscall_name_x86_64(100000), "");
+}
+
+TEST(ObjectSummary, RawsysInlineSyscallAndSyscallArguments) {
+  auto s = summary_of("legacy_rawsys");
+  if (!s) GTEST_SKIP() << "corpus not built";
+  ASSERT_TRUE(s->error.empty()) << s->error;
+  bool inline_getppid = false;
+  std::set<int64_t> syscall_args;
+  for (auto& f : s->functions) {
+    for (auto& u : f.syscalls)
+      if (u.number == 110) inline_getppid = true;
+    for (auto& c : f.import_args)
+      if (s->imports[c.import].name == "syscall") syscall_args.insert(c.values.begin(), c.values.end());
+  }
+  EXPECT_TRUE(inline_getppid);
+  EXPECT_TRUE(syscall_args.count(39));   // SYS_getpid
+  EXPECT_TRUE(syscall_args.count(186));  // SYS_gettid
+}
+
+TEST(ObjectSummary, ForkdPortAndPaths) {
+  auto s = summary_of("legacy_forkd");
+  if (!s) GTEST_SKIP() << "corpus not built";
+  bool port = false, conf = false, log = false;
+  for (auto& l : s->literals) {
+    if (l.kind == LiteralRef::Port && l.value == "7070" && l.hint == "listen" && l.confidence == "high") port = true;
+    if (l.kind == LiteralRef::Path && l.value == "/etc/legacy/forkd.conf" && l.hint == "read") conf = true;
+    if (l.kind == LiteralRef::Path && l.value == "/var/log/legacy/forkd.log" && l.hint == "write") log = true;
+  }
+  EXPECT_TRUE(port);
+  EXPECT_TRUE(conf);
+  EXPECT_TRUE(log);
+}
+
+TEST(CodeCache, RoundTripsAndRejectsCorruptEntries) {
+  auto s = summary_of("legacy_client");
+  if (!s) GTEST_SKIP() << "corpus not built";
+  s->sha256 = "abc";
+  std::string text = summary_to_json(*s);
+  auto back = summary_from_json(text);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->functions.size(), s->functions.size());
+  EXPECT_EQ(back->imports.size(), s->imports.size());
+  EXPECT_EQ(back->literals.size(), s->literals.size());
+  EXPECT_EQ(summary_to_json(*back), text);
+  EXPECT_FALSE(summary_from_json("{").has_value());
+  EXPECT_FALSE(summary_from_json("{\"version\": 1}").has_value());
+  // An out-of-range call index must not be trusted.
+  std::string bad = text;
+  auto pos = bad.find("\"c\":[");
+  if (pos != std::string::npos) {
+    bad.insert(pos + 5, "999999999,");
+    EXPECT_FALSE(summary_from_json(bad).has_value());
+  }
+}
+
+}  // namespace
+}  // namespace decant

@@ -1,0 +1,299 @@
+// Literal facts of one object: strings its code references (paths, host
+// names, port strings, dlopen names, service names) and port numbers stored
+// as immediates into a sockaddr. A literal is attributed to the function
+// whose instruction references it, so the closure step can keep only facts
+// of reachable code; the function's callees (two levels) tell what the
+// literal is for: a host name near gethostbyname(), a port near bind().
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "analyzer/code/object_summary.h"
+
+namespace decant {
+
+namespace {
+
+bool printable(const std::string& s) {
+  if (s.size() < 2 || s.size() > 512) return false;
+  for (unsigned char c : s)
+    if (c < 0x20 || c >= 0x7f) return false;
+  return true;
+}
+
+bool starts_with(const std::string& s, const char* p) { return s.compare(0, strlen(p), p) == 0; }
+
+bool is_path_literal(const std::string& s) {
+  static const char* prefixes[] = {"/etc/", "/var/", "/opt/", "/usr/local/", "/tmp/", "/home/", "/srv/", "/run/"};
+  if (s.find('%') != std::string::npos || s.find(' ') != std::string::npos || s.find('\n') != std::string::npos)
+    return false;
+  for (auto p : prefixes)
+    if (starts_with(s, p) && s.size() > strlen(p)) return true;
+  return false;
+}
+
+std::string access_by_prefix(const std::string& s) {
+  static const char* writable[] = {"/var/log/", "/var/run/", "/run/", "/tmp/", "/var/tmp/", "/var/spool/",
+                                   "/var/lib/", "/var/cache/", "/home/"};
+  for (auto p : writable)
+    if (starts_with(s, p)) return "write";
+  return "read";
+}
+
+bool is_fopen_mode(const std::string& s) {
+  if (s.empty() || s.size() > 4 || (s[0] != 'r' && s[0] != 'w' && s[0] != 'a')) return false;
+  for (size_t i = 1; i < s.size(); ++i)
+    if (s[i] != '+' && s[i] != 'b' && s[i] != 'e' && s[i] != 'x' && s[i] != 't') return false;
+  return true;
+}
+
+bool is_soname_like(const std::string& s) {
+  if (s.find('%') != std::string::npos || s.find(' ') != std::string::npos) return false;
+  std::string base = s.substr(s.rfind('/') == std::string::npos ? 0 : s.rfind('/') + 1);
+  if (base.size() < 4) return false;
+  size_t so = base.find(".so");
+  if (so == std::string::npos || so == 0) return false;
+  std::string rest = base.substr(so + 3);
+  for (char c : rest)
+    if (!isdigit(static_cast<unsigned char>(c)) && c != '.') return false;
+  return true;
+}
+
+bool is_ip_literal(const std::string& s) {
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, s.c_str(), buf) == 1) return true;
+  return s.find(':') != std::string::npos && inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+bool is_hostname(const std::string& s) {
+  if (s.size() < 4 || s.size() > 253 || s.find('.') == std::string::npos) return false;
+  if (s.front() == '.' || s.back() == '.' || s.front() == '-') return false;
+  for (char c : s)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  std::string tld = s.substr(s.rfind('.') + 1);
+  if (tld.size() < 2) return false;
+  for (char c : tld)
+    if (!isalpha(static_cast<unsigned char>(c))) return false;
+  // File names, not hosts.
+  static const char* exts[] = {"so", "conf", "cfg", "txt", "log", "pid", "sock", "html", "htm", "json", "xml",
+                               "yaml", "yml", "ini", "db", "dat", "lock", "tmp", "bak", "gz", "c", "h", "cpp",
+                               "cc", "py", "sh", "pl", "pem", "crt", "key", "rdb", "aof", "lua", "js", "css",
+                               "png", "jpg", "gif", "so", "mo", "po"};
+  for (auto e : exts)
+    if (tld == e) return false;
+  if (starts_with(s, "lib")) return false;
+  return true;
+}
+
+// "8080", ":21", "0.0.0.0:5432", "[::]:80" -> port; 0 when not a port string.
+unsigned port_of_string(const std::string& s) {
+  size_t colon = s.rfind(':');
+  std::string digits = colon == std::string::npos ? s : s.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return 0;
+  for (char c : digits)
+    if (!isdigit(static_cast<unsigned char>(c))) return 0;
+  unsigned v = static_cast<unsigned>(std::stoul(digits));
+  if (v == 0 || v > 65535) return 0;
+  if (colon != std::string::npos) {
+    std::string host = s.substr(0, colon);
+    if (!host.empty() && host != "*" && !is_ip_literal(host) && !is_hostname(host) &&
+        !(host.front() == '[' && host.back() == ']'))
+      return 0;
+  }
+  return v;
+}
+
+uint16_t bswap16(uint64_t v) { return static_cast<uint16_t>(((v & 0xff) << 8) | ((v >> 8) & 0xff)); }
+
+const std::set<std::string>& resolver_names() {
+  static const std::set<std::string> n{"gethostbyname", "gethostbyname2", "gethostbyname_r", "gethostbyname2_r",
+                                       "getaddrinfo", "inet_aton", "inet_addr", "inet_pton", "getnameinfo",
+                                       "res_query", "res_search", "gethostbyaddr"};
+  return n;
+}
+
+}  // namespace
+
+void extract_literals(const CodeView& view, const std::vector<Insn>& insns, const std::vector<size_t>& first,
+                      ObjectSummary& s) {
+  const size_t nfn = s.functions.size();
+  auto rodata = view.rodata();
+  auto in_rodata = [&](uint64_t a) {
+    for (auto* sec : rodata)
+      if (a >= sec->addr && a - sec->addr < sec->size) return true;
+    return false;
+  };
+  // Names each function calls, directly and through one more level.
+  auto direct_names = [&](size_t f) {
+    std::set<std::string> n;
+    for (uint32_t i : s.functions[f].imports) n.insert(s.imports[i].name);
+    for (uint32_t c : s.functions[f].calls)
+      if (!s.functions[c].name.empty()) n.insert(s.functions[c].name);
+    return n;
+  };
+  auto names_depth2 = [&](size_t f) {
+    std::set<std::string> n = direct_names(f);
+    for (uint32_t c : s.functions[f].calls) {
+      auto more = direct_names(c);
+      n.insert(more.begin(), more.end());
+    }
+    return n;
+  };
+  auto has_any = [](const std::set<std::string>& names, std::initializer_list<const char*> want) {
+    for (auto w : want)
+      if (names.count(w)) return true;
+    return false;
+  };
+  auto socket_role = [&](const std::set<std::string>& names) -> std::string {
+    if (has_any(names, {"bind", "listen", "accept", "accept4"})) return "listen";
+    if (has_any(names, {"connect"})) return "connect";
+    return "";
+  };
+
+  std::set<std::tuple<int, std::string, uint32_t>> seen;
+  auto add = [&](LiteralRef r) {
+    if (!seen.insert({static_cast<int>(r.kind), r.value, r.function}).second) return;
+    s.literals.push_back(std::move(r));
+  };
+
+  for (size_t f = 0; f < nfn && f + 1 < first.size(); ++f) {
+    std::set<std::string> near1, near2;
+    bool computed = false;
+    auto ensure = [&] {
+      if (computed) return;
+      near1 = direct_names(f);
+      near2 = names_depth2(f);
+      computed = true;
+    };
+    // Stores of 16-bit immediates by offset, for the sockaddr_in pattern.
+    std::map<std::pair<int, int32_t>, int64_t> stores16;
+    for (size_t i = first[f]; i < first[f + 1]; ++i) {
+      const Insn& in = insns[i];
+      if (in.op == Op::StoreImm && in.width == 2) stores16[{in.mem_base, in.disp}] = in.imm & 0xffff;
+    }
+    for (size_t i = first[f]; i < first[f + 1]; ++i) {
+      const Insn& in = insns[i];
+      // Ports stored into sockaddr_in.sin_port / sin6_port.
+      if (in.op == Op::StoreImm && (in.width == 2 || in.width == 4)) {
+        uint64_t imm = static_cast<uint64_t>(in.imm);
+        uint16_t port = 0;
+        std::string confidence;
+        bool is_family = in.width == 2 && (imm == 1 || imm == 2 || imm == 10) &&
+                         stores16.count({in.mem_base, in.disp + 2});
+        if (is_family || (in.width == 2 && imm <= 10)) {
+          // sin_family (AF_UNIX/AF_INET/AF_INET6) itself, not a port.
+        } else if (in.width == 2) {
+          auto fam = stores16.find({in.mem_base, in.disp - 2});
+          if (fam != stores16.end() && (fam->second == 2 || fam->second == 10)) {
+            port = bswap16(imm);
+            confidence = "high";
+          } else {
+            ensure();
+            if (!socket_role(near1).empty()) {
+              port = bswap16(imm);
+              confidence = "medium";
+            }
+          }
+        } else if ((imm & 0xffff) == 2 || (imm & 0xffff) == 10) {
+          ensure();
+          if (!socket_role(near2).empty()) {
+            port = bswap16(imm >> 16);
+            confidence = "high";
+          }
+        }
+        if (port) {
+          ensure();
+          std::string render = in.width == 2 ? fmt::format("movw ${:#x}", imm & 0xffff) : fmt::format("movl ${:#x}", imm & 0xffffffff);
+          add({LiteralRef::Port, std::to_string(port), socket_role(near2), confidence,
+               fmt::format("static: immediate {} stored to sockaddr sin_port at {:#x} ({} = htons({}))", render,
+                           in.addr, in.width == 2 ? "port" : "family|port", port),
+               static_cast<uint32_t>(f)});
+        }
+      }
+      // Strings referenced by this instruction.
+      uint64_t a = 0;
+      if (in.op == Op::Lea && in.ref) a = in.ref;
+      else if (view.type == 2 /* ET_EXEC */ && in.has_imm && in.imm > 0) a = static_cast<uint64_t>(in.imm);
+      if (!a || !in_rodata(a)) continue;
+      std::string str = view.c_string(a, 512);
+      if (!printable(str)) continue;
+      if (is_soname_like(str)) {
+        ensure();
+        bool near_dlopen = has_any(near1, {"dlopen", "__libc_dlopen_mode", "dlmopen"});
+        add({LiteralRef::Dlopen, str, "", near_dlopen ? "high" : "medium",
+             fmt::format("static: string \"{}\" at {:#x} referenced at {:#x}{}", str, a, in.addr,
+                         near_dlopen ? " before dlopen()" : ""),
+             static_cast<uint32_t>(f)});
+        continue;
+      }
+      // A library directory in a program that loads plugins by computed name.
+      if ((starts_with(str, "/usr/lib/") || starts_with(str, "/lib/") || starts_with(str, "/usr/local/lib/")) &&
+          str.find('%') == std::string::npos && str.find(' ') == std::string::npos) {
+        ensure();
+        if (has_any(near2, {"dlopen"}) || s.imports.end() != std::find_if(s.imports.begin(), s.imports.end(),
+                                                                         [](auto& im) { return im.name == "dlopen"; }))
+          add({LiteralRef::Dlopen, str, "dir", "low",
+               fmt::format("static: directory \"{}\" referenced at {:#x} in a program that calls dlopen()", str, in.addr),
+               static_cast<uint32_t>(f)});
+        continue;
+      }
+      if (is_path_literal(str)) {
+        std::string access = access_by_prefix(str), why;
+        // A fopen() mode literal loaded right after the path decides.
+        for (size_t k = i + 1; k < first[f + 1] && k <= i + 12; ++k) {
+          const Insn& m = insns[k];
+          uint64_t ma = m.op == Op::Lea ? m.ref : 0;
+          if (ma && in_rodata(ma)) {
+            std::string mode = view.c_string(ma, 8);
+            if (is_fopen_mode(mode)) {
+              access = mode[0] == 'r' && mode.find('+') == std::string::npos ? "read" : "write";
+              why = fmt::format(", fopen mode \"{}\"", mode);
+              break;
+            }
+          }
+          if (m.flow == Flow::Call) break;
+        }
+        add({LiteralRef::Path, str, access, why.empty() ? "medium" : "high",
+             fmt::format("static: .rodata \"{}\" referenced at {:#x}{}", str, in.addr, why), static_cast<uint32_t>(f)});
+        continue;
+      }
+      ensure();
+      bool near_resolver = false;
+      for (auto& n : resolver_names())
+        if (near2.count(n)) near_resolver = true;
+      if ((is_ip_literal(str) || is_hostname(str)) && (near_resolver || !socket_role(near2).empty())) {
+        add({LiteralRef::Host, str, socket_role(near2), near_resolver ? "medium" : "low",
+             fmt::format("static: string \"{}\" referenced at {:#x}{}", str, in.addr,
+                         near_resolver ? " near a resolver call" : ""),
+             static_cast<uint32_t>(f)});
+        continue;
+      }
+      unsigned port = port_of_string(str);
+      if (port && (near_resolver || has_any(near2, {"getservbyname"}) || str.find(':') != std::string::npos)) {
+        add({LiteralRef::Port, std::to_string(port), socket_role(near2), str.find(':') != std::string::npos ? "medium" : "low",
+             fmt::format("static: string \"{}\" referenced at {:#x}", str, in.addr), static_cast<uint32_t>(f)});
+        continue;
+      }
+      if (has_any(near1, {"getservbyname", "getservbyname_r"}) && str.size() < 32 &&
+          std::all_of(str.begin(), str.end(), [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
+        add({LiteralRef::Service, str, "", "medium",
+             fmt::format("static: service name \"{}\" referenced at {:#x} near getservbyname()", str, in.addr),
+             static_cast<uint32_t>(f)});
+    }
+    // Constant arguments of an out-of-line htons().
+    for (auto& c : s.functions[f].import_args) {
+      if (s.imports[c.import].name != "htons") continue;
+      ensure();
+      for (int64_t v : c.values)
+        if (v > 0 && v < 65536)
+          add({LiteralRef::Port, std::to_string(v), socket_role(near2), "medium",
+               fmt::format("static: htons({}) at {:#x}", v, c.site), static_cast<uint32_t>(f)});
+    }
+  }
+}
+
+}  // namespace decant

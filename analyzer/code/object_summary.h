@@ -1,0 +1,95 @@
+// What code analysis learns about one ELF object on its own, independent of
+// the program that loads it: functions with their syscall sites and edges,
+// imports, exports, roots and literal facts. It is the unit cached by content
+// hash (code_cache.cpp), so everything that depends on the rest of the
+// closure (which import resolves where, what is reachable) is left to
+// closure_analysis.cpp and recomputed for every program.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analyzer/code/code_view.h"
+#include "analyzer/code/disassembly.h"
+
+namespace decant {
+
+// A syscall number recovered at a site (or through a call that passes it).
+struct SyscallUse {
+  int number = -1;
+  uint64_t site = 0;  // address of the syscall instruction or of the call
+};
+
+// A call to an imported function whose first argument (rdi) was a constant:
+// lets syscall(SYS_gettid) in one object resolve through another's syscall().
+// A call absent from this list had a first argument that was not constant.
+struct ImportArgCall {
+  uint32_t import = 0;
+  uint64_t site = 0;
+  std::vector<int64_t> values;
+};
+
+struct FunctionSummary {
+  uint64_t addr = 0;
+  std::string name;                 // symbol name; empty for unnamed code
+  std::vector<uint32_t> calls;      // local functions: called, jumped to, address taken, fallen into
+  std::vector<uint32_t> imports;    // indices into ObjectSummary::imports
+  std::vector<SyscallUse> syscalls;
+  std::vector<uint64_t> unresolved;  // syscall sites whose number was not recovered
+  std::vector<uint64_t> raw_sites;   // every syscall instruction here (raw-syscall hazard)
+  std::vector<uint64_t> vsyscall;    // branches / constants at the vsyscall page
+  int8_t number_param = kNoReg;      // the syscall number arrives in this argument register
+  std::vector<ImportArgCall> import_args;
+};
+
+struct ImportRef {
+  std::string name, version;
+  bool operator<(const ImportRef& o) const { return name != o.name ? name < o.name : version < o.version; }
+};
+
+struct ExportRef {
+  std::string name, version;
+  bool default_version = true;
+  uint32_t function = 0;
+};
+
+// Literal facts found in this object's code and read-only data.
+struct LiteralRef {
+  enum Kind : uint8_t { Path, Host, Port, Dlopen, Service };
+  Kind kind = Path;
+  std::string value;       // path, host, soname, service name; port as decimal
+  std::string hint;        // Path: read|write; Port: listen|connect|""
+  std::string confidence;  // high | medium | low
+  std::string evidence;    // "static: ..." without the object name
+  uint32_t function = UINT32_MAX;  // referencing function; UINT32_MAX when only in data
+};
+
+struct ObjectSummary {
+  static constexpr int kFormatVersion = 5;
+  std::string sha256;
+  std::vector<FunctionSummary> functions;  // sorted by address
+  std::vector<ImportRef> imports;
+  std::vector<ExportRef> exports;
+  std::vector<uint32_t> roots;         // entry, init/fini, code addresses stored in data
+  std::vector<uint32_t> root_imports;  // imported functions whose address is stored in data
+  int64_t entry_function = -1;
+  std::vector<LiteralRef> literals;
+  uint64_t instructions = 0;
+  uint64_t code_bytes = 0;
+  std::string error;  // non-empty when the object could not be analyzed
+
+  std::string function_name(uint32_t f) const;
+};
+
+// Builds the summary of one object (disassembly, functions, edges, syscall
+// sites). Never throws; an object that cannot be analyzed has `error` set.
+ObjectSummary summarize_object(const CodeView& view);
+
+// Adds literal facts (paths, hosts, ports, dlopen names) to `summary`.
+// Requires: summary was built from this view; insns is its disassembly.
+void extract_literals(const CodeView& view, const std::vector<Insn>& insns,
+                      const std::vector<size_t>& function_first_insn, ObjectSummary& summary);
+
+}  // namespace decant

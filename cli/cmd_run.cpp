@@ -1,0 +1,33 @@
+// `decant run OUT [-- ARGS]`: runs a packaged bundle or OCI image under crun
+// or runc and exits with the service's status.
+#include <memory>
+
+#include "cli/command.h"
+#include "packager/runner.h"
+
+namespace decant {
+namespace {
+
+int run_run(const RunOptions& o) {
+  auto r = run_container(o);
+  if (!r) return fail(r.error());
+  return *r;
+}
+
+Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
+                              auto o = std::make_shared<RunOptions>();
+                              CLI::App* cmd = app.add_subcommand(
+                                  "run", "run a bundle or OCI image written by decant package under crun or runc");
+                              cmd->add_option("artifact", o->artifact, "bundle directory, OCI archive or OCI directory")
+                                  ->required();
+                              cmd->add_option("args", o->args, "arguments replacing the entrypoint's (after --)");
+                              cmd->add_option("--runtime", o->runtime, "crun or runc (default: crun if installed)")
+                                  ->check(CLI::IsMember({"crun", "runc"}));
+                              cmd->add_option("--name", o->id, "container id (default decant-<name>-<pid>)");
+                              cmd->add_flag("-v,--verbose", o->verbose, "print the runtime command");
+                              return [o] { return run_run(*o); };
+                            },
+                            30}};
+
+}  // namespace
+}  // namespace decant

@@ -1,0 +1,625 @@
+// Computes the file set of an image (see file_set.h): the minimal closure of
+// a profile or the whole guest, walked through GuestRoot so every path, and
+// every symlink on the way to it, is the guest's and never the host's.
+#include "packager/file_set.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+
+namespace decant {
+
+namespace {
+
+constexpr int kMaxSymlinks = 40;
+
+std::vector<std::string> split_components(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& comps) {
+  std::string out;
+  for (const auto& c : comps) out += "/" + c;
+  return out.empty() ? "/" : out;
+}
+
+// Security labels belong to the host that wrote them; file capabilities and
+// user attributes belong to the application and travel with it.
+bool keep_xattr(const std::string& name) { return name != "security.selinux"; }
+
+std::vector<std::pair<std::string, std::string>> read_xattrs(const std::string& host) {
+  std::vector<std::pair<std::string, std::string>> out;
+  ssize_t n = ::llistxattr(host.c_str(), nullptr, 0);
+  if (n <= 0) return out;
+  std::string names(static_cast<size_t>(n), '\0');
+  n = ::llistxattr(host.c_str(), &names[0], names.size());
+  if (n <= 0) return out;
+  names.resize(static_cast<size_t>(n));
+  for (size_t i = 0; i < names.size();) {
+    std::string name(names.c_str() + i);
+    i += name.size() + 1;
+    if (name.empty() || !keep_xattr(name)) continue;
+    ssize_t len = ::lgetxattr(host.c_str(), name.c_str(), nullptr, 0);
+    if (len < 0) continue;
+    std::string value(static_cast<size_t>(len), '\0');
+    len = ::lgetxattr(host.c_str(), name.c_str(), &value[0], value.size());
+    if (len < 0) continue;
+    value.resize(static_cast<size_t>(len));
+    out.emplace_back(name, value);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Data extents of a file with holes, so writers store holes as holes.
+std::vector<std::pair<uint64_t, uint64_t>> sparse_map(const std::string& host, const struct stat& st) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  if (static_cast<uint64_t>(st.st_blocks) * 512 >= static_cast<uint64_t>(st.st_size)) return out;
+  int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  off_t pos = 0;
+  while (pos < st.st_size) {
+    off_t data = ::lseek(fd, pos, SEEK_DATA);
+    if (data < 0) break;  // ENXIO: only a hole remains
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) hole = st.st_size;
+    out.emplace_back(static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data));
+    pos = hole;
+  }
+  ::close(fd);
+  // A file whose holes could not be found is written dense; a fully sparse
+  // file keeps an empty extent at its end so readers know its size.
+  if (out.empty()) out.emplace_back(static_cast<uint64_t>(st.st_size), 0);
+  return out;
+}
+
+std::string parent_of(const std::string& path) { return path_dirname(path); }
+
+class Walker {
+ public:
+  Walker(const GuestRoot& root, FileSet& set, PackageMode mode, const GuestUser& user)
+      : root_(root), set_(set), mode_(mode), user_(user) {}
+
+  Status add(const std::string& guest_path, bool recursive);
+  // While set, entries keep their guest owners (what the application writes).
+  void keep_owners(bool keep) { keep_owners_ = keep; }
+  Status add_tree(const std::string& canonical, const std::vector<std::string>& exclude_all,
+                  const std::vector<std::string>& exclude_content, const std::vector<std::string>& files_only_dirs);
+
+ private:
+  void ensure_parents(const std::string& canonical);
+  Status add_object(const std::string& canonical, const struct stat& st, bool recursive);
+  FileEntry entry_from(const std::string& host, const struct stat& st) const;
+  void owner(FileEntry& e, const struct stat& st) const;
+
+  const GuestRoot& root_;
+  FileSet& set_;
+  PackageMode mode_;
+  const GuestUser& user_;
+  bool keep_owners_ = false;
+};
+
+void Walker::owner(FileEntry& e, const struct stat& st) const {
+  // Minimal images keep an owner only when it is the service user's: that is
+  // the ownership the application relies on (its state directory); the rest
+  // is root's, so the image does not depend on the guest's uid allocation.
+  if (mode_ == PackageMode::System || keep_owners_ || (user_.uid != 0 && st.st_uid == user_.uid) ||
+      (user_.gid != 0 && st.st_gid == user_.gid)) {
+    e.uid = st.st_uid;
+    e.gid = st.st_gid;
+  }
+}
+
+FileEntry Walker::entry_from(const std::string& host, const struct stat& st) const {
+  FileEntry e;
+  e.mode = st.st_mode & 07777;
+  owner(e, st);
+  if (S_ISDIR(st.st_mode)) {
+    e.type = EntryType::Directory;
+  } else if (S_ISLNK(st.st_mode)) {
+    e.type = EntryType::Symlink;
+    e.mode = 0777;
+    char buf[4096];
+    ssize_t n = ::readlink(host.c_str(), buf, sizeof buf);
+    if (n > 0) e.target.assign(buf, static_cast<size_t>(n));
+    return e;
+  } else if (S_ISFIFO(st.st_mode)) {
+    e.type = EntryType::Fifo;
+  } else {
+    e.type = EntryType::File;
+    e.source = host;
+    e.size = static_cast<uint64_t>(st.st_size);
+    e.sparse = sparse_map(host, st);
+    if (st.st_nlink > 1) {
+      e.dev = st.st_dev;
+      e.ino = st.st_ino;
+    }
+  }
+  e.xattrs = read_xattrs(host);
+  return e;
+}
+
+void Walker::ensure_parents(const std::string& canonical) {
+  std::vector<std::string> comps = split_components(canonical);
+  std::string prefix;
+  for (size_t i = 0; i + 1 < comps.size(); ++i) {
+    prefix += "/" + comps[i];
+    if (set_.entries.count(prefix)) continue;
+    struct stat st;
+    std::string host = root_.host_path(prefix);
+    if (::lstat(host.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      FileEntry e;
+      e.type = EntryType::Directory;
+      e.mode = st.st_mode & 07777;
+      owner(e, st);
+      set_.entries.emplace(prefix, std::move(e));
+    } else {
+      set_.add_directory(prefix);
+    }
+  }
+}
+
+Status Walker::add_object(const std::string& canonical, const struct stat& st, bool recursive) {
+  std::string host = root_.host_path(canonical);
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+    set_.notes.push_back(fmt::format("skipped device node {} (the runtime provides /dev)", canonical));
+    return Status::success();
+  }
+  if (S_ISSOCK(st.st_mode)) {
+    set_.notes.push_back(fmt::format("skipped socket {} (recreated by the application)", canonical));
+    return Status::success();
+  }
+  ensure_parents(canonical);
+  if (!set_.entries.count(canonical)) set_.entries.emplace(canonical, entry_from(host, st));
+  if (S_ISDIR(st.st_mode) && recursive) return add_tree(canonical, {}, {}, {});
+  return Status::success();
+}
+
+Status Walker::add(const std::string& guest_path, bool recursive) {
+  if (guest_path.empty() || guest_path[0] != '/')
+    return bad_input(fmt::format("{}: not an absolute guest path", guest_path));
+  std::vector<std::string> pending = split_components(guest_path);
+  std::reverse(pending.begin(), pending.end());
+  std::vector<std::string> done;
+  int links = 0;
+  while (!pending.empty()) {
+    std::string comp = pending.back();
+    pending.pop_back();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    done.push_back(comp);
+    std::string canonical = join(done);
+    std::string host = root_.host_path(canonical);
+    struct stat st;
+    if (::lstat(host.c_str(), &st) != 0)
+      return bad_input(fmt::format("{}: {} in the guest", guest_path, std::strerror(errno)));
+    if (S_ISLNK(st.st_mode)) {
+      if (++links > kMaxSymlinks) return bad_input(fmt::format("{}: {}", guest_path, std::strerror(ELOOP)));
+      // The link itself travels, so the path the application uses still works.
+      ensure_parents(canonical);
+      FileEntry link = entry_from(host, st);
+      std::string target = link.target;
+      if (!set_.entries.count(canonical)) set_.entries.emplace(canonical, std::move(link));
+      done.pop_back();
+      if (!target.empty() && target[0] == '/') done.clear();
+      std::vector<std::string> tcomps = split_components(target);
+      for (auto it = tcomps.rbegin(); it != tcomps.rend(); ++it) pending.push_back(*it);
+      continue;
+    }
+    if (!pending.empty()) {
+      if (!S_ISDIR(st.st_mode)) return bad_input(fmt::format("{}: {}", guest_path, std::strerror(ENOTDIR)));
+      continue;
+    }
+    return add_object(canonical, st, recursive);
+  }
+  return Status::success();  // the guest root itself
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+Status Walker::add_tree(const std::string& canonical, const std::vector<std::string>& exclude_all,
+                        const std::vector<std::string>& exclude_content,
+                        const std::vector<std::string>& files_only_dirs) {
+  // Iterative depth-first walk; never follows symlinks (they are entries).
+  std::vector<std::string> stack{canonical};
+  while (!stack.empty()) {
+    std::string dir = stack.back();
+    stack.pop_back();
+    bool drop_files = std::any_of(files_only_dirs.begin(), files_only_dirs.end(),
+                                  [&](const std::string& d) { return under(dir, d); });
+    if (std::find(exclude_content.begin(), exclude_content.end(), dir) != exclude_content.end()) continue;
+    std::string host = root_.host_path(dir);
+    DIR* d = ::opendir(host.c_str());
+    if (!d) return env_error(fmt::format("{}: cannot read guest directory: {}", dir, std::strerror(errno)));
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+      std::string child = (dir == "/" ? "" : dir) + "/" + *it;
+      if (std::find(exclude_all.begin(), exclude_all.end(), child) != exclude_all.end()) continue;
+      struct stat st;
+      if (::lstat(root_.host_path(child).c_str(), &st) != 0) continue;  // vanished meanwhile
+      if (drop_files && !S_ISDIR(st.st_mode)) continue;
+      if (S_ISDIR(st.st_mode)) {
+        ensure_parents(child);
+        if (!set_.entries.count(child)) set_.entries.emplace(child, entry_from(root_.host_path(child), st));
+        stack.push_back(child);
+      } else {
+        Status s = add_object(child, st, false);
+        if (!s) return s;
+      }
+    }
+  }
+  return Status::success();
+}
+
+// Files sharing one guest inode become one file and hard links to it; the
+// link target is the path that sorts first, because writers emit in order.
+void link_shared_inodes(FileSet& set) {
+  std::map<std::pair<uint64_t, uint64_t>, std::string> first;
+  for (auto& [path, e] : set.entries) {
+    if (e.type != EntryType::File || e.ino == 0) continue;
+    auto key = std::make_pair(e.dev, e.ino);
+    auto it = first.find(key);
+    if (it == first.end()) {
+      first.emplace(key, path);
+      continue;
+    }
+    e.type = EntryType::Hardlink;
+    e.target = it->second;
+    e.source.clear();
+    e.size = 0;
+    e.sparse.clear();
+  }
+}
+
+Result<std::string> guest_text(const GuestRoot& root, const std::string& path) {
+  if (!root.is_regular_file(path)) return std::string();
+  return root.read_file(path, 4 << 20);
+}
+
+// The guest's line for name in a colon-separated database, or "".
+std::string find_line(const std::string& db, const std::string& key, size_t field) {
+  size_t i = 0;
+  while (i < db.size()) {
+    size_t j = db.find('\n', i);
+    if (j == std::string::npos) j = db.size();
+    std::string line = db.substr(i, j - i);
+    i = j + 1;
+    std::vector<std::string> f;
+    size_t a = 0;
+    for (;;) {
+      size_t b = line.find(':', a);
+      f.push_back(line.substr(a, b == std::string::npos ? std::string::npos : b - a));
+      if (b == std::string::npos) break;
+      a = b + 1;
+    }
+    if (f.size() > field && f[field] == key) return line;
+  }
+  return "";
+}
+
+std::string field_of(const std::string& line, size_t field) {
+  size_t a = 0;
+  for (size_t k = 0; k < field; ++k) {
+    a = line.find(':', a);
+    if (a == std::string::npos) return "";
+    ++a;
+  }
+  return line.substr(a, line.find(':', a) == std::string::npos ? std::string::npos : line.find(':', a) - a);
+}
+
+bool parse_u32(const std::string& s, uint32_t& out) {
+  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
+  unsigned long v = std::stoul(s);
+  if (v > 0xffffffffUL) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool closure_has(const Profile& p, const std::vector<std::string>& prefixes) {
+  for (const auto& lib : p.libraries)
+    for (const auto& pre : prefixes)
+      if (lib.soname.compare(0, pre.size(), pre) == 0) return true;
+  return false;
+}
+
+// "found as /lib/x86_64-linux-gnu/libc.so.6 via ld.so.conf" in the analyzer's
+// evidence: the path ld.so opens, whose symlinks must travel too.
+std::vector<std::string> found_paths(const Library& lib) {
+  std::vector<std::string> out;
+  for (const auto& ev : lib.evidence) {
+    auto a = ev.find("found as ");
+    if (a == std::string::npos) continue;
+    a += 9;
+    auto b = ev.find(' ', a);
+    out.push_back(ev.substr(a, b == std::string::npos ? std::string::npos : b - a));
+  }
+  return out;
+}
+
+// The guest's account database (passwd or group: the id is field 2) reduced
+// to system accounts plus the service's own; fallback when the guest has none.
+std::string system_accounts(const GuestRoot& root, const std::string& db, uint32_t keep_id,
+                            const std::string& fallback, const std::string& service_line) {
+  auto text = guest_text(root, db);
+  std::string out;
+  bool have_service = service_line.empty();
+  if (text.ok()) {
+    size_t i = 0;
+    while (i < text->size()) {
+      size_t j = text->find('\n', i);
+      if (j == std::string::npos) j = text->size();
+      std::string line = text->substr(i, j - i);
+      i = j + 1;
+      uint32_t id;
+      if (line.empty() || line[0] == '#' || !parse_u32(field_of(line, 2), id)) continue;
+      if (id < 1000 || id >= 65534 || id == keep_id) {
+        out += line + "\n";
+        if (id == keep_id) have_service = true;
+      }
+    }
+  }
+  if (out.empty()) out = fallback;
+  if (!have_service) out += service_line + "\n";
+  return out;
+}
+
+Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& user, Walker& w, FileSet& set) {
+  std::vector<std::string> missing;
+  auto need = [&](const std::string& path, bool recursive) {
+    Status s = w.add(path, recursive);
+    if (!s) missing.push_back(fmt::format("{} ({})", path, s.error().message));
+  };
+  auto want = [&](const std::string& path, bool recursive) {
+    if (root.exists(path)) {
+      Status s = w.add(path, recursive);
+      if (!s) set.notes.push_back(s.error().message);
+    }
+  };
+
+  // 1. The program, its interpreter and its whole closure, with the links ld.so follows.
+  need(p.binary.path, false);
+  if (!p.binary.interpreter.empty()) need(p.binary.interpreter, false);
+  std::string libc_dir;
+  for (const auto& lib : p.libraries) {
+    need(lib.path, false);
+    want(path_dirname(lib.path) + "/" + lib.soname, false);
+    for (const auto& f : found_paths(lib)) want(f, false);
+    if (lib.soname == "libc.so.6") libc_dir = path_dirname(lib.path);
+  }
+  // ld.so consults its cache for libraries found through ld.so.conf.
+  want("/etc/ld.so.cache", false);
+
+  // 2. The files the profile names.
+  for (const auto& f : p.files) {
+    if (!root.exists(f.path)) {
+      if (f.optional)
+        set.notes.push_back(fmt::format("optional file {} is not in the guest; packaged without it", f.path));
+      else if (f.access == "write")
+        // Something the application creates (a log, a mkstemp template):
+        // its directory becomes writable instead.
+        set.notes.push_back(fmt::format("{} is not in the guest; the application creates it", f.path));
+      else
+        missing.push_back(f.path);
+      continue;
+    }
+    // A directory the application writes starts as the guest left it, but
+    // without its old contents (logs, pid files); one it reads travels whole.
+    // What the application writes keeps its guest owner: a daemon that
+    // drops to www-data must still open its log.
+    w.keep_owners(f.access == "write");
+    need(f.path, f.access != "write");
+    w.keep_owners(false);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    return bad_input(fmt::format("guest files named by the profile are missing: {} "
+                                 "(mark a file `optional: true` to package without it)",
+                                 list));
+  }
+
+  // 3. A minimal /etc: who the service runs as, name resolution, time zone, CAs.
+  // Legacy daemons drop privileges to an account named in their own config
+  // (lighttpd's www-data), so every system account travels; people's
+  // accounts (ids 1000-65533) do not.
+  set.add_inline("/etc/passwd", system_accounts(root, "/etc/passwd", user.uid, "root:x:0:0:root:/root:/bin/sh\n",
+                                                user.uid != 0 ? (user.passwd_line.empty()
+                                                                     ? fmt::format("{}:x:{}:{}::/:/usr/sbin/nologin",
+                                                                                   user.name, user.uid, user.gid)
+                                                                     : user.passwd_line)
+                                                              : ""));
+  set.add_inline("/etc/group", system_accounts(root, "/etc/group", user.gid, "root:x:0:\n",
+                                               user.gid != 0 ? (user.group_line.empty()
+                                                                    ? fmt::format("{}:x:{}:", user.group, user.gid)
+                                                                    : user.group_line)
+                                                             : ""));
+  set.add_inline("/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  set.add_inline("/etc/resolv.conf", "# replaced by the container runtime\n");
+  auto nss = guest_text(root, "/etc/nsswitch.conf");
+  if (nss.ok() && !nss->empty())
+    set.add_inline("/etc/nsswitch.conf", *nss);
+  else
+    set.add_inline("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n");
+  want("/etc/localtime", false);
+  // glibc loads its NSS modules with dlopen(), which no ELF scan sees.
+  if (!libc_dir.empty())
+    for (const char* m : {"libnss_files.so.2", "libnss_dns.so.2", "libresolv.so.2"}) want(libc_dir + "/" + m, false);
+  if (closure_has(p, {"libssl", "libgnutls", "libnss3", "libcurl", "libcrypto"})) {
+    if (root.exists("/etc/ssl/certs/ca-certificates.crt"))
+      want("/etc/ssl/certs/ca-certificates.crt", false);
+    else
+      set.notes.push_back("TLS libraries in the closure but no /etc/ssl/certs/ca-certificates.crt in the guest");
+  }
+  return Status::success();
+}
+
+Status add_system(const GuestRoot& root, Walker& w, FileSet& set) {
+  // Pseudo filesystems and scratch space keep their (empty) mount points;
+  // kernel modules belong to the host kernel, caches and logs to the old VM.
+  const std::vector<std::string> exclude_all = {"/lib/modules", "/usr/lib/modules", "/.decant-guest-complete"};
+  const std::vector<std::string> exclude_content = {"/boot", "/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp",
+                                                    "/var/cache/apt", "/var/lib/apt/lists", "/var/cache/debconf"};
+  const std::vector<std::string> files_only = {"/var/log"};
+  return w.add_tree("/", exclude_all, exclude_content, files_only);
+}
+
+}  // namespace
+
+uint64_t FileSet::total_bytes() const {
+  uint64_t n = 0;
+  for (const auto& [path, e] : entries)
+    if (e.type == EntryType::File) n += e.content ? e.content->size() : e.size;
+  return n;
+}
+
+void FileSet::add_directory(const std::string& path, unsigned mode) {
+  std::string p = path;
+  std::vector<std::string> chain;
+  while (!p.empty() && p != "/") {
+    chain.push_back(p);
+    p = parent_of(p);
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    if (entries.count(*it)) continue;
+    FileEntry e;
+    e.type = EntryType::Directory;
+    e.mode = *it == path ? mode : 0755;
+    entries.emplace(*it, std::move(e));
+  }
+}
+
+void FileSet::add_inline(const std::string& path, std::string content, unsigned mode, uint32_t uid, uint32_t gid) {
+  add_directory(parent_of(path));
+  FileEntry e;
+  e.type = EntryType::File;
+  e.mode = mode;
+  e.uid = uid;
+  e.gid = gid;
+  e.size = content.size();
+  e.content = std::move(content);
+  entries[path] = std::move(e);
+}
+
+Status FileSet::add_host_file(const std::string& path, const std::string& host_path, unsigned mode) {
+  struct stat st;
+  if (::stat(host_path.c_str(), &st) != 0)
+    return bad_input(fmt::format("{}: {}", host_path, std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) return bad_input(fmt::format("{}: not a regular file", host_path));
+  add_directory(parent_of(path));
+  FileEntry e;
+  e.type = EntryType::File;
+  e.mode = mode;
+  e.source = host_path;
+  e.size = static_cast<uint64_t>(st.st_size);
+  entries[path] = std::move(e);
+  return Status::success();
+}
+
+Result<GuestUser> lookup_guest_user(const GuestRoot& root, const std::string& user) {
+  GuestUser u;
+  if (user.empty() || user == "root" || user == "0" || user == "0:0") {
+    u.name = u.group = "root";
+    return u;
+  }
+  auto passwd = guest_text(root, "/etc/passwd");
+  auto group = guest_text(root, "/etc/group");
+  std::string name = user, grp;
+  if (auto c = user.find(':'); c != std::string::npos) {
+    name = user.substr(0, c);
+    grp = user.substr(c + 1);
+  }
+  std::string pline;
+  uint32_t num;
+  if (parse_u32(name, num)) {
+    u.uid = num;
+    u.gid = num;
+    if (passwd.ok()) pline = find_line(*passwd, name, 2);
+  } else {
+    if (passwd.ok()) pline = find_line(*passwd, name, 0);
+    if (pline.empty())
+      return bad_input(fmt::format("user {} of the profile is not in the guest's /etc/passwd", name));
+    if (!parse_u32(field_of(pline, 2), u.uid) || !parse_u32(field_of(pline, 3), u.gid))
+      return bad_input(fmt::format("guest /etc/passwd: malformed entry for {}", name));
+  }
+  u.passwd_line = pline;
+  u.name = pline.empty() ? name : field_of(pline, 0);
+  if (!grp.empty()) {
+    if (parse_u32(grp, num)) {
+      u.gid = num;
+    } else {
+      std::string gline = group.ok() ? find_line(*group, grp, 0) : "";
+      if (gline.empty()) return bad_input(fmt::format("group {} of the profile is not in the guest's /etc/group", grp));
+      parse_u32(field_of(gline, 2), u.gid);
+    }
+  }
+  u.group_line = group.ok() ? find_line(*group, std::to_string(u.gid), 2) : "";
+  u.group = u.group_line.empty() ? u.name : field_of(u.group_line, 0);
+  // The generated passwd must agree with the ids the runtime uses.
+  if (!u.passwd_line.empty() && !grp.empty()) u.passwd_line.clear();
+  return u;
+}
+
+Status add_guest_path(const GuestRoot& root, const std::string& guest_path, bool recursive, FileSet& set,
+                      PackageMode mode, const GuestUser& user) {
+  Walker w(root, set, mode, user);
+  return w.add(guest_path, recursive);
+}
+
+Result<FileSet> collect_file_set(const GuestRoot& root, const Profile& profile, const FileSetOptions& options) {
+  FileSet set;
+  auto user = lookup_guest_user(root, profile.user);
+  if (!user) return user.error();
+  set.uid = user->uid;
+  set.gid = user->gid;
+  Walker w(root, set, options.mode, *user);
+
+  Status s = options.mode == PackageMode::Minimal ? add_minimal(root, profile, *user, w, set) : add_system(root, w, set);
+  if (!s) return s.error();
+  if (options.mode == PackageMode::System) {
+    // The whole guest must still contain what the profile names.
+    for (const auto& f : profile.files)
+      if (!f.optional && f.access != "write" && !root.exists(f.path))
+        return bad_input(fmt::format("guest file named by the profile is missing: {} "
+                                     "(mark it `optional: true` to package without it)",
+                                     f.path));
+  }
+
+  // Mount points the runtime fills; the rootfs is read-only, so they must exist.
+  for (const char* d : {"/proc", "/sys", "/dev", "/run"}) set.add_directory(d, 0755);
+  set.add_directory("/tmp", 01777);
+  set.entries["/tmp"].mode = 01777;
+
+  link_shared_inodes(set);
+  return set;
+}
+
+}  // namespace decant

@@ -1,0 +1,340 @@
+// Derives the runtime view of a service from its profile and renders it as
+// OCI image and runtime configs (see oci_config.h).
+#include "packager/oci_config.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+#include "packager/seccomp.h"
+
+namespace decant {
+
+namespace {
+
+using nlohmann::json;
+
+const char* const kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Linux capability numbers, for reading security.capability.
+const char* const kCapNames[] = {
+    "CAP_CHOWN",          "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",         "CAP_FSETID",
+    "CAP_KILL",           "CAP_SETGID",         "CAP_SETUID",          "CAP_SETPCAP",        "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",      "CAP_NET_RAW",        "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",      "CAP_SYS_MODULE",     "CAP_SYS_RAWIO",       "CAP_SYS_CHROOT",     "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",      "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",       "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",           "CAP_LEASE",          "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",  "CAP_SETFCAP",        "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",     "CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",      "CAP_PERFMON",        "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE"};
+
+std::vector<std::string> seccomp_arches(const std::string& arch) {
+  // Only the profile's own architecture: a 32-bit call from a 64-bit process
+  // is not in the analysis and takes the default action.
+  if (arch == "x86_64") return {"SCMP_ARCH_X86_64"};
+  if (arch == "i386") return {"SCMP_ARCH_X86"};
+  if (arch == "aarch64") return {"SCMP_ARCH_AARCH64"};
+  if (arch == "arm") return {"SCMP_ARCH_ARM"};
+  if (arch == "ppc64le") return {"SCMP_ARCH_PPC64LE"};
+  if (arch == "s390x") return {"SCMP_ARCH_S390X"};
+  if (arch == "riscv64") return {"SCMP_ARCH_RISCV64"};
+  return {};
+}
+
+bool has_any(const std::set<std::string>& allow, std::initializer_list<const char*> names) {
+  for (const char* n : names)
+    if (allow.count(n)) return true;
+  return false;
+}
+
+bool covered_by(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         (dir == "/" || path[dir.size()] == '/'));
+}
+
+}  // namespace
+
+std::string rfc3339(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string oci_arch(const std::string& a) {
+  if (a == "x86_64") return "amd64";
+  if (a == "i386") return "386";
+  if (a == "aarch64") return "arm64";
+  return a;
+}
+
+json oci_seccomp(const Profile& p, bool shim, std::vector<std::string>& warnings) {
+  const auto& sc = p.enforcement.seccomp;
+  if (sc.mode == "off") return nullptr;
+  if (p.syscalls.allow.empty()) {
+    warnings.push_back(
+        "the profile's syscalls.allow is empty: packaging without a seccomp filter (a filter with no "
+        "allowlist would stop the container at its first call)");
+    return nullptr;
+  }
+  json s;
+  if (sc.mode == "log") {
+    s["defaultAction"] = "SCMP_ACT_LOG";
+  } else if (sc.default_action == "kill") {
+    s["defaultAction"] = "SCMP_ACT_KILL_PROCESS";
+  } else {
+    int e = errno_from_name(sc.errno_name);
+    if (e < 0) e = 1;  // validate_profile already rejected unknown names; stay safe
+    s["defaultAction"] = "SCMP_ACT_ERRNO";
+    s["defaultErrnoRet"] = e;
+  }
+  s["architectures"] = seccomp_arches(p.syscalls.arch.empty() ? p.binary.arch : p.syscalls.arch);
+  std::set<std::string> names(p.syscalls.allow.begin(), p.syscalls.allow.end());
+  // The runtime installs the filter and then execs the entrypoint itself.
+  if (!names.count("execve")) names.insert("execve");
+  json rule;
+  rule["names"] = std::vector<std::string>(names.begin(), names.end());
+  rule["action"] = "SCMP_ACT_ALLOW";
+  s["syscalls"] = json::array({rule});
+  if (shim) {
+    std::vector<std::string> own;
+    for (const auto& n : shim_own_syscalls())
+      if (!names.count(n)) own.push_back(n);
+    std::sort(own.begin(), own.end());
+    if (!own.empty())
+      s["syscalls"].push_back({{"names", own},
+                               {"action", "SCMP_ACT_ALLOW"},
+                               {"args", json::array({{{"index", 5}, {"value", kShimSyscallTag}, {"op", "SCMP_CMP_EQ"}}})}});
+  }
+  return s;
+}
+
+std::vector<std::string> needed_capabilities(const Profile& p, const std::string& binary_caps,
+                                             const std::vector<std::pair<uint16_t, std::string>>& ports,
+                                             std::vector<std::string>& warnings) {
+  std::set<std::string> caps;
+  for (const auto& [port, proto] : ports)
+    if (port < 1024) caps.insert("CAP_NET_BIND_SERVICE");
+  std::set<std::string> allow(p.syscalls.allow.begin(), p.syscalls.allow.end());
+  if (allow.empty()) {
+    // Without an allowlist nothing says what the process does; give what a
+    // classic daemon needs to start as root and drop privileges.
+    for (const char* c : {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+                          "CAP_SETUID", "CAP_SYS_CHROOT"})
+      caps.insert(c);
+    warnings.push_back("the profile's syscalls.allow is empty: granting the classic daemon capabilities "
+                       "(CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SYS_CHROOT)");
+  } else {
+    if (has_any(allow, {"setuid", "setreuid", "setresuid", "setfsuid"})) caps.insert("CAP_SETUID");
+    if (has_any(allow, {"setgid", "setregid", "setresgid", "setfsgid", "setgroups"})) caps.insert("CAP_SETGID");
+    if (has_any(allow, {"chown", "fchown", "lchown", "fchownat"})) caps.insert("CAP_CHOWN");
+    if (has_any(allow, {"chroot"})) caps.insert("CAP_SYS_CHROOT");
+  }
+  // vfs_cap_data: magic/flags, then (permitted, inheritable) pairs of 32-bit words.
+  if (binary_caps.size() >= 12) {
+    auto word = [&](size_t i) {
+      uint32_t v;
+      std::memcpy(&v, binary_caps.data() + 4 * i, 4);
+      return v;
+    };
+    uint64_t permitted = word(1);
+    if (binary_caps.size() >= 20) permitted |= static_cast<uint64_t>(word(3)) << 32;
+    for (size_t bit = 0; bit < sizeof kCapNames / sizeof kCapNames[0]; ++bit)
+      if (permitted & (1ull << bit)) caps.insert(kCapNames[bit]);
+  }
+  return std::vector<std::string>(caps.begin(), caps.end());
+}
+
+std::string volume_source(const std::string& container_dir) { return "volumes" + container_dir; }
+
+Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const SpecOptions& o,
+                                  std::vector<std::string>& warnings) {
+  ImageSpec s;
+  s.name = p.metadata.name.empty() ? path_basename(p.binary.path) : p.metadata.name;
+  std::vector<std::string> argv = p.entrypoint.empty() ? std::vector<std::string>{p.binary.path} : p.entrypoint;
+  s.entrypoint = {argv.front()};
+  s.cmd.assign(argv.begin() + 1, argv.end());
+  s.uid = files.uid;
+  s.gid = files.gid;
+  s.workdir = p.workdir.empty() ? "/" : p.workdir;
+  s.hostname = p.redirects.identity.hostname.empty() ? s.name : p.redirects.identity.hostname;
+
+  std::map<std::string, std::string> env(p.env.begin(), p.env.end());
+  if (!env.count("PATH")) env["PATH"] = kDefaultPath;
+  if (o.preload_shim) {
+    std::string pre = "/.decant/libdecant-shim.so";
+    env["LD_PRELOAD"] = env.count("LD_PRELOAD") ? pre + ":" + env["LD_PRELOAD"] : pre;
+  }
+  if (o.plan) env["DECANT_PLAN"] = "/.decant/plan";
+  for (const auto& [k, v] : env) s.env.push_back(k + "=" + v);
+
+  // Ports as the container will bind them: after the shim's port redirects.
+  std::set<std::pair<uint16_t, std::string>> ports;
+  for (const auto& l : p.network.listen) {
+    uint16_t port = l.port;
+    for (const auto& r : p.redirects.ports)
+      if (r.from == l.port && r.proto == l.proto) port = r.to;
+    ports.emplace(port, l.proto);
+  }
+  for (const auto& r : p.redirects.ports) ports.emplace(r.to, r.proto);
+  s.ports.assign(ports.begin(), ports.end());
+
+  // Directories that must be writable on a read-only rootfs: redirect targets
+  // and files the application writes that are not redirected elsewhere.
+  std::map<std::string, std::string> writable;
+  for (const auto& r : p.redirects.paths) {
+    auto it = files.entries.find(r.to);
+    std::string dir = it != files.entries.end() && it->second.type == EntryType::File ? path_dirname(r.to) : r.to;
+    writable.emplace(dir, fmt::format("redirect {} -> {}", r.from, r.to));
+  }
+  for (const auto& f : p.files) {
+    if (f.access != "write") continue;
+    bool redirected = std::any_of(p.redirects.paths.begin(), p.redirects.paths.end(),
+                                  [&](const PathRedirect& r) { return covered_by(f.path, r.from); });
+    if (redirected) continue;
+    auto it = files.entries.find(f.path);
+    bool is_dir = it != files.entries.end() && it->second.type == EntryType::Directory;
+    std::string dir = is_dir ? f.path : path_dirname(f.path);
+    if (dir == "/") {
+      warnings.push_back(fmt::format("{} is written but sits in /; the read-only rootfs keeps it read-only", f.path));
+      continue;
+    }
+    writable.emplace(dir, fmt::format("files: {} (write)", f.path));
+  }
+  // A writable directory inside another one is already covered.
+  for (const auto& [dir, why] : writable) {
+    bool nested = std::any_of(s.writable.begin(), s.writable.end(),
+                              [&](const WritableDir& w) { return covered_by(dir, w.path); });
+    if (!nested) s.writable.push_back({dir, why});
+  }
+
+  const FileEntry* bin = nullptr;
+  if (auto it = files.entries.find(p.binary.path); it != files.entries.end()) bin = &it->second;
+  std::string binary_caps;
+  if (bin)
+    for (const auto& [k, v] : bin->xattrs)
+      if (k == "security.capability") binary_caps = v;
+  s.capabilities = needed_capabilities(p, binary_caps, s.ports, warnings);
+  s.seccomp = oci_seccomp(p, o.preload_shim, warnings);
+  if (!s.seccomp.is_null()) s.seccomp_allow = s.seccomp["syscalls"][0]["names"].get<std::vector<std::string>>();
+
+  s.labels["org.opencontainers.image.title"] = s.name;
+  s.labels["org.opencontainers.image.description"] =
+      fmt::format("{} from {}, packaged by decant ({})", p.binary.path,
+                  p.source.os.pretty.empty() ? std::string("a legacy guest") : p.source.os.pretty, o.mode);
+  s.labels["org.opencontainers.image.created"] = rfc3339(o.created);
+  if (!o.profile_digest.empty()) s.labels["io.decant.profile.digest"] = o.profile_digest;
+  s.labels["io.decant.mode"] = o.mode;
+  if (!p.source.os.id.empty())
+    s.labels["io.decant.source.os"] = p.source.os.id + (p.source.os.version.empty() ? "" : " " + p.source.os.version);
+  return s;
+}
+
+json image_config(const ImageSpec& s, const std::string& arch, const std::string& diff_id, int64_t created) {
+  json c;
+  c["created"] = rfc3339(created);
+  c["architecture"] = oci_arch(arch);
+  c["os"] = "linux";
+  json cfg;
+  cfg["Entrypoint"] = s.entrypoint;
+  cfg["Cmd"] = s.cmd;
+  cfg["Env"] = s.env;
+  cfg["User"] = fmt::format("{}:{}", s.uid, s.gid);
+  cfg["WorkingDir"] = s.workdir;
+  if (!s.ports.empty()) {
+    json ports = json::object();
+    for (const auto& [port, proto] : s.ports) ports[fmt::format("{}/{}", port, proto)] = json::object();
+    cfg["ExposedPorts"] = ports;
+  }
+  if (!s.writable.empty()) {
+    json vols = json::object();
+    for (const auto& w : s.writable) vols[w.path] = json::object();
+    cfg["Volumes"] = vols;
+  }
+  cfg["Labels"] = s.labels;
+  c["config"] = cfg;
+  c["rootfs"] = {{"type", "layers"}, {"diff_ids", {diff_id}}};
+  c["history"] = json::array({{{"created", rfc3339(created)}, {"created_by", "decant package"}}});
+  return c;
+}
+
+json runtime_config(const ImageSpec& s, const RuntimeConfigOptions& o) {
+  json c;
+  c["ociVersion"] = "1.0.2";
+  json proc;
+  proc["terminal"] = false;
+  proc["user"] = {{"uid", s.uid}, {"gid", s.gid}};
+  std::vector<std::string> args = s.entrypoint;
+  args.insert(args.end(), s.cmd.begin(), s.cmd.end());
+  proc["args"] = args;
+  proc["env"] = s.env;
+  proc["cwd"] = s.workdir;
+  // Ambient and inheritable too, so a non-root service user keeps them over exec.
+  json caps = s.capabilities;
+  proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"inheritable", caps}, {"permitted", caps},
+                          {"ambient", caps}};
+  proc["rlimits"] = json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 4096}, {"soft", 4096}}});
+  proc["noNewPrivileges"] = true;
+  c["process"] = proc;
+  c["root"] = {{"path", "rootfs"}, {"readonly", true}};
+  c["hostname"] = s.hostname;
+
+  json mounts = json::array();
+  mounts.push_back({{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}});
+  mounts.push_back({{"destination", "/dev"},
+                    {"type", "tmpfs"},
+                    {"source", "tmpfs"},
+                    {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}});
+  mounts.push_back({{"destination", "/dev/pts"},
+                    {"type", "devpts"},
+                    {"source", "devpts"},
+                    {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}});
+  mounts.push_back({{"destination", "/dev/shm"},
+                    {"type", "tmpfs"},
+                    {"source", "shm"},
+                    {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}});
+  mounts.push_back({{"destination", "/dev/mqueue"},
+                    {"type", "mqueue"},
+                    {"source", "mqueue"},
+                    {"options", {"nosuid", "noexec", "nodev"}}});
+  mounts.push_back({{"destination", "/sys"},
+                    {"type", "sysfs"},
+                    {"source", "sysfs"},
+                    {"options", {"nosuid", "noexec", "nodev", "ro"}}});
+  mounts.push_back({{"destination", "/tmp"},
+                    {"type", "tmpfs"},
+                    {"source", "tmpfs"},
+                    {"options", {"nosuid", "nodev", "mode=1777"}}});
+  mounts.push_back({{"destination", "/run"},
+                    {"type", "tmpfs"},
+                    {"source", "tmpfs"},
+                    {"options", {"nosuid", "nodev", "mode=755"}}});
+  for (const auto& w : s.writable)
+    mounts.push_back({{"destination", w.path},
+                      {"type", "bind"},
+                      {"source", volume_source(w.path)},
+                      {"options", {"rbind", "rw", "nosuid", "nodev"}}});
+  c["mounts"] = mounts;
+
+  json linux;
+  json ns = json::array();
+  for (const char* t : {"pid", "ipc", "uts", "mount"}) ns.push_back({{"type", t}});
+  if (o.network_namespace) ns.push_back({{"type", "network"}});
+  linux["namespaces"] = ns;
+  linux["maskedPaths"] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+                          "/proc/scsi"};
+  linux["readonlyPaths"] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+  if (!s.seccomp.is_null()) linux["seccomp"] = s.seccomp;
+  c["linux"] = linux;
+  c["annotations"] = s.labels;
+  return c;
+}
+
+}  // namespace decant

@@ -1,0 +1,91 @@
+// What a packaged service looks like to a container runtime, derived once
+// from the profile (ImageSpec) and rendered as the OCI image config, the OCI
+// runtime config.json of a bundle and the seccomp policy both runtimes and
+// LXC read. Pure functions of their inputs, so they are unit-tested without
+// a guest and give the same JSON every time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "packager/file_set.h"
+#include "profiles/profile.h"
+
+namespace decant {
+
+struct WritableDir {
+  std::string path;    // container directory that must be writable
+  std::string reason;  // "redirect /var/log/x -> /data/log" or "files: /var/lib/redis (write)"
+};
+
+struct ImageSpec {
+  std::string name;
+  std::vector<std::string> entrypoint;  // the binary
+  std::vector<std::string> cmd;         // its default arguments
+  std::vector<std::string> env;         // "KEY=VALUE", sorted by key
+  uint32_t uid = 0, gid = 0;
+  std::string workdir = "/";
+  std::string hostname;
+  std::vector<std::pair<uint16_t, std::string>> ports;  // listened ports after redirects, sorted
+  std::vector<WritableDir> writable;                    // sorted by path
+  std::vector<std::string> capabilities;                // CAP_* names, sorted
+  nlohmann::json seccomp;                               // OCI linux.seccomp, or null for none
+  std::vector<std::string> seccomp_allow;               // the allowlist it holds (for LXC)
+  std::map<std::string, std::string> labels;
+};
+
+struct SpecOptions {
+  bool preload_shim = false;    // LD_PRELOAD the shim from /.decant/
+  bool plan = false;            // a plan is in /.decant/plan
+  std::string profile_digest;   // "sha256:…" of the profile as packaged
+  int64_t created = 0;          // SOURCE_DATE_EPOCH
+  std::string mode = "minimal";
+};
+
+// Fails on values a runtime would reject (unknown errno name, ...). Warnings
+// (no allowlist yet, guessed capabilities) are appended to warnings.
+Result<ImageSpec> make_image_spec(const Profile& profile, const FileSet& files, const SpecOptions& options,
+                                  std::vector<std::string>& warnings);
+
+// OCI linux.seccomp for the profile: default action from enforcement
+// (errno/kill, or log), one allow rule. Null when mode is off or the
+// allowlist is empty (a filter without one would stop the container). With
+// the shim preloaded, the shim's own calls are allowed when they carry its
+// tag, exactly as in the BPF the plan compiler writes for the shim.
+nlohmann::json oci_seccomp(const Profile& profile, bool shim, std::vector<std::string>& warnings);
+
+// Capability names the process needs: NET_BIND_SERVICE for a port < 1024
+// still bound, SETUID/SETGID/CHOWN/SYS_CHROOT when the allowlist has those
+// calls, file capabilities of the binary; a broad set when the allowlist is
+// unknown. binary_caps: raw security.capability of the binary (may be empty).
+std::vector<std::string> needed_capabilities(const Profile& profile, const std::string& binary_caps,
+                                             const std::vector<std::pair<uint16_t, std::string>>& ports,
+                                             std::vector<std::string>& warnings);
+
+// The OCI image config (application/vnd.oci.image.config.v1+json).
+nlohmann::json image_config(const ImageSpec& spec, const std::string& arch, const std::string& diff_id,
+                            int64_t created);
+
+// The OCI runtime config.json of a bundle. Writable directories are bind
+// mounts from volumes/<path> relative to the bundle.
+struct RuntimeConfigOptions {
+  bool network_namespace = false;
+};
+nlohmann::json runtime_config(const ImageSpec& spec, const RuntimeConfigOptions& options);
+
+// Bundle-relative source of the bind mount for a writable directory.
+std::string volume_source(const std::string& container_dir);
+
+// RFC 3339 UTC time of a Unix time ("1970-01-01T00:00:00Z").
+std::string rfc3339(int64_t t);
+
+// OCI/Go architecture name of an ELF machine name ("x86_64" -> "amd64").
+std::string oci_arch(const std::string& elf_arch);
+
+}  // namespace decant

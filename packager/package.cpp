@@ -1,0 +1,129 @@
+// The packager driver (see package.h). One pass per step; the artifact is
+// staged in a scratch directory next to the output and renamed into place
+// only when every step succeeded.
+#include "packager/package.h"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include "analyzer/guest_root.h"
+#include "common/file_util.h"
+#include "packager/oci_config.h"
+#include "packager/seccomp.h"
+#include "packager/shim_payload.h"
+#include "packager/staged_output.h"
+#include "packager/writers.h"
+#include "profiles/profile.h"
+
+namespace decant {
+
+bool parse_format(const std::string& s, PackageFormat& out) {
+  if (s == "oci-archive") out = PackageFormat::OciArchive;
+  else if (s == "oci-dir") out = PackageFormat::OciDir;
+  else if (s == "bundle") out = PackageFormat::Bundle;
+  else if (s == "lxc") out = PackageFormat::Lxc;
+  else return false;
+  return true;
+}
+
+Result<PackageReport> package(const PackageOptions& o) {
+  PackageReport report;
+  report.output = o.output;
+
+  // 1. Inputs: the profile (validated) and the guest it describes.
+  auto profile = load_profile(o.profile_path);
+  if (!profile) return profile.error();
+  Status s = validate_profile(*profile, o.profile_path);
+  if (!s) return s.error();
+  auto root = GuestRoot::open(o.root);
+  if (!root) return root.error();
+
+  // 2. Claim the output name early, so a clash fails before any work.
+  auto staged = StagedOutput::create(o.output, o.force);
+  if (!staged) return staged.error();
+
+  // 3. The file set: minimal closure or whole system.
+  FileSetOptions fo;
+  fo.mode = o.mode;
+  auto files = collect_file_set(*root, *profile, fo);
+  if (!files) return files.error();
+
+  // 4. Shim, its libraries and plan under /.decant/.
+  auto shim = add_shim_payload(*root, *profile, o.shim_path, *files, report.warnings);
+  if (!shim) return shim.error();
+
+  // 5. The profile travels with the image: provenance, and what `decant
+  //    run` reads to rebuild a runtime config from an archive.
+  std::string profile_json = to_json(*profile);
+  std::string profile_digest = "sha256:" + sha256_hex(profile_json.data(), profile_json.size());
+  files->add_inline("/.decant/profile.json", profile_json);
+
+  // 6. What the runtime sees: user, env, ports, writable dirs, caps, seccomp.
+  SpecOptions so;
+  so.preload_shim = shim->preload;
+  so.plan = shim->plan;
+  so.profile_digest = profile_digest;
+  so.created = o.mtime;
+  so.mode = o.mode == PackageMode::Minimal ? "minimal" : "system";
+  auto spec = make_image_spec(*profile, *files, so, report.warnings);
+  if (!spec) return spec.error();
+  for (const auto& w : spec->writable) {
+    // Mount points must exist on the read-only rootfs, owned by the service.
+    auto it = files->entries.find(w.path);
+    if (it == files->entries.end()) {
+      files->add_directory(w.path, 0755);
+      files->entries[w.path].uid = spec->uid;
+      files->entries[w.path].gid = spec->gid;
+    }
+  }
+  if (!spec->seccomp.is_null()) {
+    // The same policy three ways: BPF (the shim, bubblewrap), OCI JSON, LXC text.
+    auto sspec = seccomp_spec_from_profile(*profile);
+    if (!sspec) return sspec.error();
+    auto bpf = compile_seccomp_bpf(*sspec);
+    if (!bpf) return bpf.error();
+    files->add_inline("/.decant/seccomp.bpf", *bpf);
+    files->add_inline("/.decant/seccomp.json", spec->seccomp.dump(2) + "\n");
+    files->add_inline("/.decant/lxc-seccomp.policy", lxc_seccomp_policy(*profile, spec->seccomp_allow, shim->preload));
+  }
+
+  RuntimeConfigOptions ro;
+  ro.network_namespace = o.network_namespace;
+  files->add_inline("/.decant/runtime.json", runtime_config(*spec, ro).dump(2) + "\n");
+
+  // 7. One layer, the same bytes for every format.
+  LayerInput in;
+  in.scratch = staged->scratch();
+  in.tar_path = in.scratch + "/layer.tar";
+  auto diff = write_layer_tar(*files, in.tar_path, o.mtime);
+  if (!diff) return diff.error();
+  in.diff_id = *diff;
+  in.files = &*files;
+  in.spec = &*spec;
+  in.profile = &*profile;
+  in.mtime = o.mtime;
+  in.compression = o.compression;
+  in.tag = o.tag.empty() ? "decant/" + spec->name + ":latest" : o.tag;
+
+  // 8. The format writer, into scratch, then into place.
+  std::string out = in.scratch + "/out";
+  Result<WriterResult> written = env_error("unknown format");
+  switch (o.format) {
+    case PackageFormat::OciArchive: written = write_oci(in, out, true); break;
+    case PackageFormat::OciDir: written = write_oci(in, out, false); break;
+    case PackageFormat::Bundle: written = write_bundle(in, out, o.network_namespace); break;
+    case PackageFormat::Lxc: written = write_lxc(in, out); break;
+  }
+  if (!written) return written.error();
+  s = staged->commit(out);
+  if (!s) return s.error();
+
+  report.digest = written->digest.digest;
+  report.image_bytes = written->image_bytes;
+  report.files = files->entries.size();
+  report.notes = files->notes;
+  return report;
+}
+
+}  // namespace decant

@@ -1,0 +1,46 @@
+// The packager driver: profile + guest -> file set -> one tar layer -> one
+// writer per format (OCI archive/dir, OCI runtime bundle, LXC image). Reads
+// like a table of contents; each step lives in its own file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "packager/file_set.h"
+#include "packager/tar_writer.h"
+
+namespace decant {
+
+enum class PackageFormat { OciArchive, OciDir, Bundle, Lxc };
+
+struct PackageOptions {
+  std::string profile_path;
+  std::string root;
+  std::string output;
+  PackageFormat format = PackageFormat::OciArchive;
+  PackageMode mode = PackageMode::Minimal;
+  Compression compression = Compression::Gzip;
+  std::string tag;        // NAME:TAG; default decant/<name>:latest
+  std::string shim_path;  // empty: no shim
+  bool force = false;
+  bool network_namespace = false;  // bundle: run in its own network namespace
+  int64_t mtime = 0;               // SOURCE_DATE_EPOCH
+};
+
+struct PackageReport {
+  std::string output;
+  std::string digest;  // OCI: manifest digest; bundle/lxc: sha256 of the rootfs layer tar
+  uint64_t image_bytes = 0;  // compressed layer (OCI), rootfs bytes (bundle), rootfs tarball (lxc)
+  uint64_t files = 0;
+  std::vector<std::string> notes;
+  std::vector<std::string> warnings;
+};
+
+Result<PackageReport> package(const PackageOptions& options);
+
+// Parses "oci-archive" etc.
+bool parse_format(const std::string& s, PackageFormat& out);
+
+}  // namespace decant

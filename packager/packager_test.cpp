@@ -1,0 +1,408 @@
+// Unit tests of the packager that need no real guest and no root: the file
+// set walk on a small fake guest built in a temp dir (symlink chains, hard
+// links, holes, owners, accounts), tar determinism and round trip, the OCI
+// image and runtime configs, seccomp and capability derivation, LXC policy
+// text, and all-or-nothing staging.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/file_util.h"
+#include "packager/file_set.h"
+#include "packager/oci_config.h"
+#include "packager/staged_output.h"
+#include "packager/tar_writer.h"
+#include "packager/writers.h"
+
+namespace decant {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/decant-packager-test.XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { remove_tree(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void write(const std::string& path, const std::string& text, unsigned mode = 0644) {
+  ASSERT_TRUE(make_directories(path_dirname(path)).ok());
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), mode);
+}
+
+void symlink_at(const std::string& target, const std::string& path) {
+  ASSERT_TRUE(make_directories(path_dirname(path)).ok());
+  ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+}
+
+// A merged-/usr guest like bullseye's: /lib -> usr/lib, the interpreter
+// reached through two links, libc through its soname link.
+class FakeGuest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to give fixture files other owners";
+    const std::string& r = dir_.path();
+    symlink_at("usr/lib", r + "/lib");
+    symlink_at("usr/lib64", r + "/lib64");
+    write(r + "/usr/lib/x86_64-linux-gnu/ld-2.31.so", "ld");
+    write(r + "/usr/lib/x86_64-linux-gnu/libc-2.31.so", "libc");
+    symlink_at("libc-2.31.so", r + "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    symlink_at("/lib/x86_64-linux-gnu/ld-2.31.so", r + "/usr/lib64/ld-linux-x86-64.so.2");
+    write(r + "/usr/sbin/app", "app", 0755);
+    write(r + "/etc/app/app.conf", "port=80\n");
+    write(r + "/etc/passwd",
+          "root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n"
+          "svc:x:120:130::/var/lib/svc:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/bash\n");
+    write(r + "/etc/group", "root:x:0:\nwww-data:x:33:\nsvc:x:130:\nalice:x:1000:\n");
+    ASSERT_EQ(::mkdir((r + "/var").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((r + "/var/lib").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir((r + "/var/lib/svc").c_str(), 0750), 0);
+    ASSERT_EQ(::chown((r + "/var/lib/svc").c_str(), 120, 130), 0);
+    write(r + "/etc/app/owned", "x");
+    ASSERT_EQ(::chown((r + "/etc/app/owned").c_str(), 1234, 1234), 0);
+
+    p_.metadata.name = "app";
+    p_.binary.path = "/usr/sbin/app";
+    p_.binary.arch = "x86_64";
+    p_.binary.linkage = "dynamic";
+    p_.binary.interpreter = "/lib64/ld-linux-x86-64.so.2";
+    p_.entrypoint = {"/usr/sbin/app", "-f"};
+    Library libc;
+    libc.soname = "libc.so.6";
+    libc.path = "/usr/lib/x86_64-linux-gnu/libc-2.31.so";
+    p_.libraries.push_back(libc);
+    Library ld;
+    ld.soname = "ld-linux-x86-64.so.2";
+    ld.path = "/usr/lib/x86_64-linux-gnu/ld-2.31.so";
+    p_.libraries.push_back(ld);
+    p_.files.push_back({"/etc/app", "read", false, {}});
+    p_.syscalls.arch = "x86_64";
+  }
+  Result<FileSet> collect() {
+    auto root = GuestRoot::open(dir_.path());
+    EXPECT_TRUE(root.ok());
+    return collect_file_set(*root, p_, FileSetOptions{});
+  }
+  TempDir dir_;
+  Profile p_;
+};
+
+TEST_F(FakeGuest, MinimalSetFollowsSymlinkChainsInsideTheGuest) {
+  auto set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const auto& e = set->entries;
+  ASSERT_TRUE(e.count("/lib64"));
+  EXPECT_EQ(e.at("/lib64").type, EntryType::Symlink);
+  EXPECT_EQ(e.at("/lib64").target, "usr/lib64");
+  ASSERT_TRUE(e.count("/usr/lib64/ld-linux-x86-64.so.2"));
+  EXPECT_EQ(e.at("/usr/lib64/ld-linux-x86-64.so.2").target, "/lib/x86_64-linux-gnu/ld-2.31.so");
+  EXPECT_EQ(e.at("/lib").type, EntryType::Symlink);
+  EXPECT_EQ(e.at("/usr/lib/x86_64-linux-gnu/ld-2.31.so").type, EntryType::File);
+  EXPECT_EQ(e.at("/usr/lib/x86_64-linux-gnu/libc.so.6").type, EntryType::Symlink);
+  EXPECT_EQ(e.at("/usr/sbin/app").mode, 0755u);
+  EXPECT_TRUE(e.count("/etc/app/app.conf"));
+  EXPECT_EQ(e.at("/tmp").mode, 01777u);
+  for (const char* d : {"/proc", "/sys", "/dev", "/run"}) EXPECT_EQ(e.at(d).type, EntryType::Directory) << d;
+  // Parents sort before children, which every writer relies on.
+  std::string prev;
+  for (const auto& [path, entry] : e) {
+    EXPECT_LT(prev, path);
+    prev = path;
+  }
+}
+
+TEST_F(FakeGuest, OwnersAreNormalizedUnlessWrittenOrTheServices) {
+  p_.user = "svc";
+  p_.files.push_back({"/var/lib/svc", "write", false, {}});
+  auto set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->uid, 120u);
+  EXPECT_EQ(set->gid, 130u);
+  EXPECT_EQ(set->entries.at("/etc/app/owned").uid, 0u);  // someone else's: normalized
+  EXPECT_EQ(set->entries.at("/var/lib/svc").uid, 120u);
+  EXPECT_EQ(set->entries.at("/var/lib/svc").mode, 0750u);
+}
+
+TEST_F(FakeGuest, AccountsKeepSystemUsersAndTheServiceButNotPeople) {
+  p_.user = "svc";
+  auto set = collect();
+  ASSERT_TRUE(set.ok());
+  const std::string& passwd = *set->entries.at("/etc/passwd").content;
+  EXPECT_NE(passwd.find("www-data:x:33"), std::string::npos);
+  EXPECT_NE(passwd.find("svc:x:120:130"), std::string::npos);
+  EXPECT_EQ(passwd.find("alice"), std::string::npos);
+  EXPECT_EQ(set->entries.at("/etc/group").content->find("alice"), std::string::npos);
+}
+
+TEST_F(FakeGuest, UnknownUserIsBadInput) {
+  p_.user = "nobody-here";
+  auto set = collect();
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.error().message.find("nobody-here"), std::string::npos);
+}
+
+TEST_F(FakeGuest, MissingFilesAreNamedUnlessOptionalOrWritten) {
+  p_.files.push_back({"/etc/app/missing.conf", "read", false, {}});
+  p_.files.push_back({"/etc/app/other.conf", "read", false, {}});
+  auto set = collect();
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.error().kind, ErrorKind::BadInput);
+  EXPECT_NE(set.error().message.find("/etc/app/missing.conf"), std::string::npos);
+  EXPECT_NE(set.error().message.find("/etc/app/other.conf"), std::string::npos);
+  p_.files.pop_back();
+  p_.files.back().optional = true;
+  p_.files.push_back({"/var/lib/svc/created-later", "write", false, {}});
+  set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->notes.size(), 2u);
+}
+
+TEST_F(FakeGuest, SharedInodesBecomeHardLinksToTheFirstPath) {
+  const std::string& r = dir_.path();
+  ASSERT_EQ(::link((r + "/etc/app/app.conf").c_str(), (r + "/etc/app/z-link.conf").c_str()), 0);
+  auto set = collect();
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->entries.at("/etc/app/app.conf").type, EntryType::File);
+  EXPECT_EQ(set->entries.at("/etc/app/z-link.conf").type, EntryType::Hardlink);
+  EXPECT_EQ(set->entries.at("/etc/app/z-link.conf").target, "/etc/app/app.conf");
+}
+
+TEST_F(FakeGuest, SystemModeDropsCachesLogsAndBootButKeepsMountPoints) {
+  const std::string& r = dir_.path();
+  write(r + "/boot/vmlinuz", "kernel");
+  write(r + "/var/log/app/app.log", "old log");
+  write(r + "/var/cache/apt/archives/x.deb", "deb");
+  write(r + "/usr/lib/modules/5.10/m.ko", "ko");
+  auto root = GuestRoot::open(r);
+  FileSetOptions o;
+  o.mode = PackageMode::System;
+  auto set = collect_file_set(*root, p_, o);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const auto& e = set->entries;
+  EXPECT_TRUE(e.count("/boot"));
+  EXPECT_FALSE(e.count("/boot/vmlinuz"));
+  EXPECT_TRUE(e.count("/var/log/app"));
+  EXPECT_FALSE(e.count("/var/log/app/app.log"));
+  EXPECT_FALSE(e.count("/var/cache/apt/archives"));
+  EXPECT_FALSE(e.count("/usr/lib/modules"));
+  EXPECT_TRUE(e.count("/etc/passwd"));
+  EXPECT_FALSE(e.at("/etc/passwd").content.has_value());  // the guest's own, not generated
+  EXPECT_EQ(e.at("/etc/app/owned").uid, 1234u);          // system mode keeps owners
+}
+
+TEST(TarWriter, SameSetGivesSameBytesAndRoundTripsHolesAndXattrs) {
+  TempDir dir;
+  const std::string& d = dir.path();
+  // A 1 MiB file with one data block in the middle.
+  std::string sparse = d + "/sparse";
+  int fd = ::open(sparse.c_str(), O_CREAT | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, "data", 4, 512 * 1024), 4);
+  ASSERT_EQ(::ftruncate(fd, 1 << 20), 0);
+  ::close(fd);
+  bool xattrs = ::setxattr(sparse.c_str(), "user.decant", "v", 1, 0) == 0;
+
+  FileSet set;
+  set.add_inline("/etc/hello", "hello\n");
+  auto root = GuestRoot::open(d);
+  ASSERT_TRUE(add_guest_path(*root, "/sparse", false, set, PackageMode::Minimal, GuestUser{}).ok());
+  EXPECT_FALSE(set.entries.at("/sparse").sparse.empty());
+  auto a = write_layer_tar(set, d + "/a.tar", 0);
+  auto b = write_layer_tar(set, d + "/b.tar", 0);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->digest, b->digest);
+  auto c = write_layer_tar(set, d + "/c.tar", 1700000000);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->digest, c->digest);  // the mtime is part of the content
+  EXPECT_LT(a->size, 256u * 1024);  // the hole is not stored
+
+  auto gz1 = compress_file(d + "/a.tar", d + "/a.tar.gz", Compression::Gzip);
+  auto gz2 = compress_file(d + "/b.tar", d + "/b.tar.gz", Compression::Gzip);
+  ASSERT_TRUE(gz1.ok() && gz2.ok());
+  EXPECT_EQ(gz1->digest, gz2->digest);
+
+  ASSERT_EQ(::mkdir((d + "/out").c_str(), 0755), 0);
+  ASSERT_TRUE(extract_tar(d + "/a.tar.gz", d + "/out").ok());
+  struct stat st;
+  ASSERT_EQ(::stat((d + "/out/sparse").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 1 << 20);
+  EXPECT_EQ(st.st_mtime, 0);
+  auto content = read_file(d + "/out/sparse");
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(content->substr(512 * 1024, 4), "data");
+  EXPECT_EQ(*read_file(d + "/out/etc/hello"), "hello\n");
+  if (xattrs) {
+    char v[8] = {0};
+    EXPECT_EQ(::getxattr((d + "/out/sparse").c_str(), "user.decant", v, sizeof v), 1);
+  }
+}
+
+Profile server_profile() {
+  Profile p;
+  p.metadata.name = "srv";
+  p.binary.path = "/usr/sbin/srv";
+  p.binary.arch = "x86_64";
+  p.syscalls.arch = "x86_64";
+  p.entrypoint = {"/usr/sbin/srv", "-D"};
+  p.network.listen.push_back({80, "tcp", "0.0.0.0", "high", {}});
+  return p;
+}
+
+TEST(Seccomp, NoAllowlistMeansNoFilterAndAWarning) {
+  Profile p = server_profile();
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(oci_seccomp(p, false, warnings).is_null());
+  EXPECT_EQ(warnings.size(), 1u);
+  p.syscalls.allow = {"read"};
+  p.enforcement.seccomp.mode = "off";
+  warnings.clear();
+  EXPECT_TRUE(oci_seccomp(p, false, warnings).is_null());
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(Seccomp, EnforceIsErrnoWithTheAllowlistPlusExecve) {
+  Profile p = server_profile();
+  p.syscalls.allow = {"write", "read"};
+  std::vector<std::string> warnings;
+  auto s = oci_seccomp(p, false, warnings);
+  EXPECT_EQ(s["defaultAction"], "SCMP_ACT_ERRNO");
+  EXPECT_EQ(s["defaultErrnoRet"], 1);
+  EXPECT_EQ(s["architectures"], nlohmann::json({"SCMP_ARCH_X86_64"}));
+  EXPECT_EQ(s["syscalls"].size(), 1u);
+  EXPECT_EQ(s["syscalls"][0]["names"], nlohmann::json({"execve", "read", "write"}));
+  p.enforcement.seccomp.default_action = "kill";
+  EXPECT_EQ(oci_seccomp(p, false, warnings)["defaultAction"], "SCMP_ACT_KILL_PROCESS");
+  p.enforcement.seccomp.mode = "log";
+  EXPECT_EQ(oci_seccomp(p, false, warnings)["defaultAction"], "SCMP_ACT_LOG");
+}
+
+TEST(Seccomp, ShimCallsAreAllowedOnlyWithTheShimTag) {
+  Profile p = server_profile();
+  p.syscalls.allow = {"read"};
+  std::vector<std::string> warnings;
+  auto s = oci_seccomp(p, true, warnings);
+  ASSERT_EQ(s["syscalls"].size(), 2u);
+  EXPECT_EQ(s["syscalls"][1]["args"][0]["index"], 5);
+  EXPECT_EQ(s["syscalls"][1]["args"][0]["value"].get<uint64_t>(), 0x6465636e74736868ULL);
+}
+
+TEST(Capabilities, FromPortsSyscallsAndFileCaps) {
+  Profile p = server_profile();
+  p.syscalls.allow = {"setuid", "setgroups", "read"};
+  std::vector<std::string> w;
+  auto caps = needed_capabilities(p, "", {{80, "tcp"}}, w);
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_BIND_SERVICE", "CAP_SETGID", "CAP_SETUID"}));
+  caps = needed_capabilities(p, "", {{8080, "tcp"}}, w);
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_SETGID", "CAP_SETUID"}));
+  // vfs_cap_data revision 2 with CAP_NET_RAW (13) permitted.
+  std::string xattr(20, '\0');
+  uint32_t magic = 0x02000001, permitted = 1u << 13;
+  std::memcpy(&xattr[0], &magic, 4);
+  std::memcpy(&xattr[4], &permitted, 4);
+  p.syscalls.allow = {"read"};
+  caps = needed_capabilities(p, xattr, {}, w);
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_RAW"}));
+  EXPECT_TRUE(w.empty());
+}
+
+TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
+  Profile p = server_profile();
+  p.redirects.ports.push_back({80, 8080, "tcp", ""});
+  p.redirects.paths.push_back({"/var/log/srv", "/data/log"});
+  p.files.push_back({"/var/log/srv/access.log", "write", false, {}});  // covered by the redirect
+  p.files.push_back({"/var/lib/srv", "write", false, {}});
+  p.files.push_back({"/var/lib/srv/db", "write", false, {}});  // nested: covered by /var/lib/srv
+  p.syscalls.allow = {"read"};
+  FileSet files;
+  files.add_directory("/var/lib/srv");
+  files.add_inline("/var/lib/srv/db", "");
+  SpecOptions o;
+  o.preload_shim = true;
+  o.plan = true;
+  std::vector<std::string> w;
+  auto s = make_image_spec(p, files, o, w);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->ports, (std::vector<std::pair<uint16_t, std::string>>{{8080, "tcp"}}));
+  ASSERT_EQ(s->writable.size(), 2u);
+  EXPECT_EQ(s->writable[0].path, "/data/log");
+  EXPECT_EQ(s->writable[1].path, "/var/lib/srv");
+  EXPECT_TRUE(s->capabilities.empty());  // 80 is redirected to 8080
+  EXPECT_EQ(s->entrypoint, std::vector<std::string>{"/usr/sbin/srv"});
+  EXPECT_EQ(s->cmd, std::vector<std::string>{"-D"});
+  EXPECT_NE(std::find(s->env.begin(), s->env.end(), "LD_PRELOAD=/.decant/libdecant-shim.so"), s->env.end());
+  EXPECT_NE(std::find(s->env.begin(), s->env.end(), "DECANT_PLAN=/.decant/plan"), s->env.end());
+
+  auto cfg = image_config(*s, "x86_64", "sha256:00", 0);
+  EXPECT_EQ(cfg["architecture"], "amd64");
+  EXPECT_EQ(cfg["created"], "1970-01-01T00:00:00Z");
+  EXPECT_TRUE(cfg["config"]["ExposedPorts"].contains("8080/tcp"));
+  EXPECT_TRUE(cfg["config"]["Volumes"].contains("/data/log"));
+  EXPECT_EQ(cfg["config"]["User"], "0:0");
+
+  auto rt = runtime_config(*s, RuntimeConfigOptions{});
+  EXPECT_EQ(rt["root"]["readonly"], true);
+  EXPECT_EQ(rt["process"]["noNewPrivileges"], true);
+  EXPECT_EQ(rt["process"]["args"], nlohmann::json({"/usr/sbin/srv", "-D"}));
+  bool has_net = false;
+  for (const auto& ns : rt["linux"]["namespaces"]) has_net |= ns["type"] == "network";
+  EXPECT_FALSE(has_net);
+  RuntimeConfigOptions priv;
+  priv.network_namespace = true;
+  EXPECT_EQ(runtime_config(*s, priv)["linux"]["namespaces"].size(), 5u);
+}
+
+TEST(Lxc, SeccompPolicyIsVersion2Allowlist) {
+  Profile p = server_profile();
+  EXPECT_EQ(lxc_seccomp_policy(p, {}, false), "");
+  std::string text = lxc_seccomp_policy(p, {"accept4", "read"}, false);
+  EXPECT_EQ(text.substr(0, 29), "2\nallowlist errno 1\n[x86_64]\n");
+  EXPECT_NE(text.find("\naccept4\n"), std::string::npos);
+  EXPECT_NE(text.find("\nchdir\n"), std::string::npos);  // lxc-start's own, after the filter
+  EXPECT_EQ(text.find("\nreadlinkat\n"), std::string::npos);
+  EXPECT_NE(lxc_seccomp_policy(p, {"read"}, true).find("\nreadlinkat\n"), std::string::npos);  // the shim's
+  p.enforcement.seccomp.default_action = "kill";
+  EXPECT_EQ(lxc_seccomp_policy(p, {"read"}, false).substr(0, 26), "2\nallowlist kill\n[x86_64]\n");
+}
+
+TEST(StagedOutput, RefusesExistingAndLeavesNothingBehind) {
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  ASSERT_EQ(::mkdir(out.c_str(), 0755), 0);
+  auto refused = StagedOutput::create(out, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("--force"), std::string::npos);
+  std::string scratch;
+  {
+    auto staged = StagedOutput::create(dir.path() + "/other", false);
+    ASSERT_TRUE(staged.ok());
+    scratch = staged->scratch();
+    write(scratch + "/x", "half-written");
+  }  // dropped without commit: an error path
+  EXPECT_NE(::access(scratch.c_str(), F_OK), 0);
+  EXPECT_NE(::access((dir.path() + "/other").c_str(), F_OK), 0);
+  {
+    auto staged = StagedOutput::create(out, true);
+    ASSERT_TRUE(staged.ok());
+    ASSERT_EQ(::mkdir((staged->scratch() + "/new").c_str(), 0755), 0);
+    write(staged->scratch() + "/new/marker", "new");
+    ASSERT_TRUE(staged->commit(staged->scratch() + "/new").ok());
+  }
+  EXPECT_EQ(*read_file(out + "/marker"), "new");
+  auto listing = GuestRoot::open(dir.path())->list_directory("/");
+  EXPECT_EQ(*listing, std::vector<std::string>{"out"});
+}
+
+}  // namespace
+}  // namespace decant

@@ -1,0 +1,36 @@
+// The plan compiler: turns a profile's redirects, identity and enforcement
+// into the compact text plan the shim parses once at load (format in
+// docs/shim.md), with the seccomp BPF compiled here so the shim never needs
+// libseccomp or a YAML parser. Used by `decant plan`, `decant learn` and the
+// packager (/.decant/plan).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "profiles/profile.h"
+
+namespace decant {
+
+struct PlanOptions {
+  // Learn mode observes instead of enforcing: the plan carries no filter
+  // (decant learn installs its own notifying filter).
+  bool learn = false;
+};
+
+struct CompiledPlan {
+  std::string text;                   // the plan file's content
+  std::vector<std::string> warnings;  // one line each, for stderr
+  size_t bpf_instructions = 0;        // 0: no filter in the plan
+  std::string seccomp_mode;           // what the plan tells the shim: enforce | log | off
+};
+
+// Validates what the shim will rely on (absolute paths, IP literals where
+// needed, uname fields that fit struct utsname, known syscalls) and compiles.
+Result<CompiledPlan> compile_plan(const Profile& profile, const PlanOptions& options = {});
+
+// Percent-encodes a plan field: bytes <= 0x20, >= 0x7f and '%'.
+std::string plan_escape(const std::string& field);
+
+}  // namespace decant

@@ -1,0 +1,34 @@
+// `decant run`: starts a packaged service under crun or runc. A bundle runs
+// in place; an OCI archive or directory is verified, unpacked once into a
+// cache keyed by its manifest digest and run from there with the runtime
+// config the packager stored in /.decant/runtime.json. Knows this host's
+// traps (cgroup hybrid mode, missing runtimes) and says what went wrong.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace decant {
+
+struct RunOptions {
+  std::string artifact;           // bundle dir, OCI layout dir, or OCI archive
+  std::vector<std::string> args;  // replace the entrypoint's arguments when not empty
+  std::string runtime;            // crun | runc | "" (first installed, crun preferred)
+  std::string id;                 // container id; default decant-<name>-<pid>
+  std::string cache_dir;          // default $DECANT_CACHE or ~/.cache/decant, + /run
+  bool verbose = false;           // print the runtime command line
+};
+
+// Returns the service's exit status (128+N when killed by signal N).
+Result<int> run_container(const RunOptions& options);
+
+// Which OCI runtime would be used; error when none is installed.
+Result<std::string> find_runtime(const std::string& preferred);
+
+// True when the host mounts cgroup v1 controllers plus a cgroup2 hierarchy
+// at /sys/fs/cgroup/unified, which crun refuses.
+bool cgroup_hybrid_mode();
+
+}  // namespace decant

@@ -1,0 +1,33 @@
+// What goes under /.decant/ in an image: the LD_PRELOAD shim, the guest
+// libraries it needs beyond the application's closure, the plan and seccomp
+// BPF compiled from the profile, and the profile itself (provenance, and what
+// `decant run` reads to rebuild a runtime config from an OCI archive).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analyzer/guest_root.h"
+#include "common/error.h"
+#include "packager/file_set.h"
+#include "profiles/profile.h"
+
+namespace decant {
+
+struct ShimPayload {
+  bool preload = false;  // the shim is in the image and LD_PRELOAD should name it
+  bool plan = false;     // /.decant/plan exists
+};
+
+// shim_path empty: no shim. A static binary gets no shim (LD_PRELOAD cannot
+// reach it; the runtime's seccomp filter still applies) and a note. A shim
+// needing a newer glibc than the guest's is an error, since ld.so would
+// refuse to start the application.
+Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& profile, const std::string& shim_path,
+                                     FileSet& set, std::vector<std::string>& warnings);
+
+// Default shim location: libdecant-shim.so next to the running executable
+// (or in its shim/ subdirectory, where the build puts it).
+std::string default_shim_path();
+
+}  // namespace decant

@@ -1,0 +1,104 @@
+// Scratch directories and atomic renames behind staged_output.h.
+#include "packager/staged_output.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+
+namespace decant {
+
+namespace {
+int remove_one(const char* path, const struct stat*, int, struct FTW*) {
+  ::remove(path);
+  return 0;
+}
+}  // namespace
+
+Status make_directories(const std::string& path) {
+  size_t i = 1;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string cur = path.substr(0, j);
+    if (!cur.empty() && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+      return env_error(fmt::format("{}: cannot create directory: {}", cur, std::strerror(errno)));
+    i = j + 1;
+  }
+  return Status::success();
+}
+
+bool remove_tree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return true;
+  if (!S_ISDIR(st.st_mode)) return ::unlink(path.c_str()) == 0;
+  ::nftw(path.c_str(), remove_one, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  return ::lstat(path.c_str(), &st) != 0;
+}
+
+Result<StagedOutput> StagedOutput::create(const std::string& final_path, bool force) {
+  if (final_path.empty()) return bad_input("empty output path");
+  std::string path = final_path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  struct stat st;
+  if (!force && ::lstat(path.c_str(), &st) == 0)
+    return bad_input(fmt::format("{}: already exists (use --force to replace it)", path));
+  std::string dir = path_dirname(path);
+  if (dir.empty()) dir = ".";
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return bad_input(fmt::format("{}: output directory {} does not exist", path, dir));
+  std::string tmpl = dir + "/." + path_basename(path) + ".decant-tmp-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data()))
+    return env_error(fmt::format("{}: cannot create a scratch directory in {}: {}", path, dir, std::strerror(errno)));
+  return StagedOutput(path, buf.data(), force);
+}
+
+StagedOutput::StagedOutput(StagedOutput&& o) noexcept
+    : final_(std::move(o.final_)), scratch_(std::move(o.scratch_)), force_(o.force_) {
+  o.scratch_.clear();
+}
+
+StagedOutput::~StagedOutput() {
+  if (!scratch_.empty()) remove_tree(scratch_);
+}
+
+Status StagedOutput::commit(const std::string& staged) {
+  // Without --force the name must still be free: RENAME_NOREPLACE closes the
+  // window between our check at start and now.
+  if (!force_) {
+    if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, final_.c_str(), RENAME_NOREPLACE) == 0)
+      return Status::success();
+    if (errno == EEXIST) return bad_input(fmt::format("{}: already exists (use --force to replace it)", final_));
+    return env_error(fmt::format("{}: cannot rename into place: {}", final_, std::strerror(errno)));
+  }
+  // With --force, swap: the old output moves into scratch (removed with it).
+  struct stat st;
+  if (::lstat(final_.c_str(), &st) != 0) {
+    if (::rename(staged.c_str(), final_.c_str()) != 0)
+      return env_error(fmt::format("{}: cannot rename into place: {}", final_, std::strerror(errno)));
+    return Status::success();
+  }
+  if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, final_.c_str(), RENAME_EXCHANGE) == 0)
+    return Status::success();  // the old one now sits at `staged`, inside scratch
+  std::string old = scratch_ + "/old";
+  if (::rename(final_.c_str(), old.c_str()) != 0)
+    return env_error(fmt::format("{}: cannot move the old output aside: {}", final_, std::strerror(errno)));
+  if (::rename(staged.c_str(), final_.c_str()) != 0) {
+    int e = errno;
+    ::rename(old.c_str(), final_.c_str());
+    return env_error(fmt::format("{}: cannot rename into place: {}", final_, std::strerror(e)));
+  }
+  return Status::success();
+}
+
+}  // namespace decant

@@ -1,0 +1,432 @@
+/* Plan parsing and the pure redirect logic of the shim (see plan.h). The
+ * plan is a line-oriented text file so it can be read with `cat` when a
+ * redirect surprises someone; it is parsed exactly once, in place, into
+ * arrays in a caller-provided arena, and every lookup afterwards only reads
+ * those arrays: no allocation, no locks, safe from any thread or signal
+ * handler. */
+#include "glibc_compat.h"
+
+#include "plan.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ---- small string helpers (no locale, no allocation) ---- */
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+static void set_err(char *err, size_t errlen, long line, const char *a, const char *b) {
+  /* "line N: A B", built by hand because snprintf may allocate. */
+  char num[24];
+  int n = 0;
+  size_t o = 0;
+  if (errlen == 0) return;
+  if (line > 0) {
+    long v = line;
+    char rev[24];
+    while (v > 0 && n < 20) {
+      rev[n++] = (char)('0' + v % 10);
+      v /= 10;
+    }
+    for (int i = 0; i < n; i++) num[i] = rev[n - 1 - i];
+    num[n] = 0;
+    const char *pre = "line ";
+    while (*pre && o + 1 < errlen) err[o++] = *pre++;
+    for (int i = 0; num[i] && o + 1 < errlen; i++) err[o++] = num[i];
+    if (o + 2 < errlen) {
+      err[o++] = ':';
+      err[o++] = ' ';
+    }
+  }
+  while (a && *a && o + 1 < errlen) err[o++] = *a++;
+  if (b && *b && o + 2 < errlen) {
+    err[o++] = ' ';
+    while (*b && o + 1 < errlen) err[o++] = *b++;
+  }
+  err[o] = 0;
+}
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes %XX escapes in place; returns -1 on a malformed escape or a NUL. */
+static int percent_decode(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (*r == '%') {
+      int h = hexval((unsigned char)r[1]), l = h < 0 ? -1 : hexval((unsigned char)r[2]);
+      if (h < 0 || l < 0 || (h == 0 && l == 0)) return -1;
+      *w++ = (char)(h * 16 + l);
+      r += 2;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = 0;
+  return 0;
+}
+
+static int parse_u16(const char *s, uint16_t *out) {
+  unsigned long v = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    v = v * 10 + (unsigned long)(*s - '0');
+    if (v > 65535) return -1;
+  }
+  *out = (uint16_t)v;
+  return 0;
+}
+
+static int parse_ip(const char *s, int *family, unsigned char *addr) {
+  if (inet_pton(AF_INET, s, addr) == 1) {
+    *family = AF_INET;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, s, addr) == 1) {
+    *family = AF_INET6;
+    return 0;
+  }
+  return -1;
+}
+
+/* ---- plan parsing ---- */
+
+size_t shim_plan_arena_bytes(const char *text, size_t len) {
+  size_t lines = 1;
+  for (size_t i = 0; i < len; i++)
+    if (text[i] == '\n') lines++;
+  size_t rule = sizeof(struct shim_host_rule);
+  if (sizeof(struct shim_path_rule) > rule) rule = sizeof(struct shim_path_rule);
+  if (sizeof(struct shim_port_rule) > rule) rule = sizeof(struct shim_port_rule);
+  /* Three arrays each sized for every line, plus the decoded BPF and padding. */
+  return 3 * lines * rule + len / 2 + 64;
+}
+
+#define MAX_FIELDS 6
+
+static void *arena_take(char **cur, char *end, size_t bytes) {
+  uintptr_t p = ((uintptr_t)*cur + 15) & ~(uintptr_t)15;
+  if (p + bytes > (uintptr_t)end) return NULL;
+  *cur = (char *)(p + bytes);
+  return (void *)p;
+}
+
+int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, struct shim_plan *plan, char *err,
+                    size_t errlen) {
+  memset(plan, 0, sizeof *plan);
+  text[len] = 0;
+  if (memchr(text, 0, len) != NULL) {
+    set_err(err, errlen, 0, "plan contains a NUL byte", NULL);
+    return -1;
+  }
+  size_t lines = 1;
+  for (size_t i = 0; i < len; i++)
+    if (text[i] == '\n') lines++;
+  char *cur = (char *)arena, *end = cur + arena_size;
+  plan->paths = arena_take(&cur, end, lines * sizeof *plan->paths);
+  plan->ports = arena_take(&cur, end, lines * sizeof *plan->ports);
+  plan->hosts = arena_take(&cur, end, lines * sizeof *plan->hosts);
+  if (!plan->paths || !plan->ports || !plan->hosts) {
+    set_err(err, errlen, 0, "plan arena too small", NULL);
+    return -1;
+  }
+
+  int seen_magic = 0, seen_end = 0;
+  long lineno = 0;
+  char *p = text;
+  while (*p) {
+    char *nl = strchr(p, '\n');
+    char *next = nl ? nl + 1 : p + strlen(p);
+    if (nl) *nl = 0;
+    lineno++;
+    char *line = p;
+    p = next;
+    size_t ll = strlen(line);
+    if (ll && line[ll - 1] == '\r') line[--ll] = 0;
+    if (ll == 0 || line[0] == '#') continue;
+    if (seen_end) {
+      set_err(err, errlen, lineno, "text after 'end'", NULL);
+      return -1;
+    }
+    if (!seen_magic) {
+      if (strcmp(line, SHIM_PLAN_MAGIC) != 0) {
+        set_err(err, errlen, lineno, "not a decant plan (expected '" SHIM_PLAN_MAGIC "')", NULL);
+        return -1;
+      }
+      seen_magic = 1;
+      continue;
+    }
+    /* Split on single spaces. */
+    char *f[MAX_FIELDS] = {0};
+    int nf = 0;
+    char *s = line;
+    while (*s) {
+      if (nf == MAX_FIELDS) {
+        set_err(err, errlen, lineno, "too many fields", NULL);
+        return -1;
+      }
+      f[nf++] = s;
+      char *sp = strchr(s, ' ');
+      if (!sp) break;
+      *sp = 0;
+      s = sp + 1;
+    }
+    for (int i = 0; i < nf; i++) {
+      if (f[i][0] == 0 || percent_decode(f[i]) < 0) {
+        set_err(err, errlen, lineno, "empty or malformed field", NULL);
+        return -1;
+      }
+    }
+    const char *kw = f[0];
+    if (strcmp(kw, "end") == 0 && nf == 1) {
+      seen_end = 1;
+    } else if (strcmp(kw, "path") == 0 && nf == 3) {
+      struct shim_path_rule *r = &plan->paths[plan->n_paths];
+      if (f[1][0] != '/' || f[2][0] != '/' || !shim_path_is_clean(f[1]) || !shim_path_is_clean(f[2])) {
+        set_err(err, errlen, lineno, "path rule needs normalized absolute paths:", f[1]);
+        return -1;
+      }
+      r->from = f[1];
+      r->from_len = strlen(f[1]);
+      r->to = f[2];
+      r->to_len = strlen(f[2]);
+      /* Insertion keeps the array sorted longest-first, so the first
+       * match is the longest prefix. */
+      size_t i = plan->n_paths++;
+      struct shim_path_rule tmp = *r;
+      while (i > 0 && plan->paths[i - 1].from_len < tmp.from_len) {
+        plan->paths[i] = plan->paths[i - 1];
+        i--;
+      }
+      plan->paths[i] = tmp;
+    } else if (strcmp(kw, "port") == 0 && (nf == 4 || nf == 5)) {
+      struct shim_port_rule *r = &plan->ports[plan->n_ports];
+      memset(r, 0, sizeof *r);
+      if (strcmp(f[1], "tcp") == 0)
+        r->proto = SHIM_TCP;
+      else if (strcmp(f[1], "udp") == 0)
+        r->proto = SHIM_UDP;
+      else {
+        set_err(err, errlen, lineno, "port rule protocol is not tcp or udp:", f[1]);
+        return -1;
+      }
+      if (parse_u16(f[2], &r->from) < 0 || parse_u16(f[3], &r->to) < 0 || r->from == 0 || r->to == 0) {
+        set_err(err, errlen, lineno, "port rule needs ports 1-65535", NULL);
+        return -1;
+      }
+      if (nf == 5 && parse_ip(f[4], &r->addr_family, r->addr) < 0) {
+        set_err(err, errlen, lineno, "port rule address is not an IP literal:", f[4]);
+        return -1;
+      }
+      plan->n_ports++;
+    } else if (strcmp(kw, "host") == 0 && nf == 3) {
+      struct shim_host_rule *r = &plan->hosts[plan->n_hosts];
+      memset(r, 0, sizeof *r);
+      r->from = f[1];
+      r->to = f[2];
+      r->from_len = strlen(f[1]);
+      if (r->from_len > 1 && f[1][r->from_len - 1] == '.') r->from_len--;
+      if (parse_ip(f[1], &r->literal_family, r->from_addr) == 0) {
+        int tf = 0;
+        if (parse_ip(f[2], &tf, r->to_addr) < 0 || tf != r->literal_family) {
+          set_err(err, errlen, lineno, "host rule from an IP literal needs a literal of the same family:", f[2]);
+          return -1;
+        }
+      }
+      plan->n_hosts++;
+    } else if (strcmp(kw, "uname") == 0 && nf == 3) {
+      if (strlen(f[2]) >= 65) {
+        set_err(err, errlen, lineno, "uname value longer than 64 bytes:", f[1]);
+        return -1;
+      }
+      if (strcmp(f[1], "sysname") == 0)
+        plan->uname_sysname = f[2];
+      else if (strcmp(f[1], "nodename") == 0)
+        plan->uname_nodename = f[2];
+      else if (strcmp(f[1], "release") == 0)
+        plan->uname_release = f[2];
+      else if (strcmp(f[1], "version") == 0)
+        plan->uname_version = f[2];
+      else if (strcmp(f[1], "machine") == 0)
+        plan->uname_machine = f[2];
+      else {
+        set_err(err, errlen, lineno, "unknown uname field:", f[1]);
+        return -1;
+      }
+    } else if (strcmp(kw, "seccomp") == 0 && (nf == 3 || nf == 4)) {
+      if (strcmp(f[1], "off") == 0)
+        plan->seccomp_mode = SHIM_SECCOMP_OFF;
+      else if (strcmp(f[1], "enforce") == 0)
+        plan->seccomp_mode = SHIM_SECCOMP_ENFORCE;
+      else if (strcmp(f[1], "log") == 0)
+        plan->seccomp_mode = SHIM_SECCOMP_LOG;
+      else {
+        set_err(err, errlen, lineno, "unknown seccomp mode:", f[1]);
+        return -1;
+      }
+      plan->seccomp_arch = f[2];
+      if (nf == 4) {
+        size_t hl = strlen(f[3]);
+        /* A sock_filter is 8 bytes: 16 hex digits per instruction. */
+        if (hl % 16 != 0 || hl / 16 > 4096) {
+          set_err(err, errlen, lineno, "seccomp BPF length is not a whole number of instructions (max 4096)", NULL);
+          return -1;
+        }
+        unsigned char *bpf = arena_take(&cur, end, hl / 2);
+        if (!bpf) {
+          set_err(err, errlen, lineno, "plan arena too small for the BPF program", NULL);
+          return -1;
+        }
+        for (size_t i = 0; i < hl / 2; i++) {
+          int h = hexval((unsigned char)f[3][2 * i]), l = hexval((unsigned char)f[3][2 * i + 1]);
+          if (h < 0 || l < 0) {
+            set_err(err, errlen, lineno, "seccomp BPF is not hex", NULL);
+            return -1;
+          }
+          bpf[i] = (unsigned char)(h * 16 + l);
+        }
+        plan->bpf = bpf;
+        plan->bpf_len = hl / 2;
+      } else if (plan->seccomp_mode != SHIM_SECCOMP_OFF) {
+        set_err(err, errlen, lineno, "seccomp mode needs a BPF program", NULL);
+        return -1;
+      }
+    } else {
+      set_err(err, errlen, lineno, "unknown directive or wrong field count:", kw);
+      return -1;
+    }
+  }
+  if (!seen_magic || !seen_end) {
+    set_err(err, errlen, 0, seen_magic ? "plan is truncated (no 'end' line)" : "empty plan", NULL);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- paths ---- */
+
+int shim_path_is_clean(const char *path) {
+  if (path[0] != '/') return 0;
+  const char *s = path;
+  while (*s) {
+    /* s points at a '/' that starts a component. */
+    const char *c = s + 1;
+    if (*c == '/') return 0;
+    if (*c == 0) return s == path; /* only "/" may end in '/' */
+    if (c[0] == '.' && (c[1] == '/' || c[1] == 0)) return 0;
+    if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == 0)) return 0;
+    while (*c && *c != '/') c++;
+    s = c;
+  }
+  return 1;
+}
+
+/* Appends the components of src to out[0..*len), resolving "." and "..". */
+static int push_components(const char *src, char *out, size_t *len, size_t outsz) {
+  const char *s = src;
+  while (*s) {
+    while (*s == '/') s++;
+    if (!*s) break;
+    const char *e = s;
+    while (*e && *e != '/') e++;
+    size_t cl = (size_t)(e - s);
+    if (cl == 1 && s[0] == '.') {
+      /* nothing */
+    } else if (cl == 2 && s[0] == '.' && s[1] == '.') {
+      while (*len > 0 && out[*len - 1] != '/') (*len)--;
+      if (*len > 0) (*len)--; /* drop the '/' too; root stays empty */
+    } else {
+      if (*len + 1 + cl + 1 > outsz) return -1;
+      out[(*len)++] = '/';
+      memcpy(out + *len, s, cl);
+      *len += cl;
+    }
+    s = e;
+  }
+  return 0;
+}
+
+long shim_normalize(const char *cwd, const char *path, char *out, size_t outsz) {
+  size_t len = 0;
+  if (outsz < 2) return -1;
+  if (path[0] != '/' && cwd && push_components(cwd, out, &len, outsz) < 0) return -1;
+  if (push_components(path, out, &len, outsz) < 0) return -1;
+  size_t pl = strlen(path);
+  int trailing = pl > 0 && path[pl - 1] == '/';
+  if (len == 0) {
+    out[len++] = '/';
+  } else if (trailing) {
+    if (len + 2 > outsz) return -1;
+    out[len++] = '/';
+  }
+  out[len] = 0;
+  return (long)len;
+}
+
+const struct shim_path_rule *shim_match_path(const struct shim_plan *plan, const char *norm, size_t len) {
+  for (size_t i = 0; i < plan->n_paths; i++) {
+    const struct shim_path_rule *r = &plan->paths[i];
+    if (r->from_len == 1) return r; /* "/" matches everything */
+    if (r->from_len <= len && memcmp(norm, r->from, r->from_len) == 0 &&
+        (len == r->from_len || norm[r->from_len] == '/'))
+      return r;
+  }
+  return NULL;
+}
+
+long shim_apply_path_rule(const struct shim_path_rule *rule, const char *norm, size_t len, char *out, size_t outsz) {
+  size_t skip = rule->from_len == 1 ? 0 : rule->from_len;
+  const char *rest = norm + skip;
+  size_t rest_len = len - skip;
+  size_t to_len = rule->to_len;
+  if (to_len == 1 && rest_len > 0) to_len = 0; /* "/" + "/x" must not become "//x" */
+  if (to_len + rest_len + 1 > outsz) return -1;
+  memcpy(out, rule->to, to_len);
+  memcpy(out + to_len, rest, rest_len);
+  out[to_len + rest_len] = 0;
+  return (long)(to_len + rest_len);
+}
+
+/* ---- ports and hosts ---- */
+
+const struct shim_port_rule *shim_match_port(const struct shim_plan *plan, int proto, uint16_t port) {
+  for (size_t i = 0; i < plan->n_ports; i++)
+    if (plan->ports[i].proto == proto && plan->ports[i].from == port) return &plan->ports[i];
+  return NULL;
+}
+
+const struct shim_port_rule *shim_match_port_target(const struct shim_plan *plan, int proto, uint16_t port) {
+  for (size_t i = 0; i < plan->n_ports; i++)
+    if (plan->ports[i].proto == proto && plan->ports[i].to == port) return &plan->ports[i];
+  return NULL;
+}
+
+const struct shim_host_rule *shim_match_host(const struct shim_plan *plan, const char *name) {
+  if (!name) return NULL;
+  size_t nl = strlen(name);
+  if (nl > 1 && name[nl - 1] == '.') nl--;
+  for (size_t i = 0; i < plan->n_hosts; i++) {
+    const struct shim_host_rule *r = &plan->hosts[i];
+    if (r->literal_family || r->from_len != nl) continue;
+    size_t j = 0;
+    while (j < nl && lower((unsigned char)name[j]) == lower((unsigned char)r->from[j])) j++;
+    if (j == nl) return r;
+  }
+  return NULL;
+}
+
+const struct shim_host_rule *shim_match_addr(const struct shim_plan *plan, int family, const void *addr,
+                                             int reverse) {
+  size_t n = family == AF_INET ? 4 : 16;
+  for (size_t i = 0; i < plan->n_hosts; i++) {
+    const struct shim_host_rule *r = &plan->hosts[i];
+    if (r->literal_family == family && memcmp(reverse ? r->to_addr : r->from_addr, addr, n) == 0) return r;
+  }
+  return NULL;
+}
