@@ -10,6 +10,8 @@
 # Env:  BENCH_MAX=N         analyze only the first N ELFs (sorted), default all
 #       BENCH_DIRS="A B"    directories to scan, default "/usr/bin /usr/lib"
 #       BENCH_TIMEOUT=S     per-binary time limit for both tools, default 30
+#       BENCH_ARGS="..."    extra `decant analyze` options, e.g. --no-code to
+#                           time structure and closure alone (what ldd does)
 #       DECANT_CACHE=DIR    decant's code-summary cache; default a fresh
 #                           directory, so each library is analyzed once per
 #                           run (as when converting one VM) and runs compare
@@ -58,7 +60,8 @@ now() { date +%s.%N; }
 # counted from stderr lines for decant (one line per failure by design) and
 # from exit codes for ldd (its stderr is chatty).
 t0=$(now)
-xargs -0 -n1 -P1 timeout "$limit" "$decant" analyze <"$tmp/list0" >/dev/null 2>"$tmp/decant.err"
+# shellcheck disable=SC2086
+xargs -0 -n1 -P1 timeout --verbose "$limit" "$decant" analyze ${BENCH_ARGS:-} <"$tmp/list0" >/dev/null 2>"$tmp/decant.err"
 t1=$(now)
 decant_fail=$(wc -l <"$tmp/decant.err" | tr -d ' ')
 
@@ -72,11 +75,12 @@ xargs -0 -n1 -P1 sh -c ': "$0" "$1"' "$limit" <"$tmp/list0"
 t5=$(now)
 
 awk -v n="$count" -v b="$bytes" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v t4="$t4" -v t5="$t5" \
-  -v df="$decant_fail" -v lf="$ldd_fail" -v dirs="$dirs" 'BEGIN {
+  -v df="$decant_fail" -v lf="$ldd_fail" -v dirs="$dirs" -v args="${BENCH_ARGS:-}" 'BEGIN {
   mb = b / 1048576
   td = t1 - t0
   tl = (t3 - t2) - (t5 - t4)
-  printf "ELF files under %s: %d (%.1f MB), one process per file, sequential\n\n", dirs, n, mb
+  printf "ELF files under %s: %d (%.1f MB), one process per file, sequential\n", dirs, n, mb
+  printf "decant analyze %s\n\n", args
   printf "%-8s %10s %12s %10s %10s\n", "tool", "seconds", "binaries/s", "MB/s", "failed"
   printf "%-8s %10.2f %12.1f %10.1f %10d\n", "decant", td, n / td, mb / td, df
   printf "%-8s %10.2f %12.1f %10.1f %10d\n", "ldd", tl, n / tl, mb / tl, lf

@@ -4,7 +4,7 @@
 # packages are already installed.
 set -eu
 
-PACKAGES="build-essential cmake pkg-config git ca-certificates
+PACKAGES="build-essential cmake ninja-build pkg-config git ca-certificates
 liblief-dev libcapstone-dev libseccomp-dev libarchive-dev libyaml-cpp-dev
 nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libzstd-dev
 libgtest-dev libgmock-dev libbenchmark-dev

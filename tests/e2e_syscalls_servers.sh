@@ -187,5 +187,22 @@ fi
 stop
 check vsftpd /usr/sbin/vsftpd
 
+# Default listen ports, from the guest's configuration files (config hints)
+# or the code: printed with their first evidence.
+listen_check() {  # listen_check NAME PORT
+    python3 - "$out/$1.json" "$2" <<'EOF' || failures="$failures $1(listen $2)"
+import json, sys
+p = json.load(open(sys.argv[1]))
+hits = [f for f in p.get("network", {}).get("listen", []) if f.get("port") == int(sys.argv[2])]
+name = sys.argv[1].rsplit("/", 1)[-1][:-5]
+print(f"{name}: network.listen port {sys.argv[2]}: " + ("; ".join(hits[0]["evidence"][:2]) if hits else "MISSING"))
+sys.exit(0 if hits else 1)
+EOF
+}
+listen_check redis 6379
+listen_check memcached 11211
+listen_check lighttpd 80
+listen_check vsftpd 21
+
 [ -z "$failures" ] || fail "syscalls missing or workload failed:$failures"
 echo "ok: every observed syscall is allowed for redis-server, memcached, lighttpd and vsftpd"

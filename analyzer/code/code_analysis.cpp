@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "analyzer/code/code_cache.h"
+#include "analyzer/code/config_hints.h"
 #include "analyzer/code/object_summary.h"
 #include "common/file_util.h"
 
@@ -189,39 +190,99 @@ class ClosureAnalysis {
     return std::nullopt;
   }
 
+  // The data item an import names, when it is a variable holding pointers.
+  std::optional<Node> bind_data(const ImportRef& imp) const {
+    auto it = data_exports_.find(imp.name);
+    if (it == data_exports_.end()) return std::nullopt;
+    std::optional<Node> fallback;
+    for (auto& [obj, idx] : it->second) {
+      const ExportRef& e = summaries_[obj].data_exports[idx];
+      bool match = imp.version.empty() ? e.default_version : (e.version == imp.version || e.version.empty());
+      if (match) return Node{obj, e.function};
+      if (!fallback) fallback = Node{obj, e.function};
+    }
+    return fallback;
+  }
+
+  // Functions reachable from the entry points (docs/code-analysis.md):
+  // calls, imports and live data items, to a fixpoint. A data item is live
+  // once reachable code refers to it, a live item points to it, or nothing
+  // visible refers to it (root_items); its code pointers are then reachable,
+  // with the referring function as their parent in evidence paths.
   void reach() {
     exports_.clear();
-    for (uint32_t o = 0; o < summaries_.size(); ++o)
+    data_exports_.clear();
+    for (uint32_t o = 0; o < summaries_.size(); ++o) {
       for (uint32_t k = 0; k < summaries_[o].exports.size(); ++k)
         exports_[summaries_[o].exports[k].name].push_back({o, k});
+      for (uint32_t k = 0; k < summaries_[o].data_exports.size(); ++k)
+        data_exports_[summaries_[o].data_exports[k].name].push_back({o, k});
+    }
     reachable_.clear();
+    live_items_.clear();
     parent_.clear();
     std::deque<Node> queue;
+    const Node none{UINT32_MAX, UINT32_MAX};
     auto visit = [&](Node n, Node from, std::string how) {
       if (!reachable_.insert(n).second) return;
       parent_[n] = {from, std::move(how)};
       queue.push_back(n);
     };
-    const Node none{UINT32_MAX, UINT32_MAX};
+    // Items are walked on their own stack; `from` is the function (or none)
+    // that made the first of a chain of items live.
+    std::vector<std::tuple<Node, Node, std::string>> items;
+    auto visit_item = [&](Node item, Node from, std::string how) {
+      if (live_items_.insert(item).second) items.push_back({item, from, std::move(how)});
+    };
+    auto drain_items = [&] {
+      while (!items.empty()) {
+        auto [item, from, how] = items.back();
+        items.pop_back();
+        const ObjectSummary& s = summaries_[item.obj];
+        const DataItem& d = s.items[item.fn];
+        std::string via = from.obj == UINT32_MAX ? how : fmt::format("via data at {:#x}", d.addr);
+        for (uint32_t f : d.functions) visit({item.obj, f}, from, via);
+        for (uint32_t t : d.items) visit_item({item.obj, t}, from, how);
+        for (uint32_t i : d.imports) {
+          if (auto t = bind(s.imports[i])) visit(*t, from, via);
+          if (auto t = bind_data(s.imports[i])) visit_item(*t, from, how);
+        }
+      }
+    };
     for (uint32_t o = 0; o < summaries_.size(); ++o) {
       const ObjectSummary& s = summaries_[o];
       const LoadedObject& lo = closure_.objects[o];
       bool runs_entry = o == 0 || lo.found_via == "interpreter";
       if (runs_entry && s.entry_function >= 0)
         visit({o, static_cast<uint32_t>(s.entry_function)}, none, "entry point");
-      for (uint32_t r : s.roots) visit({o, r}, none, "init/fini or address stored in data");
-      if (lo.found_via == "dlopen")
+      for (uint32_t r : s.roots) visit({o, r}, none, "init/fini, IRELATIVE resolver or address stored in data");
+      for (uint32_t r : s.root_items)
+        visit_item({o, r}, none, fmt::format("address stored in data at {:#x} that no visible code reads", s.items[r].addr));
+      // Only what dlopen() itself returns is open to dlsym(): the DT_NEEDED
+      // libraries a plugin pulls in are ordinary libraries.
+      if (dlopen_targets_.count(o)) {
         for (auto& e : s.exports) visit({o, e.function}, none, "export of a dlopen()ed library");
-      for (uint32_t ri : s.root_imports)
-        if (auto t = bind(s.imports[ri])) visit(*t, none, fmt::format("address of {} stored in data of {}", s.imports[ri].name, object_name(o)));
+        for (auto& e : s.data_exports) visit_item({o, e.function}, none, "data export of a dlopen()ed library");
+      }
+      for (uint32_t ri : s.root_imports) {
+        std::string how = fmt::format("address of {} stored in data of {}", s.imports[ri].name, object_name(o));
+        if (auto t = bind(s.imports[ri])) visit(*t, none, how);
+        if (auto t = bind_data(s.imports[ri])) visit_item(*t, none, how);
+      }
     }
+    drain_items();
     while (!queue.empty()) {
       Node n = queue.front();
       queue.pop_front();
-      const FunctionSummary& f = summaries_[n.obj].functions[n.fn];
+      const ObjectSummary& s = summaries_[n.obj];
+      const FunctionSummary& f = s.functions[n.fn];
       for (uint32_t c : f.calls) visit({n.obj, c}, n, "");
-      for (uint32_t i : f.imports)
-        if (auto t = bind(summaries_[n.obj].imports[i])) visit(*t, n, "import");
+      for (uint32_t i : f.imports) {
+        if (auto t = bind(s.imports[i])) visit(*t, n, "import");
+        if (auto t = bind_data(s.imports[i])) visit_item(*t, n, "");
+      }
+      for (uint32_t d : f.data) visit_item({n.obj, d}, n, "");
+      drain_items();
     }
   }
 
@@ -242,6 +303,7 @@ class ClosureAnalysis {
         root_how = it->second.second;
         break;
       }
+      if (!it->second.second.empty() && it->second.second != "import") hops.back() += " (" + it->second.second + ")";
       cur = it->second.first;
     }
     if (hops.size() > 6) {
@@ -365,8 +427,11 @@ class ClosureAnalysis {
   std::string cache_root_;
   std::vector<ObjectSummary> summaries_;
   std::map<std::string, std::vector<std::pair<uint32_t, uint32_t>>> exports_;
+  std::map<std::string, std::vector<std::pair<uint32_t, uint32_t>>> data_exports_;
   std::set<Node> reachable_;
+  std::set<Node> live_items_;  // (object, index into items)
   std::set<size_t> app_plugins_;  // objects the program itself dlopen()s
+  std::set<size_t> dlopen_targets_;  // objects some dlopen() call names (their exports are roots)
   std::map<Node, std::pair<Node, std::string>> parent_;
   std::map<std::string, Evidence> evidence_;
   std::vector<std::string> unresolved_;
@@ -497,6 +562,8 @@ void ClosureAnalysis::fill_literals() {
     for (auto& [host, ev] : hosts) add_connect(host, 0, "low", ev);
     for (auto& [port, ev] : connect_ports) add_connect("", port, "medium", ev);
   }
+  // Ports the program reads from its configuration (config_hints.h).
+  if (default_role == "listen" && !apis.empty()) add_config_ports(root_, p_);
 }
 
 // Libraries the program loads with dlopen(): names read from the code
@@ -526,7 +593,13 @@ void ClosureAnalysis::add_dlopen_libraries() {
   ElfCache elf_cache;
   auto add_library = [&](const std::string& canonical, const std::string& requested, size_t loader,
                          const std::string& evidence) {
-    if (known.count(canonical)) return;
+    if (known.count(canonical)) {
+      // Already loaded (a DT_NEEDED library, say): dlopen() returns it and
+      // dlsym() may fetch any of its exports.
+      for (size_t k = 0; k < closure_.objects.size(); ++k)
+        if (closure_.objects[k].canonical_path == canonical) dlopen_targets_.insert(k);
+      return;
+    }
     auto elf = elf_cache.get(root_, canonical);
     if (!elf || (*elf)->ident.machine != closure_.objects[0].elf->ident.machine) return;
     Closure sub = resolve_closure(root_, canonical, canonical, *elf, elf_cache);
@@ -538,6 +611,7 @@ void ClosureAnalysis::add_dlopen_libraries() {
       lo.needed_by = {is_plugin ? closure_.objects[loader].canonical_path : canonical};
       if (is_plugin) lo.names = {requested};
       if (is_plugin && loader == 0) app_plugins_.insert(closure_.objects.size());
+      if (is_plugin) dlopen_targets_.insert(closure_.objects.size());
       known.insert(lo.canonical_path);
       Library lib;
       lib.soname = lo.elf->soname.empty() ? path_basename(lo.canonical_path) : lo.elf->soname;
@@ -588,7 +662,15 @@ void ClosureAnalysis::add_dlopen_libraries() {
         continue;
       }
       any = true;
-      if (known.count(l.value)) continue;
+      if (known.count(l.value)) {
+        for (size_t k = 0; k < closure_.objects.size(); ++k) {
+          const LoadedObject& lo = closure_.objects[k];
+          bool named = lo.canonical_path == l.value || (lo.elf && lo.elf->soname == l.value) ||
+                       std::find(lo.names.begin(), lo.names.end(), l.value) != lo.names.end();
+          if (named) dlopen_targets_.insert(k);
+        }
+        continue;
+      }
       std::string lib = find_library(l.value);
       if (lib.empty()) {
         add_hazard("dlopen-unresolved", "warning",

@@ -49,6 +49,13 @@ std::string summary_to_json(const ObjectSummary& s) {
   j["exports"] = std::move(exports);
   j["roots"] = s.roots;
   j["root_imports"] = s.root_imports;
+  json items = json::array();
+  for (auto& d : s.items) items.push_back({d.addr, d.functions, d.items, d.imports});
+  j["items"] = std::move(items);
+  j["root_items"] = s.root_items;
+  json dexports = json::array();
+  for (auto& e : s.data_exports) dexports.push_back({e.name, e.version, e.default_version, e.function});
+  j["data_exports"] = std::move(dexports);
   json fns = json::array();
   for (auto& f : s.functions) {
     json o;
@@ -70,6 +77,7 @@ std::string summary_to_json(const ObjectSummary& s) {
       for (auto& c : f.import_args) ia.push_back({c.import, c.site, c.values});
       o["x"] = std::move(ia);
     }
+    if (!f.data.empty()) o["d"] = f.data;
     fns.push_back(std::move(o));
   }
   j["functions"] = std::move(fns);
@@ -96,6 +104,26 @@ std::optional<ObjectSummary> summary_from_json(const std::string& text) {
     s.roots = j.at("roots").get<std::vector<uint32_t>>();
     s.root_imports = j.at("root_imports").get<std::vector<uint32_t>>();
     const size_t nfn = j.at("functions").size();
+    for (auto& d : j.at("items"))
+      s.items.push_back({d.at(0).get<uint64_t>(), d.at(1).get<std::vector<uint32_t>>(),
+                         d.at(2).get<std::vector<uint32_t>>(), d.at(3).get<std::vector<uint32_t>>()});
+    s.root_items = j.at("root_items").get<std::vector<uint32_t>>();
+    for (auto& e : j.at("data_exports"))
+      s.data_exports.push_back({e.at(0).get<std::string>(), e.at(1).get<std::string>(), e.at(2).get<bool>(),
+                                e.at(3).get<uint32_t>()});
+    const size_t nitems = s.items.size();
+    for (auto& d : s.items) {
+      for (auto f : d.functions)
+        if (f >= nfn) return std::nullopt;
+      for (auto t : d.items)
+        if (t >= nitems) return std::nullopt;
+      for (auto i : d.imports)
+        if (i >= s.imports.size()) return std::nullopt;
+    }
+    for (auto r : s.root_items)
+      if (r >= nitems) return std::nullopt;
+    for (auto& e : s.data_exports)
+      if (e.function >= nitems) return std::nullopt;
     for (auto& o : j.at("functions")) {
       FunctionSummary f;
       f.addr = o.at("a").get<uint64_t>();
@@ -111,6 +139,9 @@ std::optional<ObjectSummary> summary_from_json(const std::string& text) {
       if (o.contains("x"))
         for (auto& c : o["x"])
           f.import_args.push_back({c.at(0).get<uint32_t>(), c.at(1).get<uint64_t>(), c.at(2).get<std::vector<int64_t>>()});
+      if (o.contains("d")) f.data = o["d"].get<std::vector<uint32_t>>();
+      for (auto d : f.data)
+        if (d >= nitems) return std::nullopt;
       // Indices must stay inside the summary: a corrupt entry is a miss.
       for (auto c : f.calls)
         if (c >= nfn) return std::nullopt;

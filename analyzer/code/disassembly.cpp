@@ -99,6 +99,7 @@ void convert(const cs_insn* ci, Insn& in) {
       if (op.mem.base == X86_REG_RIP && op.mem.index == X86_REG_INVALID) in.ref = ci->address + ci->size + op.mem.disp;
       else if (op.mem.base == X86_REG_INVALID && op.mem.index == X86_REG_INVALID && op.mem.segment == X86_REG_INVALID)
         in.ref = static_cast<uint64_t>(op.mem.disp);
+      if (in.ref) in.mem_size = id == X86_INS_LEA ? 0 : (op.size ? op.size : 8);
     }
   }
 

@@ -50,6 +50,7 @@ struct Insn {
   int8_t dst = kNoReg, src = kNoReg;
   int8_t mem_base = kNoReg;  // StoreImm base register
   uint8_t width = 0;         // StoreImm / MovImm operand size in bytes
+  uint8_t mem_size = 0;      // bytes a memory operand at `ref` reads or writes (0 for lea)
   bool indirect = false;     // branch through register or memory
   bool branch_mem = false;   // indirect through [rip+ref]: ref is the slot
   bool has_imm = false;      // some operand is an immediate (imm holds it)

@@ -42,6 +42,20 @@ struct FunctionSummary {
   std::vector<uint64_t> vsyscall;    // branches / constants at the vsyscall page
   int8_t number_param = kNoReg;      // the syscall number arrives in this argument register
   std::vector<ImportArgCall> import_args;
+  std::vector<uint32_t> data;        // data items (ObjectSummary::items) this code reads or takes the address of
+};
+
+// A piece of data holding pointers: the span from one data start (section,
+// data symbol, address some relocation points to, GOT slot) to the next.
+// Its code pointers become reachable when the item is live: when reachable
+// code refers to any address inside it, a live item points to it, another
+// object imports it, or nothing visible refers to it at all (then some
+// invisible reader may: ld.so, the unwinder, __start_SECTION loops).
+struct DataItem {
+  uint64_t addr = 0;
+  std::vector<uint32_t> functions;  // local code addresses stored here
+  std::vector<uint32_t> items;      // other items of this object pointed to from here
+  std::vector<uint32_t> imports;    // symbols (functions or data) relocated into here
 };
 
 struct ImportRef {
@@ -52,7 +66,7 @@ struct ImportRef {
 struct ExportRef {
   std::string name, version;
   bool default_version = true;
-  uint32_t function = 0;
+  uint32_t function = 0;  // index into functions (exports) or items (data_exports)
 };
 
 // Literal facts found in this object's code and read-only data.
@@ -67,13 +81,16 @@ struct LiteralRef {
 };
 
 struct ObjectSummary {
-  static constexpr int kFormatVersion = 5;
+  static constexpr int kFormatVersion = 6;
   std::string sha256;
   std::vector<FunctionSummary> functions;  // sorted by address
   std::vector<ImportRef> imports;
   std::vector<ExportRef> exports;
-  std::vector<uint32_t> roots;         // entry, init/fini, code addresses stored in data
-  std::vector<uint32_t> root_imports;  // imported functions whose address is stored in data
+  std::vector<uint32_t> roots;         // init/fini, IRELATIVE resolvers (non-PIE: code addresses stored in data)
+  std::vector<uint32_t> root_imports;  // copied or personality symbols (non-PIE: imports stored in data)
+  std::vector<DataItem> items;         // data holding pointers (PIE and shared objects only)
+  std::vector<uint32_t> root_items;    // items no visible code, data or export refers to
+  std::vector<ExportRef> data_exports; // exported data symbols whose item holds pointers
   int64_t entry_function = -1;
   std::vector<LiteralRef> literals;
   uint64_t instructions = 0;
