@@ -8,7 +8,9 @@
 // direct call targets and code addresses taken by lea. Every instruction
 // belongs to the nearest start at or below it, so code the recovery misses is
 // attributed to its predecessor (more reachable, never less), and a function
-// that can fall off its end gets an edge to the next one.
+// that can fall off its end gets an edge to the next one. Data holding
+// pointers is cut into items (DataItem) so that a table's functions become
+// reachable only with the code that uses the table.
 #include <algorithm>
 #include <elf.h>
 #include <set>
