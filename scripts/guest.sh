@@ -9,6 +9,9 @@
 set -eu
 
 SUITE="${1:-bullseye}"
+case "$SUITE" in
+    *[!a-z]*|"") echo "usage: scripts/guest.sh [SUITE]   (a Debian suite name such as bullseye)" >&2; exit 2 ;;
+esac
 PACKAGES="redis-server,redis-tools,memcached,vsftpd,lighttpd,curl,libcap2-bin"
 MIRROR="${DECANT_MIRROR:-http://deb.debian.org/debian}"
 CACHE="${DECANT_CACHE:-$HOME/.cache/decant}"

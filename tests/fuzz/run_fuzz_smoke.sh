@@ -1,5 +1,5 @@
 #!/bin/sh
-# CTest smoke run of the ELF reader's libFuzzer target (fuzz.elf_reader_smoke):
+# CTest smoke run of one libFuzzer target (fuzz.elf_reader_smoke, fuzz.code_view_smoke):
 # replays the generated seed corpus (which holds every crash found so far as
 # a regression case), then mutates for a bounded time. Any crash, sanitizer
 # report, timeout, leak or out-of-memory fails the test and the input is kept
@@ -67,4 +67,4 @@ if [ "$rc" -ne 0 ] || [ -n "$found" ] || grep -q -E '^==[0-9]+==ERROR|runtime er
   exit 1
 fi
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$tmp/log"
-echo "fuzz.elf_reader_smoke: no crash, hang, leak or OOM in ${seconds}s"
+echo "$(basename "$fuzzer"): no crash, hang, leak or OOM in ${seconds}s"
