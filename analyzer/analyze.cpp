@@ -62,6 +62,7 @@ void fill_libraries(const Closure& closure, Profile& p) {
     Library lib;
     lib.soname = o.elf->soname.empty() ? path_basename(o.found_path) : o.elf->soname;
     lib.path = o.canonical_path;
+    lib.opened_as = o.found_path;
     lib.needed_by = o.needed_by;
     lib.found_via = o.found_via;
     if (o.found_via == "interpreter")

@@ -351,18 +351,10 @@ bool closure_has(const Profile& p, const std::vector<std::string>& prefixes) {
   return false;
 }
 
-// "found as /lib/x86_64-linux-gnu/libc.so.6 via ld.so.conf" in the analyzer's
-// evidence: the path ld.so opens, whose symlinks must travel too.
+// The path ld.so opens (libraries[].opened_as), whose symlinks must travel too.
 std::vector<std::string> found_paths(const Library& lib) {
-  std::vector<std::string> out;
-  for (const auto& ev : lib.evidence) {
-    auto a = ev.find("found as ");
-    if (a == std::string::npos) continue;
-    a += 9;
-    auto b = ev.find(' ', a);
-    out.push_back(ev.substr(a, b == std::string::npos ? std::string::npos : b - a));
-  }
-  return out;
+  if (lib.opened_as.empty()) return {};
+  return {lib.opened_as};
 }
 
 // The guest's account database (passwd or group: the id is field 2) reduced

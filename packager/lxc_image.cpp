@@ -59,7 +59,7 @@ std::string lxc_seccomp_policy(const Profile& p, const std::vector<std::string>&
   std::set<std::string> allow(allow_in.begin(), allow_in.end());
   for (const char* n : {"capget", "capset", "chdir", "close", "close_range", "dup2", "dup3", "execve", "exit_group",
                         "fcntl", "fstat", "getpid", "newfstatat", "openat", "prctl", "read", "rt_sigaction",
-                        "rt_sigprocmask", "setgid", "setgroups", "setresgid", "setresuid", "setuid", "write"})
+                        "rt_sigprocmask", "recvfrom", "recvmsg", "sendmsg", "sendto", "setgid", "setgroups", "setresgid", "setresuid", "setuid", "write"})
     allow.insert(n);
   if (shim) allow.insert(shim_own_syscalls().begin(), shim_own_syscalls().end());
   const auto& sc = p.enforcement.seccomp;

@@ -164,6 +164,16 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
   s.gid = files.gid;
   s.workdir = p.workdir.empty() ? "/" : p.workdir;
   s.hostname = p.redirects.identity.hostname.empty() ? s.name : p.redirects.identity.hostname;
+  // A tmpfs over /tmp or /run would hide image content there (an app that
+  // lives under /tmp, as a build tree may): such a directory stays as packaged.
+  for (const char* dir : {"/tmp", "/run"}) {
+    std::string prefix = std::string(dir) + "/";
+    auto it = files.entries.lower_bound(prefix);
+    if (it != files.entries.end() && it->first.compare(0, prefix.size(), prefix) == 0)
+      warnings.push_back(fmt::format("{} holds packaged files, so it gets no tmpfs and stays read-only", dir));
+    else
+      s.scratch_dirs.push_back(dir);
+  }
 
   std::map<std::string, std::string> env(p.env.begin(), p.env.end());
   if (!env.count("PATH")) env["PATH"] = kDefaultPath;
@@ -307,14 +317,11 @@ json runtime_config(const ImageSpec& s, const RuntimeConfigOptions& o) {
                     {"type", "sysfs"},
                     {"source", "sysfs"},
                     {"options", {"nosuid", "noexec", "nodev", "ro"}}});
-  mounts.push_back({{"destination", "/tmp"},
-                    {"type", "tmpfs"},
-                    {"source", "tmpfs"},
-                    {"options", {"nosuid", "nodev", "mode=1777"}}});
-  mounts.push_back({{"destination", "/run"},
-                    {"type", "tmpfs"},
-                    {"source", "tmpfs"},
-                    {"options", {"nosuid", "nodev", "mode=755"}}});
+  for (const auto& dir : s.scratch_dirs)
+    mounts.push_back({{"destination", dir},
+                      {"type", "tmpfs"},
+                      {"source", "tmpfs"},
+                      {"options", {"nosuid", "nodev", dir == "/tmp" ? "mode=1777" : "mode=755"}}});
   for (const auto& w : s.writable)
     mounts.push_back({{"destination", w.path},
                       {"type", "bind"},

@@ -34,6 +34,7 @@ struct ImageSpec {
   std::string hostname;
   std::vector<std::pair<uint16_t, std::string>> ports;  // listened ports after redirects, sorted
   std::vector<WritableDir> writable;                    // sorted by path
+  std::vector<std::string> scratch_dirs;                // get a tmpfs at run time (/tmp, /run)
   std::vector<std::string> capabilities;                // CAP_* names, sorted
   nlohmann::json seccomp;                               // OCI linux.seccomp, or null for none
   std::vector<std::string> seccomp_allow;               // the allowlist it holds (for LXC)

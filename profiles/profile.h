@@ -60,7 +60,8 @@ struct Requires {
 
 struct Library {
   std::string soname;
-  std::string path;  // guest path with symlinks resolved
+  std::string path;       // guest path with symlinks resolved
+  std::string opened_as;  // the path ld.so opens (before symlinks); the image must keep it working
   std::vector<std::string> needed_by;
   std::string found_via;  // interpreter | rpath | runpath | ld.so.conf | default | path | dlopen
   Evidence evidence;

@@ -58,7 +58,7 @@ DECANT_DEFINE_EQ(SourceInfo, root, os, libc)
 DECANT_DEFINE_EQ(BinaryInfo, path, arch, elf_class, linkage, pie, interpreter, sha256, build_id, size, soname, needed,
                  rpath, runpath)
 DECANT_DEFINE_EQ(Requires, glibc, kernel, versions, evidence)
-DECANT_DEFINE_EQ(Library, soname, path, needed_by, found_via, evidence)
+DECANT_DEFINE_EQ(Library, soname, path, opened_as, needed_by, found_via, evidence)
 DECANT_DEFINE_EQ(MissingLibrary, soname, needed_by)
 DECANT_DEFINE_EQ(FileFact, path, access, optional, evidence)
 DECANT_DEFINE_EQ(ListenFact, port, proto, address, confidence, evidence)
@@ -151,6 +151,7 @@ ojson build_tree(const Profile& p) {
     ojson e;
     e["soname"] = l.soname;
     e["path"] = l.path;
+    put_if(e, "opened_as", l.opened_as);
     e["needed_by"] = l.needed_by;
     put_if(e, "found_via", l.found_via);
     put_if(e, "evidence", l.evidence);
@@ -510,6 +511,7 @@ Profile read_tree(const YAML::Node& root) {
   r.list("libraries", p.libraries, [](MapReader& m, Library& l) {
     m.str("soname", l.soname, true);
     m.str("path", l.path, true);
+    m.str("opened_as", l.opened_as);
     m.strings("needed_by", l.needed_by);
     m.str("found_via", l.found_via);
     m.strings("evidence", l.evidence);

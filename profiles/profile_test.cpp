@@ -33,8 +33,8 @@ Profile sample() {
   p.requires_.kernel = "3.2.0";
   p.requires_.versions = {{"GLIBC", "2.30"}, {"GLIBCXX", "3.4.21"}};
   p.requires_.evidence = {{"GLIBC", {"static: /usr/sbin/nginx needs GLIBC_2.30"}}};
-  p.libraries.push_back({"libpcre.so.3", "/lib/x86_64-linux-gnu/libpcre.so.3.13.3", {"/usr/sbin/nginx"}, "ld.so.conf",
-                         {"static: DT_NEEDED"}});
+  p.libraries.push_back({"libpcre.so.3", "/lib/x86_64-linux-gnu/libpcre.so.3.13.3", "/lib/x86_64-linux-gnu/libpcre.so.3",
+                         {"/usr/sbin/nginx"}, "ld.so.conf", {"static: DT_NEEDED"}});
   p.missing_libraries.push_back({"libgone.so.1", {"/usr/sbin/nginx"}});
   p.files.push_back({"/etc/nginx/nginx.conf", "read", false, {"static: .rodata \"/etc/nginx/nginx.conf\""}});
   p.files.push_back({"/var/log/nginx", "write", true, {"config: x"}});
@@ -76,6 +76,9 @@ TEST(Profile, EqualityNoticesEveryChange) {
   EXPECT_FALSE(a == b);
   b = sample();
   b.binary.runpath = {"/x"};
+  EXPECT_FALSE(a == b);
+  b = sample();
+  b.libraries[0].opened_as = "/lib/libpcre.so.3";
   EXPECT_FALSE(a == b);
 }
 

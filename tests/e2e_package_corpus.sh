@@ -18,7 +18,7 @@ require_root "crun creates namespaces"
 require_tool crun
 require_tool jq
 CORPUS="$DECANT_BUILD/corpus"
-SHIM="$DECANT_BUILD/shim/libdecant-shim.so"
+SHIM="$DECANT_BUILD/libdecant-shim.so"
 [ -x "$CORPUS/legacy_forkd" ] || fail "corpus not built ($CORPUS/legacy_forkd)"
 [ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
 

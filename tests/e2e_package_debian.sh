@@ -23,7 +23,7 @@ require_tool crun
 require_tool skopeo
 require_tool umoci
 require_tool curl
-SHIM="$DECANT_BUILD/shim/libdecant-shim.so"
+SHIM="$DECANT_BUILD/libdecant-shim.so"
 [ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
 GUEST=$(bullseye_guest)
 [ -x "$GUEST/usr/bin/redis-server" ] || skip "guest at $GUEST has no redis-server"

@@ -3,9 +3,8 @@
 # --format lxc is imported by LXC's own `local` template (lxc-create -t
 # local), whose config carries decant's keys and points lxc.seccomp.profile
 # at the v2 policy in the rootfs; lxc-start runs the service under that
-# filter (network type none would share the host's; the default veth needs
-# lxcbr0, so the test reaches the service inside its network namespace with
-# nsenter) and a client gets PONG on the remapped port. Two builds are
+# filter (in an empty network namespace: the default veth needs lxcbr0, so
+# the test reaches the service with nsenter) and a client gets PONG on the remapped port. Two builds are
 # byte-identical.
 # Env: DECANT, DECANT_BUILD, DECANT_SOURCE (set by CTest).
 set -u
@@ -17,13 +16,15 @@ require_tool jq
 require_tool lxc-create
 require_tool lxc-start
 require_tool nsenter
+require_tool ip
 [ -x /usr/share/lxc/templates/lxc-local ] || skip "LXC's local template is not installed"
 
 tmp=$(mktemp -d /tmp/decant-e2e-lxc.XXXXXX)
 name="decant-e2e-$$"
 cleanup() {
-    lxc-stop -n "$name" -k >/dev/null 2>&1
-    lxc-destroy -n "$name" >/dev/null 2>&1
+    timeout 10 lxc-stop -n "$name" -k >/dev/null 2>&1
+    [ -n "${start_pid:-}" ] && wait "$start_pid" 2>/dev/null
+    timeout 20 lxc-destroy -n "$name" -f >/dev/null 2>&1
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -41,16 +42,27 @@ tar -tJf lxc1/meta.tar.xz | grep -qx metadata.yaml || fail "meta.tar.xz lacks me
 tar -tJf lxc1/meta.tar.xz | grep -qx config || fail "meta.tar.xz lacks config (LXC local template)"
 head -2 lxc1/seccomp.policy | tr '\n' ' ' | grep -q '^2 allowlist errno 1 ' || fail "seccomp.policy is not a v2 allowlist"
 
-lxc-create -n "$name" -t local -- --metadata "$tmp/lxc1/meta.tar.xz" --fstree "$tmp/lxc1/rootfs.tar.xz" \
+timeout 60 lxc-create -n "$name" -t local -- --metadata "$tmp/lxc1/meta.tar.xz" --fstree "$tmp/lxc1/rootfs.tar.xz" \
     >create.out 2>&1 || fail "lxc-create -t local: $(tail -3 create.out)"
 conf=$(lxc-config lxc.lxcpath)/$name/config
 grep -q "^lxc.seccomp.profile = .*/rootfs/.decant/lxc-seccomp.policy" "$conf" || fail "config lacks the seccomp profile"
 grep -q "^lxc.init.cmd = $DECANT_BUILD/corpus/legacy_forkd" "$conf" || fail "config lacks lxc.init.cmd"
 
-lxc-start -n "$name" -d -s lxc.apparmor.profile=unconfined -s lxc.net.0.type=empty -l INFO -o "$tmp/lxc.log" ||
-    fail "lxc-start: $(grep ERROR lxc.log | head -3)"
-pid=$(lxc-info -n "$name" -pH 2>/dev/null)
+# Foreground (-F) in the background: with -d the monitor was seen to hang on
+# this host. Every LXC command is bounded by timeout.
+timeout 60 lxc-start -n "$name" -F -s lxc.apparmor.profile=unconfined -s lxc.net.0.type=empty \
+    -l INFO -o "$tmp/lxc.log" >start.out 2>&1 &
+start_pid=$!
+pid=""
+i=0
+while [ $i -lt 50 ] && [ -z "$pid" ]; do
+    pid=$(timeout 5 lxc-info -n "$name" -pH 2>/dev/null)
+    [ -n "$pid" ] || sleep 0.1
+    i=$((i + 1))
+done
 [ -n "$pid" ] || fail "container not running: $(grep ERROR lxc.log | head -3)"
+# An empty network namespace starts with lo down.
+nsenter -t "$pid" -n ip link set lo up || fail "cannot bring up lo in the container"
 reply=""
 i=0
 while [ $i -lt 50 ]; do

@@ -616,6 +616,7 @@ void ClosureAnalysis::add_dlopen_libraries() {
       Library lib;
       lib.soname = lo.elf->soname.empty() ? path_basename(lo.canonical_path) : lo.elf->soname;
       lib.path = lo.canonical_path;
+      lib.opened_as = lo.found_path;
       lib.needed_by = lo.needed_by;
       lib.found_via = "dlopen";
       lib.evidence = {is_plugin ? evidence : fmt::format("static: DT_NEEDED of dlopen()ed {}", canonical)};

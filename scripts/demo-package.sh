@@ -1,0 +1,55 @@
+#!/bin/sh
+# The README's first command: takes the bundled corpus server legacy_forkd
+# (hard-coded port 7070, log in /var/log/legacy) through analyze -> package
+# -> run under crun, with its port redirected to 17070 and its log directory
+# to a writable mount, then sends PING with legacy_client and prints the
+# answer. Every command is printed before it runs, so the same steps work on
+# your own binary. Needs root (crun) and builds decant first if needed.
+# usage: scripts/demo-package.sh [BUILD_DIR]   (default: build)
+set -eu
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$SRC/build}
+case "$BUILD" in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
+PORT=17070
+run() {
+    echo "+ $*" >&2
+    "$@"
+}
+
+if [ ! -x "$BUILD/decant" ] || [ ! -x "$BUILD/corpus/legacy_forkd" ] || [ ! -f "$BUILD/shim/libdecant-shim.so" ]; then
+    [ -f "$BUILD/build.ninja" ] || run cmake -S "$SRC" -B "$BUILD" -G Ninja >/dev/null
+    run ninja -C "$BUILD" decant decant_shim corpus >/dev/null
+fi
+[ "$(id -u)" -eq 0 ] || { echo "demo-package: crun needs root; rerun with sudo" >&2; exit 77; }
+command -v jq >/dev/null || { echo "demo-package: needs jq (scripts/install-deps.sh)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/decant-demo.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+# 1. What does the binary need? (the guest here is this machine: --root /)
+run "$BUILD/decant" analyze "$BUILD/corpus/legacy_forkd" --root / --format json -o profile.json
+# 2. The consultant's edits: move port 7070 to $PORT and the log onto a volume.
+echo "+ jq '.redirects.ports=[{from:7070,to:$PORT}] | .redirects.paths=[{from:/var/log/legacy,to:/data/log}]' profile.json" >&2
+jq --argjson port "$PORT" '
+  .redirects.ports = [{"from": 7070, "to": $port, "proto": "tcp"}]
+  | .redirects.paths = [{"from": "/var/log/legacy", "to": "/data/log"}]
+  | .files = [.files[] | if .path == "/etc/legacy/forkd.conf" then .optional = true else . end]' \
+  profile.json >p && mv p profile.json
+# 3. Package it as an OCI runtime bundle (read-only rootfs, seccomp, the shim).
+run "$BUILD/decant" package profile.json --root / --format bundle -o forkd.bundle -q
+# 4. Run it under crun, serving one connection.
+echo "+ $BUILD/decant run forkd.bundle -- -1 &" >&2
+"$BUILD/decant" run forkd.bundle -- -1 &
+server=$!
+# 5. Ask it.
+i=0
+until reply=$("$BUILD/corpus/legacy_client" -h 127.0.0.1 -p "$PORT" -c PING 2>/dev/null); do
+    i=$((i + 1))
+    [ $i -lt 50 ] || { echo "demo-package: the server did not answer on $PORT" >&2; kill $server; exit 1; }
+    sleep 0.1
+done
+echo "+ $BUILD/corpus/legacy_client -h 127.0.0.1 -p $PORT -c PING" >&2
+echo "$reply"
+wait $server
+echo "+ cat forkd.bundle/volumes/data/log/forkd.log" >&2
+cat forkd.bundle/volumes/data/log/forkd.log
