@@ -16,7 +16,7 @@ run() {
     "$@"
 }
 
-if [ ! -x "$BUILD/decant" ] || [ ! -x "$BUILD/corpus/legacy_forkd" ] || [ ! -f "$BUILD/shim/libdecant-shim.so" ]; then
+if [ ! -x "$BUILD/decant" ] || [ ! -x "$BUILD/corpus/legacy_forkd" ] || [ ! -f "$BUILD/libdecant-shim.so" ]; then
     [ -f "$BUILD/build.ninja" ] || run cmake -S "$SRC" -B "$BUILD" -G Ninja >/dev/null
     run ninja -C "$BUILD" decant decant_shim corpus >/dev/null
 fi
@@ -29,7 +29,8 @@ cd "$WORK"
 # 1. What does the binary need? (the guest here is this machine: --root /)
 run "$BUILD/decant" analyze "$BUILD/corpus/legacy_forkd" --root / --format json -o profile.json
 # 2. The consultant's edits: move port 7070 to $PORT and the log onto a volume.
-echo "+ jq '.redirects.ports=[{from:7070,to:$PORT}] | .redirects.paths=[{from:/var/log/legacy,to:/data/log}]' profile.json" >&2
+#    Its config file is optional: this machine has none, and forkd has defaults.
+echo "+ jq '.redirects.ports=[{from:7070,to:$PORT}] | .redirects.paths=[{from:/var/log/legacy,to:/data/log}] | (/etc/legacy/forkd.conf).optional=true' profile.json" >&2
 jq --argjson port "$PORT" '
   .redirects.ports = [{"from": 7070, "to": $port, "proto": "tcp"}]
   | .redirects.paths = [{"from": "/var/log/legacy", "to": "/data/log"}]
