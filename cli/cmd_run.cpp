@@ -1,5 +1,6 @@
 // `decant run OUT [-- ARGS]`: runs a packaged bundle or OCI image under crun
-// or runc and exits with the service's status.
+// or runc, publishing its ports when it has its own network namespace, and
+// exits with the service's status.
 #include <memory>
 
 #include "cli/command.h"
@@ -24,7 +25,14 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_option("--runtime", o->runtime, "crun or runc (default: crun if installed)")
                                   ->check(CLI::IsMember({"crun", "runc"}));
                               cmd->add_option("--name", o->id, "container id (default decant-<name>-<pid>)");
-                              cmd->add_flag("-v,--verbose", o->verbose, "print the runtime command");
+                              cmd->add_option("-p,--publish", o->publish,
+                                              "[ADDR:]HOSTPORT:PORT: publish the service's PORT on the host's "
+                                              "HOSTPORT instead of the same port (own network namespace only; TCP)")
+                                  ->allow_extra_args(false);
+                              cmd->add_option("--stop-timeout", o->stop_timeout,
+                                              "seconds the service gets to exit after SIGINT/SIGTERM before it is "
+                                              "killed (default 10)");
+                              cmd->add_flag("-v,--verbose", o->verbose, "print the runtime command and relay trouble");
                               return [o] { return run_run(*o); };
                             },
                             30}};

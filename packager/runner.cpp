@@ -2,6 +2,8 @@
 // config is always rewritten into a private run directory: absolute rootfs
 // and volume paths, the user's arguments, the host's resolv.conf. The
 // artifact itself is never modified, so it can be run many times at once.
+// A private network namespace is replaced by one decant made, so decant can
+// relay the service's ports into it for as long as the container runs.
 #include "packager/runner.h"
 
 #include <cerrno>
@@ -10,6 +12,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <memory>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -21,6 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "packager/oci_config.h"
+#include "packager/port_forward.h"
 #include "packager/staged_output.h"
 #include "packager/tar_writer.h"
 
@@ -32,13 +38,30 @@ using nlohmann::json;
 
 volatile sig_atomic_t g_child = 0;
 volatile sig_atomic_t g_signals = 0;
+volatile sig_atomic_t g_wake_fd = -1;
 
 // The first signal goes to the runtime, which passes it to the service; a
-// service that ignores it (PID 1 without a handler) is killed on the second.
+// service that ignores it (PID 1 without a handler) is killed on the second
+// or when the stop timeout runs out. The wake pipe ends the main loop's poll
+// whichever thread took the signal.
 void forward_signal(int sig) {
+  int saved = errno;
   ++g_signals;
   if (g_child > 0 && g_signals == 1) ::kill(g_child, sig);
+  if (g_wake_fd >= 0) {
+    char c = 's';
+    ssize_t ignored = ::write(g_wake_fd, &c, 1);
+    (void)ignored;
+  }
+  errno = saved;
 }
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
 // Runs `runtime ARGS...` quietly (in the hybrid-mode mount namespace when
 // needed) and waits for it.
@@ -299,6 +322,14 @@ Result<int> run_container(const RunOptions& o) {
     return bad_input(fmt::format("{}: neither an OCI bundle (config.json) nor an OCI image layout", o.artifact));
   }
 
+  std::vector<Publish> requested;
+  for (const auto& spec : o.publish) {
+    auto p = parse_publish(spec);
+    if (!p) return p.error();
+    requested.push_back(*p);
+  }
+  if (o.stop_timeout < 0) return bad_input("--stop-timeout must be 0 or more seconds");
+
   // 2. Who runs it?
   if (::geteuid() != 0)
     return env_error("decant run needs root: the runtime creates namespaces, mounts and cgroups "
@@ -330,12 +361,64 @@ Result<int> run_container(const RunOptions& o) {
                                   {"type", "bind"},
                                   {"source", "/etc/resolv.conf"},
                                   {"options", {"rbind", "ro", "nosuid", "nodev", "noexec"}}});
-    for (const auto& ns : config.at("linux").at("namespaces"))
-      if (ns.value("type", "") == "network")
-        std::fprintf(stderr, "decant: note: the service has its own network namespace; its ports are reachable only "
-                             "from inside it (package with the default host network to publish them)\n");
   } catch (const json::exception& e) {
     return bad_input(fmt::format("{}: malformed runtime config: {}", o.artifact, e.what()));
+  }
+
+  // 3b. An own network namespace: decant makes it, so it can publish ports.
+  json* netns_entry = nullptr;
+  std::string recorded_ports;
+  bool has_recorded = false;
+  try {
+    for (auto& ns : config.at("linux").at("namespaces"))
+      if (ns.value("type", "") == "network") netns_entry = &ns;
+    if (config.contains("annotations") && config["annotations"].contains(kPortsAnnotation)) {
+      recorded_ports = config["annotations"][kPortsAnnotation].get<std::string>();
+      has_recorded = true;
+    }
+  } catch (const json::exception& e) {
+    return bad_input(fmt::format("{}: malformed runtime config: {}", o.artifact, e.what()));
+  }
+  if (netns_entry && netns_entry->contains("path")) {
+    if (!requested.empty())
+      return bad_input(fmt::format("{}: --publish needs a network namespace decant creates, but the runtime config "
+                                   "already names one ({})",
+                                   o.artifact, netns_entry->value("path", "")));
+    netns_entry = nullptr;  // joins an existing namespace: none of decant's business
+  } else if (!netns_entry && !requested.empty()) {
+    return bad_input(fmt::format("{}: --publish: the service shares the host's network (packaged without --network "
+                                 "private), so its ports already are the host's",
+                                 o.artifact));
+  }
+  std::unique_ptr<PortForwarder> forwarder;
+  Fd netns;
+  if (netns_entry) {
+    auto recorded = parse_port_list(recorded_ports);
+    if (!recorded)
+      return bad_input(fmt::format("{}: annotation {}: {}", o.artifact, kPortsAnnotation, recorded.error().message));
+    if (!has_recorded && requested.empty())
+      std::fprintf(stderr, "decant: note: the service has its own network namespace but %s records no ports "
+                           "(no %s annotation: packaged by an older decant?): nothing is published; name ports with "
+                           "--publish\n",
+                   o.artifact.c_str(), kPortsAnnotation);
+    std::vector<std::string> notes;
+    auto plan = publish_plan(*recorded, requested, notes);
+    if (!plan) return plan.error();
+    for (const auto& n : notes) std::fprintf(stderr, "decant: note: %s\n", n.c_str());
+    if (!plan->empty()) {
+      auto f = PortForwarder::listen(*plan);
+      if (!f) return f.error();
+      forwarder = std::move(*f);
+    }
+    auto fd = create_network_namespace();
+    if (!fd) return fd.error();
+    netns.fd = *fd;
+    // The runtime opens our descriptor through /proc: no bind mount that a
+    // killed decant would leave behind.
+    (*netns_entry)["path"] = fmt::format("/proc/{}/fd/{}", ::getpid(), netns.fd);
+    for (const auto& p : *plan)
+      std::fprintf(stderr, "decant: publishing %s:%u -> %u/%s of the service\n", p.host_addr.c_str(),
+                   static_cast<unsigned>(p.host_port), static_cast<unsigned>(p.port), p.proto.c_str());
   }
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
   std::string run_base = std::string(xdg && *xdg ? xdg : "/run") + "/decant";
@@ -362,6 +445,13 @@ Result<int> run_container(const RunOptions& o) {
     for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
     std::fprintf(stderr, "decant: %s\n", line.c_str());
   }
+  if (forwarder) {
+    s = forwarder->start(netns.fd, o.verbose);
+    if (!s) return s.error();
+  }
+  int wake_pipe[2];
+  if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
+  Fd wake_r{wake_pipe[0]}, wake_w{wake_pipe[1]};
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
   std::fflush(nullptr);
@@ -386,6 +476,7 @@ Result<int> run_container(const RunOptions& o) {
   ::close(err_pipe[1]);
   g_child = child;
   g_signals = 0;
+  g_wake_fd = wake_w.fd;
   struct sigaction sa{}, old_int{}, old_term{}, old_hup{};
   sa.sa_handler = forward_signal;
   ::sigaction(SIGINT, &sa, &old_int);
@@ -397,16 +488,39 @@ Result<int> run_container(const RunOptions& o) {
   std::string tail;
   char buf[4096];
   bool killed = false;
+  bool stopping = false;
+  struct timespec deadline{};
   for (;;) {
-    ssize_t n = ::read(err_pipe[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      if (g_signals >= 2 && !killed) {
-        killed = true;
-        std::fprintf(stderr, "decant: second signal: killing the container\n");
-        runtime_quietly(*runtime, hybrid, {"kill", "--all", id, "KILL"});
+    int timeout = -1;
+    if (g_signals >= 1 && !killed) {
+      struct timespec now;
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      if (!stopping) {
+        stopping = true;
+        deadline = now;
+        deadline.tv_sec += o.stop_timeout;
       }
-      continue;
+      long ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+      const char* why = g_signals >= 2 ? "second signal" : ms <= 0 ? "the service did not stop in time" : nullptr;
+      if (why) {
+        killed = true;
+        std::fprintf(stderr, "decant: %s: killing the container\n", why);
+        runtime_quietly(*runtime, hybrid, {"kill", "--all", id, "KILL"});
+        continue;
+      }
+      timeout = static_cast<int>(ms);
     }
+    struct pollfd fds[2] = {{err_pipe[0], POLLIN, 0}, {wake_r.fd, POLLIN, 0}};
+    int r = ::poll(fds, 2, timeout);
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    if (fds[1].revents) {
+      while (::read(wake_r.fd, buf, sizeof buf) > 0) {
+      }
+    }
+    if (!fds[0].revents) continue;
+    ssize_t n = ::read(err_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     ssize_t off = 0;
     while (off < n) {
@@ -423,12 +537,18 @@ Result<int> run_container(const RunOptions& o) {
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   g_child = 0;
+  g_wake_fd = -1;
   ::sigaction(SIGINT, &old_int, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);
   ::sigaction(SIGHUP, &old_hup, nullptr);
 
-  // 5. Leave no container state behind, whatever happened.
+  // 5. Leave no container state behind, whatever happened: the relay stops
+  // and the namespace goes with the last descriptor.
   runtime_quietly(*runtime, hybrid, {"delete", "-f", id});
+  if (forwarder) forwarder->stop();
+  forwarder.reset();
+  if (netns.fd >= 0) ::close(netns.fd);
+  netns.fd = -1;
 
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (code != 0) explain_failure(runtime_name, tail);

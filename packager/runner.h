@@ -3,6 +3,8 @@
 // cache keyed by its manifest digest and run from there with the runtime
 // config the packager stored in /.decant/runtime.json. Knows this host's
 // traps (cgroup hybrid mode, missing runtimes) and says what went wrong.
+// A service with its own network namespace gets one made by decant, with
+// its recorded ports published on the host (port_forward.h).
 #pragma once
 
 #include <string>
@@ -18,7 +20,9 @@ struct RunOptions {
   std::string runtime;            // crun | runc | "" (first installed, crun preferred)
   std::string id;                 // container id; default decant-<name>-<pid>
   std::string cache_dir;          // default $DECANT_CACHE or ~/.cache/decant, + /run
-  bool verbose = false;           // print the runtime command line
+  std::vector<std::string> publish;  // --publish [ADDR:]HOSTPORT:PORT, replacing PORT's default mapping
+  int stop_timeout = 10;             // seconds between the first SIGINT/SIGTERM and killing the container
+  bool verbose = false;              // print the runtime command line and relay trouble
 };
 
 // Returns the service's exit status (128+N when killed by signal N).

@@ -10,7 +10,8 @@ nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libzstd-dev
 libgtest-dev libgmock-dev libbenchmark-dev
 clang libclang-rt-14-dev
 debootstrap strace fakechroot file binutils curl jq python3
-crun runc podman skopeo umoci lxc iproute2 netcat-openbsd"
+crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
+reprozip"
 
 missing=""
 for p in $PACKAGES; do

@@ -18,7 +18,9 @@ if [ -z "${E2E_SYSCALLS_IN_NS:-}" ]; then
     require_tool curl
     guest=$(bullseye_guest) || exit $?
     export E2E_SYSCALLS_IN_NS=1 E2E_GUEST="$guest"
-    exec unshare -m --propagation private sh "$0" "$@"
+    # A private PID namespace too: when this script (its init) exits, the
+    # kernel kills every server it started, whatever happened to strace.
+    exec unshare -m --propagation private --pid --fork sh "$0" "$@"
 fi
 
 G=$E2E_GUEST
@@ -63,9 +65,12 @@ start() {
     strace_pid=$!
 }
 
-# stop: TERM the server (the chroot'ed child of strace), then wait for strace.
+# stop: TERM the server, then wait for strace. $strace_pid is the timeout
+# wrapper: strace is its child and the (chroot-exec'd) server strace's.
 stop() {
-    server=$(ps -o pid= --ppid "$strace_pid" | head -n 1 | tr -d ' ')
+    tracer=$(ps -o pid= --ppid "$strace_pid" | head -n 1 | tr -d ' ')
+    server=""
+    [ -n "$tracer" ] && server=$(ps -o pid= --ppid "$tracer" | head -n 1 | tr -d ' ')
     [ -n "$server" ] && kill -TERM "$server" 2>/dev/null
     i=0
     while kill -0 "$strace_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
