@@ -18,17 +18,6 @@ namespace decant {
 namespace {
 constexpr int kMaxSymlinks = 40;  // Linux's MAXSYMLINKS
 
-std::vector<std::string> split_components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 }  // namespace
 
 Result<GuestRoot> GuestRoot::open(const std::string& host_root) {
@@ -49,10 +38,11 @@ std::string GuestRoot::host_path(const std::string& canonical_guest_path) const 
   return root_ + canonical_guest_path;
 }
 
-Result<std::string> GuestRoot::resolve(const std::string& guest_path, bool follow_last) const {
+Result<std::string> GuestRoot::resolve(const std::string& guest_path, bool follow_last,
+                                       std::vector<std::string>* links_crossed) const {
   if (guest_path.empty()) return bad_input("empty path");
   // Work list of components still to walk; symlink targets are spliced in front.
-  std::vector<std::string> pending = split_components(guest_path);
+  std::vector<std::string> pending = split_path(guest_path);
   std::reverse(pending.begin(), pending.end());
   std::vector<std::string> done;  // canonical components walked so far
   int links = 0;
@@ -80,8 +70,9 @@ Result<std::string> GuestRoot::resolve(const std::string& guest_path, bool follo
       if (n == static_cast<ssize_t>(sizeof buf))
         return bad_input(fmt::format("{}: symlink target too long", guest_path));
       std::string target(buf, static_cast<size_t>(n));
+      if (links_crossed) links_crossed->push_back(canonical);
       if (!target.empty() && target[0] == '/') done.clear();  // absolute: restart at the guest root
-      std::vector<std::string> tcomps = split_components(target);
+      std::vector<std::string> tcomps = split_path(target);
       for (auto it = tcomps.rbegin(); it != tcomps.rend(); ++it) pending.push_back(*it);
       continue;
     }
@@ -153,7 +144,7 @@ std::string GuestRoot::get_xattr(const std::string& guest_path, const std::strin
 }
 
 std::vector<std::string> GuestRoot::glob(const std::string& guest_pattern) const {
-  std::vector<std::string> comps = split_components(guest_pattern);
+  std::vector<std::string> comps = split_path(guest_pattern);
   std::vector<std::string> current{"/"};
   for (const auto& comp : comps) {
     std::vector<std::string> next;

@@ -25,8 +25,11 @@ class GuestRoot {
   // Resolves every symlink in guest_path (the last component too when
   // follow_last) and returns the canonical guest path, e.g.
   // "/lib64/ld-linux-x86-64.so.2" -> "/lib/x86_64-linux-gnu/ld-2.31.so".
-  // Missing components are an error (ENOENT), like realpath(3).
-  Result<std::string> resolve(const std::string& guest_path, bool follow_last = true) const;
+  // Missing components are an error (ENOENT), like realpath(3). When
+  // links_crossed is given, it receives the canonical path of every symlink
+  // followed, in order (a packager must copy them so the path keeps working).
+  Result<std::string> resolve(const std::string& guest_path, bool follow_last = true,
+                              std::vector<std::string>* links_crossed = nullptr) const;
 
   // Host path of a guest path whose symlinks resolve() has already removed.
   std::string host_path(const std::string& canonical_guest_path) const;

@@ -46,6 +46,18 @@ TEST(GuestRoot, RelativeSymlinksAndDirectoryLinks) {
             "/usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3");
 }
 
+TEST(GuestRoot, ReportsEverySymlinkCrossed) {
+  TestTree t;
+  t.write("/usr/lib/x86_64-linux-gnu/libfoo.so.1.2.3", "x");
+  t.symlink("libfoo.so.1.2.3", "/usr/lib/x86_64-linux-gnu/libfoo.so.1");
+  t.symlink("usr/lib", "/lib");
+  auto root = GuestRoot::open(t.root());
+  std::vector<std::string> links;
+  auto r = root->resolve("/lib/x86_64-linux-gnu/libfoo.so.1", true, &links);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(links, (std::vector<std::string>{"/lib", "/usr/lib/x86_64-linux-gnu/libfoo.so.1"}));
+}
+
 TEST(GuestRoot, SymlinkLoopsFail) {
   TestTree t;
   t.symlink("/b", "/a");

@@ -157,6 +157,18 @@ std::string path_dirname(const std::string& path) {
   return p.substr(0, pos);
 }
 
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 std::string normalize_absolute(const std::string& path) {
   std::vector<std::string> parts;
   size_t i = 0;

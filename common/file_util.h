@@ -31,6 +31,9 @@ Status write_file_atomic(const std::string& path, const std::string& content,
 std::string path_basename(const std::string& path);
 std::string path_dirname(const std::string& path);
 
+// The non-empty components of a path: "/usr//lib/" -> {usr, lib}.
+std::vector<std::string> split_path(const std::string& path);
+
 // Collapses "." and "..", duplicate slashes, keeps the result absolute.
 // ".." at the root stays at the root. Purely lexical.
 std::string normalize_absolute(const std::string& path);

@@ -21,25 +21,6 @@ namespace decant {
 
 namespace {
 
-constexpr int kMaxSymlinks = 40;
-
-std::vector<std::string> split_components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& comps) {
-  std::string out;
-  for (const auto& c : comps) out += "/" + c;
-  return out.empty() ? "/" : out;
-}
 
 // Security labels belong to the host that wrote them; file capabilities and
 // user attributes belong to the application and travel with it.
@@ -158,7 +139,7 @@ FileEntry Walker::entry_from(const std::string& host, const struct stat& st) con
 }
 
 void Walker::ensure_parents(const std::string& canonical) {
-  std::vector<std::string> comps = split_components(canonical);
+  std::vector<std::string> comps = split_path(canonical);
   std::string prefix;
   for (size_t i = 0; i + 1 < comps.size(); ++i) {
     prefix += "/" + comps[i];
@@ -196,44 +177,23 @@ Status Walker::add_object(const std::string& canonical, const struct stat& st, b
 Status Walker::add(const std::string& guest_path, bool recursive) {
   if (guest_path.empty() || guest_path[0] != '/')
     return bad_input(fmt::format("{}: not an absolute guest path", guest_path));
-  std::vector<std::string> pending = split_components(guest_path);
-  std::reverse(pending.begin(), pending.end());
-  std::vector<std::string> done;
-  int links = 0;
-  while (!pending.empty()) {
-    std::string comp = pending.back();
-    pending.pop_back();
-    if (comp == ".") continue;
-    if (comp == "..") {
-      if (!done.empty()) done.pop_back();
-      continue;
-    }
-    done.push_back(comp);
-    std::string canonical = join(done);
-    std::string host = root_.host_path(canonical);
+  std::vector<std::string> links;
+  auto canonical = root_.resolve(guest_path, true, &links);
+  if (!canonical) return bad_input(canonical.error().message + " in the guest");
+  // The links themselves travel, so the path the application uses still works.
+  for (const auto& link : links) {
+    if (set_.entries.count(link)) continue;
     struct stat st;
-    if (::lstat(host.c_str(), &st) != 0)
-      return bad_input(fmt::format("{}: {} in the guest", guest_path, std::strerror(errno)));
-    if (S_ISLNK(st.st_mode)) {
-      if (++links > kMaxSymlinks) return bad_input(fmt::format("{}: {}", guest_path, std::strerror(ELOOP)));
-      // The link itself travels, so the path the application uses still works.
-      ensure_parents(canonical);
-      FileEntry link = entry_from(host, st);
-      std::string target = link.target;
-      if (!set_.entries.count(canonical)) set_.entries.emplace(canonical, std::move(link));
-      done.pop_back();
-      if (!target.empty() && target[0] == '/') done.clear();
-      std::vector<std::string> tcomps = split_components(target);
-      for (auto it = tcomps.rbegin(); it != tcomps.rend(); ++it) pending.push_back(*it);
-      continue;
-    }
-    if (!pending.empty()) {
-      if (!S_ISDIR(st.st_mode)) return bad_input(fmt::format("{}: {}", guest_path, std::strerror(ENOTDIR)));
-      continue;
-    }
-    return add_object(canonical, st, recursive);
+    std::string host = root_.host_path(link);
+    if (::lstat(host.c_str(), &st) != 0) continue;
+    ensure_parents(link);
+    set_.entries.emplace(link, entry_from(host, st));
   }
-  return Status::success();  // the guest root itself
+  if (*canonical == "/") return Status::success();  // the guest root itself
+  struct stat st;
+  if (::lstat(root_.host_path(*canonical).c_str(), &st) != 0)
+    return bad_input(fmt::format("{}: {} in the guest", guest_path, std::strerror(errno)));
+  return add_object(*canonical, st, recursive);
 }
 
 bool under(const std::string& path, const std::string& dir) {
