@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "packager/package.h"
 #include "packager/shim_payload.h"
+#include "packager/staged_output.h"
 
 namespace decant {
 namespace {
@@ -21,6 +22,7 @@ struct PackageArgs {
 };
 
 int run_package(const PackageArgs& a) {
+  StagedOutput::remove_scratch_on_interrupt();
   PackageOptions o;
   o.profile_path = a.profile;
   o.root = a.root;

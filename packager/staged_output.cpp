@@ -1,6 +1,14 @@
 // Scratch directories and atomic renames behind staged_output.h.
 #include "packager/staged_output.h"
 
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <pthread.h>
+#include <set>
+#include <thread>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +23,20 @@
 #include "common/file_util.h"
 
 namespace decant {
+
+namespace {
+// Live scratch directories, for the interrupt handler thread.
+std::mutex scratch_mutex;
+std::set<std::string>& live_scratch() {
+  static std::set<std::string> dirs;
+  return dirs;
+}
+void track_scratch(const std::string& dir, bool live) {
+  std::lock_guard<std::mutex> lock(scratch_mutex);
+  if (live) live_scratch().insert(dir);
+  else live_scratch().erase(dir);
+}
+}  // namespace
 
 namespace {
 int remove_one(const char* path, const struct stat*, int, struct FTW*) {
@@ -60,7 +82,31 @@ Result<StagedOutput> StagedOutput::create(const std::string& final_path, bool fo
   buf.push_back('\0');
   if (!::mkdtemp(buf.data()))
     return env_error(fmt::format("{}: cannot create a scratch directory in {}: {}", path, dir, std::strerror(errno)));
+  track_scratch(buf.data(), true);
   return StagedOutput(path, buf.data(), force);
+}
+
+
+// Removing a tree is not async-signal-safe, so the signals are blocked in
+// every thread and one thread waits for them and cleans up in normal context.
+void StagedOutput::remove_scratch_on_interrupt() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) return;
+      std::lock_guard<std::mutex> lock(scratch_mutex);
+      for (const auto& dir : live_scratch()) remove_tree(dir);
+      std::fprintf(stderr, "decant: interrupted (%s); nothing was written\n", strsignal(sig));
+      _exit(128 + sig);
+    }).detach();
+  });
 }
 
 StagedOutput::StagedOutput(StagedOutput&& o) noexcept
@@ -69,7 +115,9 @@ StagedOutput::StagedOutput(StagedOutput&& o) noexcept
 }
 
 StagedOutput::~StagedOutput() {
-  if (!scratch_.empty()) remove_tree(scratch_);
+  if (scratch_.empty()) return;
+  remove_tree(scratch_);
+  track_scratch(scratch_, false);
 }
 
 Status StagedOutput::commit(const std::string& staged) {

@@ -18,6 +18,11 @@ class StagedOutput {
   StagedOutput& operator=(StagedOutput&&) = delete;
   ~StagedOutput();  // removes the scratch directory and everything in it
 
+  // From now on SIGINT, SIGTERM and SIGHUP remove every live scratch
+  // directory and end the process (exit 128+signal), so an interrupted
+  // package run leaves nothing behind. Call before starting other threads.
+  static void remove_scratch_on_interrupt();
+
   // Scratch directory on the same filesystem as the final path.
   const std::string& scratch() const { return scratch_; }
   // Moves staged (a file or directory inside scratch()) to the final path,

@@ -520,7 +520,9 @@ void ClosureAnalysis::fill_literals() {
               if (f.evidence.size() < 4) f.evidence.push_back(ev);
               merged = true;
             }
-          if (!merged) p_.files.push_back({l.value, l.hint, false, {ev}});
+          // A literal names a path the code may use, not one it needs: when
+          // the guest has no such file, packaging must not insist on it.
+          if (!merged) p_.files.push_back({l.value, l.hint, !root_.exists(l.value), {ev}});
           break;
         }
         case LiteralRef::Service: {
