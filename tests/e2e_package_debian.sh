@@ -142,4 +142,17 @@ for svc in redis lighttpd; do
     echo "size: $svc minimal image $image bytes, guest $guest_bytes bytes ($(awk "BEGIN{printf \"%.2f\", 100*$image/$guest_bytes}")%)"
 done
 
+# An interrupted run leaves nothing behind: a system-mode package (the whole
+# guest, several seconds) stopped by SIGTERM after a moment.
+"$DECANT" package redis.json --root guest --mode system -o interrupted.tar -q 2>interrupt.err &
+pkg_pid=$!
+sleep 1
+kill -TERM "$pkg_pid" 2>/dev/null
+wait "$pkg_pid"
+rc=$?
+[ "$rc" -eq 143 ] || fail "interrupted package: exit $rc, expected 143 ($(cat interrupt.err))"
+ls -a | grep -q 'decant-tmp' && fail "interrupted package left its scratch directory: $(ls -a | grep decant-tmp)"
+[ ! -e interrupted.tar ] || fail "interrupted package left an output"
+echo "ok: SIGTERM during packaging exits 143 and leaves nothing behind"
+
 echo "PASS: e2e.package_debian"
