@@ -5,7 +5,8 @@
 // Function starts are: defined STT_FUNC/STT_GNU_IFUNC symbols of .dynsym and
 // .symtab, the entry point, DT_INIT/DT_FINI and the init/fini arrays, code
 // addresses stored in data (relocations, or raw pointers in non-PIE files),
-// direct call targets and code addresses taken by lea. Every instruction
+// direct call targets, code addresses taken by lea and the pc_begin of every
+// .eh_frame FDE (the compiler's own boundaries). Every instruction
 // belongs to the nearest start at or below it, so code the recovery misses is
 // attributed to its predecessor (more reachable, never less), and a function
 // that can fall off its end gets an edge to the next one. Data holding
@@ -13,6 +14,7 @@
 // reachable only with the code that uses the table.
 #include <algorithm>
 #include <elf.h>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -185,6 +187,117 @@ class Builder {
     for (auto& [stub, slot_addr] : stubs_) {
       SlotTarget t = slot(slot_addr);
       if (t.import < 0 && t.local) add_start(t.local);
+    }
+    collect_fde_starts();
+  }
+
+  // The start address (pc_begin) of every FDE in .eh_frame: the compiler's
+  // own function boundaries, also in stripped objects. Without them a
+  // function only ever reached by a tail jump is absorbed by its
+  // predecessor (crtstuff's frame_dummy, an init_array entry, swallowed the
+  // first function of every stripped library). Malformed or unusual records
+  // (indirect or data-relative encodings) are skipped: a start fewer only
+  // merges code, it never loses any.
+  void collect_fde_starts() {
+    const CodeSection* eh = nullptr;
+    for (auto& sec : v_.sections)
+      if (sec.name == ".eh_frame" && sec.type == SHT_PROGBITS && sec.addr) eh = &sec;
+    if (!eh || eh->size < 8 || eh->size > (1ull << 30)) return;
+    const uint8_t* base = v_.at(eh->addr, eh->size);
+    if (!base) return;
+    const uint64_t size = eh->size;
+    auto u32 = [&](uint64_t o) {
+      uint32_t x = 0;
+      for (int k = 3; k >= 0; --k) x = (x << 8) | base[o + k];
+      return x;
+    };
+    auto uleb = [&](uint64_t& o, uint64_t end) -> bool {
+      for (int shift = 0; o < end && shift < 64; shift += 7)
+        if (!(base[o++] & 0x80)) return true;
+      return false;
+    };
+    // Reads a pointer with `enc` at offset o (advancing it); false if the
+    // encoding is not one this resolves to an address.
+    auto pointer = [&](uint64_t& o, uint64_t end, uint8_t enc, uint64_t* out) -> bool {
+      uint64_t field = eh->addr + o;
+      int64_t v = 0;
+      switch (enc & 0x0f) {
+        case 0x00:
+        case 0x04:
+        case 0x0c:
+          if (o + 8 > end) return false;
+          for (int k = 7; k >= 0; --k) v = (v << 8) | base[o + k];
+          o += 8;
+          break;
+        case 0x03:
+          if (o + 4 > end) return false;
+          v = u32(o);
+          o += 4;
+          break;
+        case 0x0b:
+          if (o + 4 > end) return false;
+          v = static_cast<int32_t>(u32(o));
+          o += 4;
+          break;
+        default:
+          return false;
+      }
+      if ((enc & 0x70) == 0x10) v += static_cast<int64_t>(field);
+      else if ((enc & 0x70) != 0 || v_.type != ET_EXEC) return false;  // absolute values need relocating in a DSO
+      if (enc & 0x80) return false;                                     // indirect
+      *out = static_cast<uint64_t>(v);
+      return true;
+    };
+    std::map<uint64_t, uint8_t> cie_encoding;  // CIE offset -> FDE pointer encoding
+    uint64_t o = 0;
+    for (int guard = 0; guard < 4000000 && o + 8 <= size; ++guard) {
+      uint64_t len = u32(o);
+      if (len == 0) break;
+      if (len == 0xffffffffu) return;  // 64-bit DWARF: not produced for x86-64 .eh_frame
+      uint64_t start = o, end = o + 4 + len;
+      if (end > size || len < 4) return;
+      uint64_t id_at = o + 4;
+      uint32_t id = u32(id_at);
+      uint64_t p = id_at + 4;
+      if (id == 0) {  // CIE
+        uint8_t enc = 0;  // DW_EH_PE_absptr unless 'R' says otherwise
+        if (p >= end) return;
+        uint8_t version = base[p++];
+        std::string aug;
+        while (p < end && base[p]) aug += static_cast<char>(base[p++]);
+        ++p;
+        bool ok = p < end && aug.find("eh") == std::string::npos && uleb(p, end) && uleb(p, end);  // alignment factors
+        if (ok) {
+          if (version == 1) ++p;
+          else ok = uleb(p, end);
+        }
+        if (ok && !aug.empty() && aug[0] == 'z') {
+          ok = uleb(p, end);
+          for (size_t k = 1; ok && k < aug.size(); ++k) {
+            if (p >= end) ok = false;
+            else if (aug[k] == 'R') enc = base[p++];
+            else if (aug[k] == 'L') ++p;
+            else if (aug[k] == 'P') {  // personality pointer: skipped, by its size
+              uint8_t f = base[p++] & 0x0f;
+              if (f == 0x00 || f == 0x04 || f == 0x0c) p += 8;
+              else if (f == 0x03 || f == 0x0b) p += 4;
+              else if (f == 0x02 || f == 0x0a) p += 2;
+              else ok = false;
+            } else if (aug[k] != 'S' && aug[k] != 'B') {
+              ok = false;
+            }
+          }
+        }
+        if (ok) cie_encoding[start] = enc;
+      } else {  // FDE: id is the distance back to its CIE
+        if (id <= id_at) {
+          auto cie = cie_encoding.find(id_at - id);
+          uint64_t pc = 0;
+          if (cie != cie_encoding.end() && cie->second != 0xff && pointer(p, end, cie->second, &pc) && pc)
+            add_start(pc);
+        }
+      }
+      o = end;
     }
   }
 
@@ -468,6 +581,7 @@ class Builder {
         }
         if (in.flow == Flow::Syscall || in.flow == Flow::Int80) fn.raw_sites.push_back(in.addr);
       }
+      add_jump_table_edges(f, fn);
       // Falling off the end continues in the next function. Alignment
       // padding after the last real instruction does not count, and neither
       // does a final call to a function that never returns.
@@ -485,6 +599,36 @@ class Builder {
       fn.imports.erase(std::unique(fn.imports.begin(), fn.imports.end()), fn.imports.end());
       std::sort(fn.data.begin(), fn.data.end());
       fn.data.erase(std::unique(fn.data.begin(), fn.data.end()), fn.data.end());
+    }
+  }
+
+  // A switch's jump table (`lea T(%rip),%r; movslq (%r,%i,4),%i; add %r,%i;
+  // jmp *%i`: 32-bit offsets from T) may send control to a block outside the
+  // function's range, e.g. a case the compiler moved to a .cold part that
+  // has an FDE of its own. In a function with a register-indirect jump, every
+  // table such a lea names is read while its entries land in code, and each
+  // entry outside the function is an edge. Reading too far only adds edges.
+  void add_jump_table_edges(size_t f, FunctionSummary& fn) {
+    bool jumps_indirect = false;
+    for (size_t i = first_[f]; i < first_[f + 1]; ++i)
+      if (insns_[i].flow == Flow::Jump && insns_[i].indirect && !insns_[i].branch_mem) jumps_indirect = true;
+    if (!jumps_indirect) return;
+    if (referenced_.empty())
+      for (auto& x : insns_)
+        if (x.ref) referenced_.insert(x.ref);
+    for (size_t i = first_[f]; i < first_[f + 1]; ++i) {
+      const Insn& in = insns_[i];
+      if (in.op != Op::Lea || !in.ref || v_.is_code(in.ref)) continue;
+      for (uint64_t k = 0; k < 4096; ++k) {
+        if (k && referenced_.count(in.ref + 4 * k)) break;  // the next table (or other data) starts
+        const uint8_t* e = v_.at(in.ref + 4 * k, 4);
+        if (!e) break;
+        int32_t off = static_cast<int32_t>(uint32_t(e[0]) | uint32_t(e[1]) << 8 | uint32_t(e[2]) << 16 | uint32_t(e[3]) << 24);
+        uint64_t t = in.ref + static_cast<int64_t>(off);
+        if (!v_.is_code(t)) break;
+        int64_t g = function_of(t);
+        if (g >= 0 && static_cast<size_t>(g) != f) fn.calls.push_back(static_cast<uint32_t>(g));
+      }
     }
   }
 
@@ -685,6 +829,7 @@ class Builder {
   std::set<size_t> seen_slots_;                         // slots a load reads (then: every visible slot)
   std::map<std::pair<uint64_t, uint64_t>, uint32_t> precise_;  // (address, size) of a load -> item
   std::set<uint64_t> starts_;
+  std::set<uint64_t> referenced_;  // every rip-relative address code names (jump-table bounds)
   std::vector<uint64_t> starts_vec_;
   std::map<uint64_t, std::string> names_;
   std::map<uint64_t, bool> name_dynamic_;
