@@ -9,7 +9,7 @@ liblief-dev libcapstone-dev libseccomp-dev libarchive-dev libyaml-cpp-dev
 nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libzstd-dev
 libgtest-dev libgmock-dev libbenchmark-dev
 clang libclang-rt-14-dev
-debootstrap strace fakechroot file binutils curl jq python3
+debootstrap strace fakechroot file binutils curl jq python3 zstd
 crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
 reprozip"
 
