@@ -38,15 +38,14 @@ std::string linkage_of(const ElfInfo& elf) {
   return "static";
 }
 
-void fill_binary(const std::string& guest_path, const ElfInfo& elf, const Closure& closure, const std::string& sha,
-                 BinaryInfo& b) {
+void fill_binary(const std::string& guest_path, const ElfInfo& elf, const Closure& closure, BinaryInfo& b) {
   b.path = guest_path;
   b.arch = machine_name(elf.ident.machine);
   b.elf_class = elf.ident.is64 ? "elf64" : "elf32";
   b.linkage = linkage_of(elf);
   b.pie = elf.ident.type == ET_DYN && (!elf.interpreter.empty() || elf.df1_pie);
   b.interpreter = elf.interpreter;
-  b.sha256 = sha;
+  b.sha256 = elf.sha256;
   b.build_id = elf.build_id;
   b.size = elf.size;
   b.soname = elf.soname;
@@ -119,8 +118,6 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   // 2. Read its ELF structure (validated before LIEF sees it).
   auto elf = read_elf(root.host_path(*canonical), binary_guest_path);
   if (!elf) return elf.error();
-  auto sha = sha256_file(root.host_path(*canonical));
-  if (!sha) return sha.error();
   auto main = std::make_shared<const ElfInfo>(std::move(*elf));
 
   Analysis a;
@@ -132,7 +129,7 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   a.closure = resolve_closure(root, *canonical, binary_guest_path, main, cache);
 
   // 4. Record structure, closure and version floors.
-  fill_binary(binary_guest_path, *main, a.closure, *sha, p.binary);
+  fill_binary(binary_guest_path, *main, a.closure, p.binary);
   fill_libraries(a.closure, p);
   fill_requires(a.closure, binary_guest_path, p.requires_);
 

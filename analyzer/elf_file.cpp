@@ -391,12 +391,14 @@ Result<ElfInfo> read_elf_bytes(const std::vector<uint8_t>& bytes, const std::str
     return bad_input(fmt::format("{}: ELF file is not an executable or shared library (type {})", name, ident->type));
   uint64_t relocs = ident->is64 ? section_relocation_entries<Elf64_Ehdr, Elf64_Shdr>(bytes)
                                  : section_relocation_entries<Elf32_Ehdr, Elf32_Shdr>(bytes);
-  if (relocs > kMaxSectionRelocations) {
-    auto masked = ident->is64 ? mask_section_relocations<Elf64_Ehdr, Elf64_Shdr>(bytes)
-                              : mask_section_relocations<Elf32_Ehdr, Elf32_Shdr>(bytes);
-    return extract_with_lief(masked, *ident, name);
-  }
-  return extract_with_lief(bytes, *ident, name);
+  auto info = relocs > kMaxSectionRelocations
+                  ? extract_with_lief(ident->is64 ? mask_section_relocations<Elf64_Ehdr, Elf64_Shdr>(bytes)
+                                                  : mask_section_relocations<Elf32_Ehdr, Elf32_Shdr>(bytes),
+                                      *ident, name)
+                  : extract_with_lief(bytes, *ident, name);
+  // Hashed here, while the bytes are in memory, so no stage reads the file again for it.
+  if (info) info->sha256 = sha256_hex(bytes.data(), bytes.size());
+  return info;
 }
 
 Result<ElfInfo> read_elf(const std::string& host_path, const std::string& display_name) {

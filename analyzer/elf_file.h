@@ -48,6 +48,7 @@ struct ElfInfo {
   std::string abi_tag_os;      // "Linux" etc, from NT_GNU_ABI_TAG
   std::string abi_tag_kernel;  // "3.2.0"
   std::string build_id;        // hex
+  std::string sha256;          // of the file's bytes: the content key later stages cache by
 };
 
 // Reads the identification and header fields. Fails on anything that is not

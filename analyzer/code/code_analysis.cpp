@@ -136,13 +136,9 @@ class ClosureAnalysis {
     auto work = [&] {
       for (size_t i = next++; i < n; i = next++) {
         std::string host = root_.host_path(closure_.objects[i].canonical_path);
-        auto sha = sha256_file(host);
-        if (!sha) {
-          summaries_[i].error = sha.error().message;
-          continue;
-        }
+        const std::string& sha = closure_.objects[i].elf->sha256;  // hashed when the closure read it
         if (o_.use_cache) {
-          if (auto cached = load_cached_summary(cache_root_, *sha)) {
+          if (auto cached = load_cached_summary(cache_root_, sha)) {
             summaries_[i] = std::move(*cached);
             ++hits;
             continue;
@@ -152,7 +148,7 @@ class ClosureAnalysis {
         ObjectSummary s;
         if (!view) s.error = view.error().message;
         else s = summarize_object(*view);
-        s.sha256 = *sha;
+        s.sha256 = sha;
         insns += s.instructions;
         bytes += s.code_bytes;
         if (o_.use_cache) store_cached_summary(cache_root_, s);
