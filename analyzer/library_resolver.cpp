@@ -168,7 +168,7 @@ class Resolver {
     std::string path = dir.empty() ? name : (dir.back() == '/' ? dir + name : dir + "/" + name);
     if (path[0] != '/') path = "/" + path;  // relative entries are relative to cwd, "/" in a container
     auto c = root_.resolve(path);
-    if (!c || !root_.is_regular_file(*c) || !acceptable(*c)) return false;
+    if (!c || !acceptable(*c)) return false;  // acceptable() also rejects non-regular files
     found = path;
     canonical = *c;
     return true;
