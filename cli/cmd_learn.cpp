@@ -131,6 +131,26 @@ int receive_listener(int sock, std::string& err) {
   return -1;
 }
 
+// The check execvp(3) will make, done before anything is started or
+// written, so a mistyped command is an error rather than an empty profile.
+bool executable_on_path(const std::string& command) {
+  auto runnable = [](const std::string& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (command.find('/') != std::string::npos) return runnable(command);
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (size_t i = 0; i <= dirs.size();) {
+    size_t j = dirs.find(':', i);
+    if (j == std::string::npos) j = dirs.size();
+    std::string dir = j > i ? dirs.substr(i, j - i) : ".";
+    if (runnable(dir + "/" + command)) return true;
+    i = j + 1;
+  }
+  return false;
+}
+
 [[noreturn]] void run_child(const LearnArgs& args, const std::string& shim, const std::string& plan,
                             const std::string& records, const SeccompSpec* spec, int sock) {
   setpgid(0, 0);
@@ -166,6 +186,8 @@ struct Observed {
 
 int run_learn(const LearnArgs& args) {
   if (args.command.empty()) return fail(bad_input("learn: no command given (decant learn -o OUT -- CMD ARGS...)"));
+  if (!executable_on_path(args.command.front()))
+    return fail(bad_input(fmt::format("learn: {}: command not found or not executable", args.command.front())));
   std::string shim = find_shim(args.shim);
   if (shim.empty() || access(shim.c_str(), R_OK) != 0)
     return fail(env_error(fmt::format("learn: cannot find libdecant-shim.so{} (give --shim)",

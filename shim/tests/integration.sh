@@ -324,6 +324,13 @@ learn)
   [ "$(ls "$tmp/rec2"/shim.*.jsonl | wc -l)" -ge 3 ] || fail "learn: expected one record file per process"
   grep -q '"/etc/passwd"' "$tmp/obs2.json" || fail "learn: grandchild's open missing"
   ok "fork/exec descendants recorded, one file per process"
+  # A command that cannot run is bad input: exit 2, one line, no output.
+  rc=0
+  "$DECANT" learn -o "$tmp/none.yaml" -- /nonexistent/daemon 2>"$tmp/learn3.err" || rc=$?
+  [ "$rc" -eq 2 ] || fail "learn of a missing command exited $rc"
+  [ "$(wc -l <"$tmp/learn3.err")" -eq 1 ] || fail "learn of a missing command: $(cat "$tmp/learn3.err")"
+  [ ! -e "$tmp/none.yaml" ] || fail "learn of a missing command wrote an output"
+  ok "a missing command is an error and writes nothing"
   ;;
 
 *)
