@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "analyzer/code/code_analysis.h"
-#include "analyzer/elf_file.h"
+#include "elf/elf_file.h"
 #include "analyzer/guest_facts.h"
 #include "common/file_util.h"
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "analyzer/guest_root.h"
+#include "guest/guest_root.h"
 #include "analyzer/library_resolver.h"
 #include "profiles/profile.h"
 

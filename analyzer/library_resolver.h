@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/elf_file.h"
-#include "analyzer/guest_root.h"
+#include "elf/elf_file.h"
+#include "guest/guest_root.h"
 #include "analyzer/loader_config.h"
 
 namespace decant {

@@ -8,7 +8,7 @@
 
 #include "analyzer/analyze.h"
 #include "analyzer/library_resolver.h"
-#include "analyzer/test_tree.h"
+#include "guest/test_tree.h"
 
 namespace decant {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/guest_root.h"
+#include "guest/guest_root.h"
 
 namespace decant {
 

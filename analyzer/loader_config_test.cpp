@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "analyzer/loader_config.h"
-#include "analyzer/test_tree.h"
+#include "guest/test_tree.h"
 
 namespace decant {
 namespace {

@@ -32,9 +32,9 @@
 
 #include "cli/command.h"
 #include "common/file_util.h"
-#include "packager/plan.h"
-#include "packager/plan_learn.h"
-#include "packager/seccomp.h"
+#include "policy/plan.h"
+#include "learn/plan_learn.h"
+#include "policy/seccomp.h"
 
 namespace decant {
 namespace {

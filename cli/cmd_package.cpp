@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "analyzer/shim_needs.h"
 #include "cli/command.h"
+#include "guest/guest_root.h"
 #include "packager/package.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
@@ -34,11 +36,14 @@ int run_package(const PackageArgs& a) {
   o.force = a.force;
   o.network_namespace = a.network == "private";
   if (!a.no_shim) {
-    o.shim_path = a.shim.empty() ? default_shim_path() : a.shim;
-    if (a.shim.empty() && access(o.shim_path.c_str(), R_OK) != 0) {
+    std::string shim_path = a.shim.empty() ? default_shim_path() : a.shim;
+    if (a.shim.empty() && access(shim_path.c_str(), R_OK) != 0) {
       std::fprintf(stderr, "decant: warning: no shim at %s (build target decant-shim or pass --shim/--no-shim); "
-                           "packaging without redirects\n", o.shim_path.c_str());
-      o.shim_path.clear();
+                           "packaging without redirects\n", shim_path.c_str());
+    } else if (auto root = GuestRoot::open(a.root)) {  // a bad root is reported by package(), in order
+      auto needs = inspect_shim(*root, shim_path);
+      if (!needs) return fail(needs.error());
+      o.shim = std::move(*needs);
     }
   }
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) {

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "packager/plan.h"
+#include "policy/plan.h"
 
 namespace decant {
 namespace {

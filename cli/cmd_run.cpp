@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "packager/runner.h"
+#include "run/runner.h"
 
 namespace decant {
 namespace {

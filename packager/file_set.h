@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "analyzer/guest_root.h"
+#include "guest/guest_root.h"
 #include "common/error.h"
 #include "profiles/profile.h"
 

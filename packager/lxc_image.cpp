@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
-#include "packager/seccomp.h"
+#include "policy/seccomp.h"
 #include "packager/writers.h"
 
 namespace decant {

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
-#include "packager/seccomp.h"
+#include "policy/seccomp.h"
 
 namespace decant {
 

@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "analyzer/guest_root.h"
+#include "guest/guest_root.h"
 #include "common/file_util.h"
 #include "packager/oci_config.h"
-#include "packager/seccomp.h"
+#include "policy/seccomp.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
 #include "packager/writers.h"
@@ -50,7 +50,7 @@ Result<PackageReport> package(const PackageOptions& o) {
   if (!files) return files.error();
 
   // 4. Shim, its libraries and plan under /.decant/.
-  auto shim = add_shim_payload(*root, *profile, o.shim_path, *files, report.warnings);
+  auto shim = add_shim_payload(*root, *profile, o.shim ? &*o.shim : nullptr, *files, report.warnings);
   if (!shim) return shim.error();
 
   // 5. The profile travels with the image: provenance, and what `decant

@@ -3,10 +3,13 @@
 // like a table of contents; each step lives in its own file.
 #pragma once
 
+#include <optional>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "analyzer/shim_needs.h"
 #include "common/error.h"
 #include "packager/file_set.h"
 #include "packager/tar_writer.h"
@@ -23,7 +26,7 @@ struct PackageOptions {
   PackageMode mode = PackageMode::Minimal;
   Compression compression = Compression::Gzip;
   std::string tag;        // NAME:TAG; default decant/<name>:latest
-  std::string shim_path;  // empty: no shim
+  std::optional<ShimNeeds> shim;  // absent: no shim (cli fills it from analyzer/shim_needs.h)
   bool force = false;
   bool network_namespace = false;  // bundle: run in its own network namespace
   int64_t mtime = 0;               // SOURCE_DATE_EPOCH

@@ -1,6 +1,7 @@
 // Adds the shim and its plan to a file set (see shim_payload.h). The plan
-// and BPF come from the plan compiler (packager/plan*.h, owned by the shim);
-// this file only places their bytes in the image.
+// and BPF come from the plan compiler (policy/); what the shim needs from the
+// guest comes from the analyzer (analyzer/shim_needs.h); this file only
+// places their bytes in the image.
 #include "packager/shim_payload.h"
 
 #include <climits>
@@ -9,10 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "analyzer/analyze.h"
-#include "analyzer/elf_file.h"
 #include "common/file_util.h"
-#include "packager/plan.h"
+#include "policy/plan.h"
 
 namespace decant {
 
@@ -28,60 +27,42 @@ std::string default_shim_path() {
   return dir + "/libdecant-shim.so";
 }
 
-Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, const std::string& shim_path,
+Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, const ShimNeeds* shim,
                                      FileSet& set, std::vector<std::string>& warnings) {
   ShimPayload out;
-  if (shim_path.empty()) return out;
+  if (!shim) return out;
   if (p.binary.linkage != "dynamic") {
     set.notes.push_back(fmt::format("{} is {}: LD_PRELOAD cannot reach it, so no shim; the runtime's seccomp "
                                     "filter still confines it",
                                     p.binary.path, p.binary.linkage));
     return out;
   }
-  auto elf = read_elf(shim_path, shim_path);
-  if (!elf) return elf.error();
-
   // The shim runs on the guest's glibc, not the one it was built on.
-  std::string newest;
-  for (const auto& need : elf->version_needs)
-    for (const auto& v : need.versions) {
-      std::string family, version;
-      if (split_symbol_version(v, family, version) && family == "GLIBC" &&
-          (newest.empty() || compare_versions(version, newest) > 0))
-        newest = version;
-    }
   const std::string& guest_glibc = p.source.libc.version;
-  if (!newest.empty() && !guest_glibc.empty() && p.source.libc.name == "glibc" &&
-      compare_versions(newest, guest_glibc) > 0)
+  if (!shim->glibc_floor.empty() && !guest_glibc.empty() && p.source.libc.name == "glibc" &&
+      compare_versions(shim->glibc_floor, guest_glibc) > 0)
     return bad_input(fmt::format("{} needs GLIBC_{} but the guest's glibc is {}: ld.so would refuse to start the "
                                  "application; rebuild the shim or package with --no-shim",
-                                 shim_path, newest, guest_glibc));
+                                 shim->host_path, shim->glibc_floor, guest_glibc));
 
-  Status s = set.add_host_file("/.decant/libdecant-shim.so", shim_path, 0755);
+  Status s = set.add_host_file("/.decant/libdecant-shim.so", shim->host_path, 0755);
   if (!s) return s.error();
 
   // Libraries the shim needs that the application does not load (libdl on
   // an old glibc) come from the guest, like the rest of the closure.
   std::set<std::string> have;
-  std::string libc_dir;
   for (const auto& lib : p.libraries) {
     have.insert(lib.soname);
-    if (lib.soname == "libc.so.6") libc_dir = path_dirname(lib.path);
+    have.insert(lib.path);
   }
   GuestUser root_user;
-  for (const auto& soname : elf->needed) {
-    if (have.count(soname)) continue;
-    bool found = false;
-    for (const std::string& dir : {libc_dir, std::string("/lib/x86_64-linux-gnu"), std::string("/usr/lib/x86_64-linux-gnu"),
-                                   std::string("/lib64"), std::string("/lib"), std::string("/usr/lib")}) {
-      if (dir.empty() || !root.exists(dir + "/" + soname)) continue;
-      s = add_guest_path(root, dir + "/" + soname, false, set, PackageMode::Minimal, root_user);
-      if (!s) return s.error();
-      found = true;
-      break;
-    }
-    if (!found) warnings.push_back(fmt::format("the shim needs {}, which is not in the guest", soname));
+  for (const auto& path : shim->libraries) {
+    if (have.count(path) || have.count(path_basename(path))) continue;
+    s = add_guest_path(root, path, false, set, PackageMode::Minimal, root_user);
+    if (!s) return s.error();
   }
+  for (const auto& soname : shim->missing)
+    warnings.push_back(fmt::format("the shim needs {}, which is not in the guest", soname));
 
   out.preload = true;
   auto plan = compile_plan(p);

@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/guest_root.h"
+#include "guest/guest_root.h"
 #include "common/error.h"
 #include "packager/file_set.h"
 #include "profiles/profile.h"
+#include "analyzer/shim_needs.h"
 
 namespace decant {
 
@@ -19,11 +20,11 @@ struct ShimPayload {
   bool plan = false;     // /.decant/plan exists
 };
 
-// shim_path empty: no shim. A static binary gets no shim (LD_PRELOAD cannot
+// shim null: no shim. A static binary gets no shim (LD_PRELOAD cannot
 // reach it; the runtime's seccomp filter still applies) and a note. A shim
 // needing a newer glibc than the guest's is an error, since ld.so would
 // refuse to start the application.
-Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& profile, const std::string& shim_path,
+Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& profile, const ShimNeeds* shim,
                                      FileSet& set, std::vector<std::string>& warnings);
 
 // Default shim location: libdecant-shim.so next to the running executable

@@ -1,6 +1,6 @@
 // Unit tests of the code view reader and the disassembler on bad input and
 // on real corpus binaries.
-#include "analyzer/code/code_view.h"
+#include "elf/code_view.h"
 
 #include <elf.h>
 #include <unistd.h>

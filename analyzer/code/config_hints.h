@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/guest_root.h"
+#include "guest/guest_root.h"
 #include "profiles/profile.h"
 
 namespace decant {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/code/code_view.h"
+#include "elf/code_view.h"
 #include "analyzer/code/disassembly.h"
 
 namespace decant {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "analyzer/code/code_view.h"
+#include "elf/code_view.h"
 #include "analyzer/code/object_summary.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

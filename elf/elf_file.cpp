@@ -1,7 +1,7 @@
 // Implementation of the ELF reader (see elf_file.h). The bounds checks here
 // exist because LIEF 0.9 trusts header fields: a truncated or corrupt table
 // would otherwise make it read out of bounds or allocate absurd amounts.
-#include "analyzer/elf_file.h"
+#include "elf/elf_file.h"
 
 #include <cerrno>
 #include <cstring>
@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "analyzer/elf_lief.h"
+#include "elf/elf_lief.h"
 #include "common/file_util.h"
 
 namespace decant {

@@ -2,8 +2,8 @@
 // the guest, ".." cannot climb out, loops end with an error, globbing.
 #include <gtest/gtest.h>
 
-#include "analyzer/guest_root.h"
-#include "analyzer/test_tree.h"
+#include "guest/guest_root.h"
+#include "guest/test_tree.h"
 
 namespace decant {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/elf_file.h"
+#include "elf/elf_file.h"
 
 namespace decant {
 

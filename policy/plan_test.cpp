@@ -1,15 +1,13 @@
-// Tests of the plan compiler and the learn-record merge: a compiled plan
-// must parse with the shim's own parser (shim/plan.c) into the rules the
-// profile describes, bad profiles are rejected naming the field, and learn
-// records land in the profile with observed: evidence.
+// Tests of the plan compiler: a compiled plan must parse with the shim's own
+// parser (shim/plan.c) into the rules the profile describes, and bad
+// profiles are rejected naming the field.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
 #include <vector>
 
-#include "packager/plan.h"
-#include "packager/plan_learn.h"
-#include "packager/seccomp.h"
+#include "policy/plan.h"
+#include "policy/seccomp.h"
 #include "shim/plan.h"
 
 namespace decant {
@@ -146,57 +144,6 @@ TEST(Seccomp, BpfIsWholeInstructionsAndArchAware) {
   EXPECT_FALSE(compile_seccomp_bpf(s).ok());
   EXPECT_EQ(syscall_name("x86_64", 0), "read");
   EXPECT_EQ(errno_from_name("EPERM"), 1);
-}
-
-TEST(Learn, MergesRecordsWithObservedEvidence) {
-  Profile p = base();
-  p.files.push_back({"/etc/app.conf", "read", false, {"static: .rodata"}});
-  p.network.connect.push_back({"db.legacy.internal", 5432, "tcp", "medium", {"static: x"}});
-  p.syscalls.allow = {"read", "write"};
-  std::vector<std::string> lines = {
-      R"({"op":"start","exe":"/usr/sbin/t","ppid":1,"pid":10})",
-      R"({"op":"open","access":"read","path":"/etc/app.conf","errno":0,"pid":10})",
-      R"({"op":"open","access":"write","path":"/etc/app.conf","errno":0,"pid":10})",
-      R"({"op":"open","access":"write","path":"/var/log/t.log","target":"/data/t.log","errno":0,"pid":10})",
-      R"({"op":"open","access":"read","path":"/etc/missing","errno":2,"pid":11})",
-      R"({"op":"stat","access":"stat","path":"/etc/probe","errno":0,"pid":10})",
-      R"({"op":"open","access":"read","path":"/opt/caf\u00e9","errno":0,"pid":10})",
-      R"({"op":"listen","family":"inet","proto":"tcp","address":"0.0.0.0","port":21,"errno":0,"pid":10})",
-      R"({"op":"resolve","api":"getaddrinfo","host":"db.legacy.internal","address":"10.0.0.5","errno":0,"pid":10})",
-      R"({"op":"connect","family":"inet","proto":"tcp","address":"10.0.0.5","port":5432,"errno":0,"pid":10})",
-      R"({"op":"bind","access":"write","path":"/run/t.sock","errno":0,"pid":10})",
-      R"({"op":"syscall","name":"chroot","nr":161,"pid":10,"count":1})",
-      R"({"op":"syscall","name":"read","nr":0,"pid":10,"count":1})",
-      R"({"op":"open","access":"read","path":"/trunc)",
-  };
-  LearnSummary s;
-  merge_learn_lines(lines, p, s);
-  EXPECT_EQ(s.processes, 2u);
-  EXPECT_EQ(s.warnings.size(), 1u);  // the truncated line
-  auto file = [&](const std::string& path) -> const FileFact* {
-    for (const auto& f : p.files)
-      if (f.path == path) return &f;
-    return nullptr;
-  };
-  ASSERT_NE(file("/etc/app.conf"), nullptr);
-  EXPECT_EQ(file("/etc/app.conf")->access, "write");
-  EXPECT_EQ(file("/etc/app.conf")->evidence.size(), 3u);
-  ASSERT_NE(file("/var/log/t.log"), nullptr);
-  EXPECT_EQ(file("/var/log/t.log")->evidence[0], "observed: open (write) in learn mode");
-  ASSERT_NE(file("/etc/missing"), nullptr);
-  EXPECT_TRUE(file("/etc/missing")->optional);
-  EXPECT_EQ(file("/etc/probe"), nullptr);  // stat probes are not file facts
-  EXPECT_NE(file("/opt/caf\xe9"), nullptr);  // bytes come back as bytes
-  ASSERT_NE(file("/run/t.sock"), nullptr);
-  ASSERT_EQ(p.network.listen.size(), 1u);
-  EXPECT_EQ(p.network.listen[0].port, 21);
-  EXPECT_EQ(p.network.listen[0].evidence[0], "observed: listen() on 0.0.0.0:21/tcp in learn mode");
-  ASSERT_EQ(p.network.connect.size(), 1u);  // matched the static fact through the resolved name
-  EXPECT_EQ(p.network.connect[0].confidence, "high");
-  EXPECT_EQ(p.network.connect[0].evidence.size(), 2u);
-  EXPECT_EQ(s.analyzer_misses, std::vector<std::string>{"chroot"});
-  EXPECT_EQ(p.syscalls.allow, (std::vector<std::string>{"chroot", "read", "write"}));
-  EXPECT_EQ(p.syscalls.evidence["chroot"][0], "observed: learn mode (seccomp user notification)");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // Everything that can be checked is checked here, at plan time, with a
 // message naming the profile field: the shim, running inside someone else's
 // process, can only report a bad plan and do nothing.
-#include "packager/plan.h"
+#include "policy/plan.h"
 
 #include <arpa/inet.h>
 
@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
-#include "packager/seccomp.h"
+#include "policy/seccomp.h"
 
 namespace decant {
 namespace {

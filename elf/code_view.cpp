@@ -2,7 +2,7 @@
 // rather than LIEF: it needs relocations, version indices and raw bytes that
 // LIEF 0.9 exposes only partially, and it runs on every library of every
 // closure, so it reads tables in place without building an object model.
-#include "analyzer/code/code_view.h"
+#include "elf/code_view.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,7 +1,7 @@
 // The only file that talks to LIEF: extracts the structural facts of an ELF
 // image that elf_file.cpp has already validated. Kept apart because LIEF's
 // headers undefine <elf.h>'s macros, and so that a LIEF upgrade touches one file.
-#include "analyzer/elf_lief.h"
+#include "elf/elf_lief.h"
 
 #include <cstring>
 #include <mutex>

@@ -2,7 +2,7 @@
 // recorded port list and of --publish, the service's network namespace, and
 // the relay. The relay is one thread with a poll loop: a connection costs two
 // sockets and two 64 KiB buffers, not a process.
-#include "packager/port_forward.h"
+#include "run/port_forward.h"
 
 #include <arpa/inet.h>
 #include <cerrno>

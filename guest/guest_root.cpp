@@ -1,5 +1,5 @@
 // Implementation of GuestRoot's in-guest path resolution (see guest_root.h).
-#include "analyzer/guest_root.h"
+#include "guest/guest_root.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,7 +1,7 @@
 // Merges learn-mode records into a profile (see plan_learn.h). Every fact
 // added or confirmed carries an "observed: ..." evidence line, so a reader
 // can tell what learn mode saw from what static analysis guessed.
-#include "packager/plan_learn.h"
+#include "learn/plan_learn.h"
 
 #include <dirent.h>
 

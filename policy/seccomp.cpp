@@ -2,7 +2,7 @@
 // by the plan compiler (export to BPF) and `decant learn` (load with a
 // user-notification listener), so the filter learn mode observes through is
 // the one the shim would enforce.
-#include "packager/seccomp.h"
+#include "policy/seccomp.h"
 
 #include <sys/mman.h>
 #include <unistd.h>

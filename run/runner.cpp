@@ -4,7 +4,7 @@
 // artifact itself is never modified, so it can be run many times at once.
 // A private network namespace is replaced by one decant made, so decant can
 // relay the service's ports into it for as long as the container runs.
-#include "packager/runner.h"
+#include "run/runner.h"
 
 #include <cerrno>
 #include <csignal>
@@ -26,7 +26,7 @@
 
 #include "common/file_util.h"
 #include "packager/oci_config.h"
-#include "packager/port_forward.h"
+#include "run/port_forward.h"
 #include "packager/staged_output.h"
 #include "packager/tar_writer.h"
 
