@@ -1,0 +1,153 @@
+// Tests of the host path helpers: execvp-like $PATH search, the cache
+// directory's environment precedence, absolute paths, the shim's location.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/host_paths.h"
+
+namespace decant {
+namespace {
+
+// Sets (or unsets, with nullopt) an environment variable for one test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value->c_str(), 1);
+    else ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+class Bin {
+ public:
+  Bin() {
+    char tmpl[] = "/tmp/decant-path-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  ~Bin() { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  std::string sub(const std::string& name) const {
+    std::string d = dir_ + "/" + name;
+    ::mkdir(d.c_str(), 0755);
+    return d;
+  }
+  static std::string file(const std::string& dir, const std::string& name, unsigned mode) {
+    std::string p = dir + "/" + name;
+    std::ofstream(p) << "#!/bin/sh\n";
+    ::chmod(p.c_str(), mode);
+    return p;
+  }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+TEST(FindExecutable, SearchesEachDirectoryInOrder) {
+  Bin b;
+  std::string a = b.sub("a"), c = b.sub("c");
+  Bin::file(a, "tool", 0644);  // not executable: skipped
+  std::string want = Bin::file(c, "tool", 0755);
+  Bin::file(c, "other", 0755);
+  EXPECT_EQ(find_executable("tool", a + ":" + b.dir() + "/missing:" + c), want);
+  EXPECT_EQ(find_executable("nope", a + ":" + c), "");
+  EXPECT_EQ(find_executable("", a + ":" + c), "");
+}
+
+TEST(FindExecutable, DirectoriesDoNotCount) {
+  Bin b;
+  std::string a = b.sub("a");
+  ::mkdir((a + "/tool").c_str(), 0755);  // searchable, so access(X_OK) alone would take it
+  EXPECT_EQ(find_executable("tool", a), "");
+  EXPECT_EQ(find_executable(a + "/tool", "/nonexistent"), "");
+}
+
+TEST(FindExecutable, ASlashMeansNoSearch) {
+  Bin b;
+  std::string a = b.sub("a");
+  std::string tool = Bin::file(a, "tool", 0755);
+  EXPECT_EQ(find_executable(tool, "/nonexistent"), tool);
+  EXPECT_EQ(find_executable(a + "/missing", a), "");
+}
+
+TEST(FindExecutable, AnEmptyEntryIsTheCurrentDirectory) {
+  Bin b;
+  std::string a = b.sub("a");
+  Bin::file(a, "here", 0755);
+  char old[4096];
+  ASSERT_NE(::getcwd(old, sizeof old), nullptr);
+  ASSERT_EQ(::chdir(a.c_str()), 0);
+  std::string found = find_executable("here", "/nonexistent:");
+  std::string found_lead = find_executable("here", ":/nonexistent");
+  ASSERT_EQ(::chdir(old), 0);
+  EXPECT_EQ(found, "./here");
+  EXPECT_EQ(found_lead, "./here");
+}
+
+TEST(FindExecutable, UsesPathFromTheEnvironment) {
+  Bin b;
+  std::string a = b.sub("a");
+  std::string tool = Bin::file(a, "decant-test-tool", 0755);
+  ScopedEnv path("PATH", a);
+  EXPECT_EQ(find_executable("decant-test-tool"), tool);
+  ScopedEnv unset("PATH", std::nullopt);
+  EXPECT_EQ(find_executable("decant-test-tool"), "");
+  EXPECT_EQ(find_executable("sh"), "/bin/sh");  // execvp's default path
+}
+
+TEST(CacheDir, DecantCacheThenXdgThenHome) {
+  ScopedEnv d("DECANT_CACHE", "/d/cache");
+  ScopedEnv x("XDG_CACHE_HOME", "/x/cache");
+  ScopedEnv h("HOME", "/home/u");
+  EXPECT_EQ(cache_dir(), "/d/cache");
+  ::unsetenv("DECANT_CACHE");
+  EXPECT_EQ(cache_dir(), "/x/cache/decant");
+  ::setenv("XDG_CACHE_HOME", "relative/cache", 1);  // the XDG spec says: ignore it
+  EXPECT_EQ(cache_dir(), "/home/u/.cache/decant");
+  ::unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(cache_dir(), "/home/u/.cache/decant");
+  ::unsetenv("HOME");
+  EXPECT_EQ(cache_dir(), "/tmp/decant-cache");
+}
+
+TEST(AbsolutePath, ResolvesAgainstTheCurrentDirectoryLexically) {
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+  std::string here(cwd);
+  EXPECT_EQ(absolute_path("/a//b/../c/"), "/a/c");
+  EXPECT_EQ(absolute_path("x/./y"), (here == "/" ? "" : here) + "/x/y");
+  EXPECT_EQ(absolute_path("."), here);
+}
+
+TEST(LocateShim, EnvironmentFirstThenBesideTheExecutable) {
+  {
+    ScopedEnv e("DECANT_SHIM", "rel/libdecant-shim.so");
+    EXPECT_EQ(locate_shim(), absolute_path("rel/libdecant-shim.so"));
+  }
+  ScopedEnv e("DECANT_SHIM", std::nullopt);
+  std::string dir = executable_dir();
+  ASSERT_FALSE(dir.empty());
+  std::string p = locate_shim();
+  EXPECT_EQ(p.front(), '/');
+  EXPECT_EQ(p.substr(p.rfind('/')), "/libdecant-shim.so");
+  if (::access((dir + "/libdecant-shim.so").c_str(), R_OK) != 0 &&
+      ::access((dir + "/../lib/decant/libdecant-shim.so").c_str(), R_OK) != 0 &&
+      ::access((dir + "/shim/libdecant-shim.so").c_str(), R_OK) != 0) {
+    EXPECT_EQ(p, dir + "/libdecant-shim.so");  // none readable: where it was looked for
+  }
+}
+
+}  // namespace
+}  // namespace decant
