@@ -2,32 +2,14 @@
 // input against the environment failing), with the messages unchanged.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/file_util.h"
+#include "common/temp_dir.h"
 
 namespace decant {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/decant-common-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream(path(name), std::ios::binary) << content;
-    return path(name);
-  }
-
- private:
-  std::string dir_;
-};
 
 TEST(ReadFile, ReadsAWholeFile) {
   TempDir t;

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/host_paths.h"
+#include "common/temp_dir.h"
 
 namespace decant {
 namespace {
@@ -31,61 +31,37 @@ class ScopedEnv {
   std::optional<std::string> old_;
 };
 
-class Bin {
- public:
-  Bin() {
-    char tmpl[] = "/tmp/decant-path-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  ~Bin() { std::system(("rm -rf '" + dir_ + "'").c_str()); }
-  std::string sub(const std::string& name) const {
-    std::string d = dir_ + "/" + name;
-    ::mkdir(d.c_str(), 0755);
-    return d;
-  }
-  static std::string file(const std::string& dir, const std::string& name, unsigned mode) {
-    std::string p = dir + "/" + name;
-    std::ofstream(p) << "#!/bin/sh\n";
-    ::chmod(p.c_str(), mode);
-    return p;
-  }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-};
-
 TEST(FindExecutable, SearchesEachDirectoryInOrder) {
-  Bin b;
-  std::string a = b.sub("a"), c = b.sub("c");
-  Bin::file(a, "tool", 0644);  // not executable: skipped
-  std::string want = Bin::file(c, "tool", 0755);
-  Bin::file(c, "other", 0755);
-  EXPECT_EQ(find_executable("tool", a + ":" + b.dir() + "/missing:" + c), want);
+  TempDir t;
+  std::string a = t.mkdir("a"), c = t.mkdir("c");
+  t.write("a/tool", "#!/bin/sh\n", 0644);  // not executable: skipped
+  std::string want = t.write("c/tool", "#!/bin/sh\n", 0755);
+  t.write("c/other", "#!/bin/sh\n", 0755);
+  EXPECT_EQ(find_executable("tool", a + ":" + t.dir() + "/missing:" + c), want);
   EXPECT_EQ(find_executable("nope", a + ":" + c), "");
   EXPECT_EQ(find_executable("", a + ":" + c), "");
 }
 
 TEST(FindExecutable, DirectoriesDoNotCount) {
-  Bin b;
-  std::string a = b.sub("a");
+  TempDir t;
+  std::string a = t.mkdir("a");
   ::mkdir((a + "/tool").c_str(), 0755);  // searchable, so access(X_OK) alone would take it
   EXPECT_EQ(find_executable("tool", a), "");
   EXPECT_EQ(find_executable(a + "/tool", "/nonexistent"), "");
 }
 
 TEST(FindExecutable, ASlashMeansNoSearch) {
-  Bin b;
-  std::string a = b.sub("a");
-  std::string tool = Bin::file(a, "tool", 0755);
+  TempDir t;
+  std::string a = t.mkdir("a");
+  std::string tool = t.write("a/tool", "#!/bin/sh\n", 0755);
   EXPECT_EQ(find_executable(tool, "/nonexistent"), tool);
   EXPECT_EQ(find_executable(a + "/missing", a), "");
 }
 
 TEST(FindExecutable, AnEmptyEntryIsTheCurrentDirectory) {
-  Bin b;
-  std::string a = b.sub("a");
-  Bin::file(a, "here", 0755);
+  TempDir t;
+  std::string a = t.mkdir("a");
+  t.write("a/here", "#!/bin/sh\n", 0755);
   char old[4096];
   ASSERT_NE(::getcwd(old, sizeof old), nullptr);
   ASSERT_EQ(::chdir(a.c_str()), 0);
@@ -97,9 +73,9 @@ TEST(FindExecutable, AnEmptyEntryIsTheCurrentDirectory) {
 }
 
 TEST(FindExecutable, UsesPathFromTheEnvironment) {
-  Bin b;
-  std::string a = b.sub("a");
-  std::string tool = Bin::file(a, "decant-test-tool", 0755);
+  TempDir t;
+  std::string a = t.mkdir("a");
+  std::string tool = t.write("a/decant-test-tool", "#!/bin/sh\n", 0755);
   ScopedEnv path("PATH", a);
   EXPECT_EQ(find_executable("decant-test-tool"), tool);
   ScopedEnv unset("PATH", std::nullopt);
