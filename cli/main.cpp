@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "common/file_util.h"
+#include "common/version.h"
 
 namespace decant {
 
@@ -35,7 +36,7 @@ int emit(const std::string& text, const std::string& output, bool force) {
 int main(int argc, char** argv) {
   using namespace decant;
   CLI::App app{"decant: move legacy Linux services out of VMs into system containers"};
-  app.set_version_flag("--version", std::string("decant 0.1.0"));
+  app.set_version_flag("--version", std::string(kVersionString));
   app.require_subcommand(1);
 
   auto& registry = command_registry();

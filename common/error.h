@@ -4,6 +4,7 @@
 // thrown only inside parsers and caught at the library's public boundary.
 #pragma once
 
+#include <cerrno>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +24,21 @@ struct Error {
 
 inline Error bad_input(std::string message) { return Error{std::move(message), ErrorKind::BadInput}; }
 inline Error env_error(std::string message) { return Error{std::move(message), ErrorKind::Environment}; }
+
+// The kind of a failed system call, from its errno. A path that is missing,
+// of the wrong type or not ours to read is the user's mistake (bad input);
+// anything else (EIO, ENOMEM, EMFILE, ENOSPC...) is the machine failing us.
+inline ErrorKind errno_kind(int e) {
+  switch (e) {
+    case ENOENT: case ENOTDIR: case EISDIR: case ELOOP: case ENAMETOOLONG:
+    case EACCES: case EPERM: case ENXIO: case ENODEV:
+      return ErrorKind::BadInput;
+    default:
+      return ErrorKind::Environment;
+  }
+}
+// An error about a failed system call whose errno was e.
+inline Error errno_error(int e, std::string message) { return Error{std::move(message), errno_kind(e)}; }
 
 template <typename T>
 class [[nodiscard]] Result {

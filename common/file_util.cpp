@@ -1,4 +1,6 @@
-// Implementation of the shared filesystem helpers (see file_util.h).
+// Implementation of the shared filesystem helpers (see file_util.h). Errors
+// of the system calls carry the kind their errno says (errno_kind): a missing
+// or unreadable file is bad input, an I/O error is the environment's.
 #include "common/file_util.h"
 
 #include <cerrno>
@@ -25,13 +27,20 @@ class Fd {
  private:
   int fd_;
 };
+
+// "PATH: WHAT: strerror" for the call that just failed, of the kind its
+// errno says.
+Error io_error(const std::string& path, const char* what) {
+  int e = errno;
+  return errno_error(e, fmt::format("{}: {}: {}", path, what, std::strerror(e)));
+}
 }  // namespace
 
 Result<std::string> read_file(const std::string& path, uint64_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) return bad_input(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (fd.get() < 0) return io_error(path, "cannot open");
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return bad_input(fmt::format("{}: cannot stat: {}", path, std::strerror(errno)));
+  if (fstat(fd.get(), &st) != 0) return io_error(path, "cannot stat");
   if (S_ISDIR(st.st_mode)) return bad_input(fmt::format("{}: is a directory", path));
   if (!S_ISREG(st.st_mode)) return bad_input(fmt::format("{}: not a regular file", path));
   if (static_cast<uint64_t>(st.st_size) > max_bytes)
@@ -43,7 +52,7 @@ Result<std::string> read_file(const std::string& path, uint64_t max_bytes) {
     ssize_t n = ::read(fd.get(), &out[done], out.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return bad_input(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+      return io_error(path, "read error");
     }
     if (n == 0) break;  // file shrank while reading
     done += static_cast<size_t>(n);
@@ -73,7 +82,7 @@ std::string sha256_hex(const void* data, size_t size) {
 
 Result<std::string> sha256_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) return bad_input(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (fd.get() < 0) return io_error(path, "cannot open");
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   char buf[1 << 16];
@@ -81,8 +90,9 @@ Result<std::string> sha256_file(const std::string& path) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
+      Error e = io_error(path, "read error");
       EVP_MD_CTX_free(ctx);
-      return bad_input(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+      return e;
     }
     if (n == 0) break;
     EVP_DigestUpdate(ctx, buf, static_cast<size_t>(n));

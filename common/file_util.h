@@ -11,7 +11,9 @@
 
 namespace decant {
 
-// Reads at most max_bytes of a host file; larger files are an error.
+// Reads at most max_bytes of a host file; larger files are an error. A file
+// that is missing, not ours to read, not a regular file or too large is bad
+// input; a failing read or stat is the environment's (see errno_kind).
 Result<std::string> read_file(const std::string& path, uint64_t max_bytes = 64ull << 20);
 
 // Hex sha256 of a host file, streamed.

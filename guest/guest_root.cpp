@@ -1,17 +1,17 @@
-// Implementation of GuestRoot's in-guest path resolution (see guest_root.h).
+// Implementation of GuestRoot's in-guest path resolution (see guest_root.h),
+// written once over the GuestFs primitives so that the disk and the
+// in-memory guest resolve alike.
 #include "guest/guest_root.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <fnmatch.h>
-#include <sys/xattr.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "guest/disk_guest.h"
 
 namespace decant {
 
@@ -29,13 +29,7 @@ Result<GuestRoot> GuestRoot::open(const std::string& host_root) {
   struct stat st;
   if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return bad_input(fmt::format("{}: guest root is not a directory", host_root));
-  return GuestRoot(root);
-}
-
-std::string GuestRoot::host_path(const std::string& canonical_guest_path) const {
-  if (root_ == "/") return canonical_guest_path.empty() ? "/" : canonical_guest_path;
-  if (canonical_guest_path == "/" || canonical_guest_path.empty()) return root_;
-  return root_ + canonical_guest_path;
+  return GuestRoot(std::make_shared<DiskGuest>(root));
 }
 
 Result<std::string> GuestRoot::resolve(const std::string& guest_path, bool follow_last,
@@ -57,19 +51,15 @@ Result<std::string> GuestRoot::resolve(const std::string& guest_path, bool follo
     std::string canonical;
     for (auto& d : done) canonical += "/" + d;
     canonical += "/" + comp;
-    std::string host = host_path(canonical);
     struct stat st;
-    if (::lstat(host.c_str(), &st) != 0)
-      return bad_input(fmt::format("{}: {}", guest_path, std::strerror(errno)));
+    if (int e = fs_->lstat(canonical, &st)) return errno_error(e, fmt::format("{}: {}", guest_path, std::strerror(e)));
     bool last = pending.empty();
     if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
       if (++links > kMaxSymlinks) return bad_input(fmt::format("{}: {}", guest_path, std::strerror(ELOOP)));
-      char buf[4096];
-      ssize_t n = ::readlink(host.c_str(), buf, sizeof buf);
-      if (n < 0) return bad_input(fmt::format("{}: {}", guest_path, std::strerror(errno)));
-      if (n == static_cast<ssize_t>(sizeof buf))
-        return bad_input(fmt::format("{}: symlink target too long", guest_path));
-      std::string target(buf, static_cast<size_t>(n));
+      int e = 0;
+      std::string target = fs_->readlink(canonical, &e);
+      if (e == ENAMETOOLONG) return bad_input(fmt::format("{}: symlink target too long", guest_path));
+      if (e) return errno_error(e, fmt::format("{}: {}", guest_path, std::strerror(e)));
       if (links_crossed) links_crossed->push_back(canonical);
       if (!target.empty() && target[0] == '/') done.clear();  // absolute: restart at the guest root
       std::vector<std::string> tcomps = split_path(target);
@@ -90,9 +80,8 @@ bool GuestRoot::exists(const std::string& guest_path) const { return resolve(gue
 Result<struct stat> GuestRoot::stat(const std::string& guest_path) const {
   auto r = resolve(guest_path);
   if (!r) return r.error();
-  struct stat st;
-  if (::stat(host_path(*r).c_str(), &st) != 0)
-    return bad_input(fmt::format("{}: {}", guest_path, std::strerror(errno)));
+  struct stat st;  // *r has no symlink left, so lstat is stat
+  if (int e = fs_->lstat(*r, &st)) return errno_error(e, fmt::format("{}: {}", guest_path, std::strerror(e)));
   return st;
 }
 
@@ -109,12 +98,11 @@ bool GuestRoot::is_directory(const std::string& guest_path) const {
 Result<std::string> GuestRoot::read_file(const std::string& guest_path, uint64_t max_bytes) const {
   auto r = resolve(guest_path);
   if (!r) return r.error();
-  auto content = decant::read_file(host_path(*r), max_bytes);
+  auto content = fs_->read_file(*r, max_bytes);
   if (!content) {
-    // Name the guest path, not the host path: that is what the user knows.
+    // Name the path as the caller gave it: that is what the user knows.
     std::string msg = content.error().message;
-    std::string host = host_path(*r);
-    if (msg.compare(0, host.size(), host) == 0) msg = guest_path + msg.substr(host.size());
+    if (msg.compare(0, r->size(), *r) == 0) msg = guest_path + msg.substr(r->size());
     return Error{msg, content.error().kind};
   }
   return content;
@@ -123,14 +111,9 @@ Result<std::string> GuestRoot::read_file(const std::string& guest_path, uint64_t
 Result<std::vector<std::string>> GuestRoot::list_directory(const std::string& guest_path) const {
   auto r = resolve(guest_path);
   if (!r) return r.error();
-  DIR* dir = ::opendir(host_path(*r).c_str());
-  if (!dir) return bad_input(fmt::format("{}: {}", guest_path, std::strerror(errno)));
-  std::vector<std::string> names;
-  while (struct dirent* e = ::readdir(dir)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  ::closedir(dir);
+  int e = 0;
+  std::vector<std::string> names = fs_->list_directory(*r, &e);
+  if (e) return errno_error(e, fmt::format("{}: {}", guest_path, std::strerror(e)));
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -138,9 +121,7 @@ Result<std::vector<std::string>> GuestRoot::list_directory(const std::string& gu
 std::string GuestRoot::get_xattr(const std::string& guest_path, const std::string& name) const {
   auto r = resolve(guest_path);
   if (!r) return "";
-  char buf[1024];
-  ssize_t n = ::lgetxattr(host_path(*r).c_str(), name.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  return fs_->get_xattr(*r, name);
 }
 
 std::vector<std::string> GuestRoot::glob(const std::string& guest_pattern) const {

@@ -1,16 +1,20 @@
-// GuestRoot: a read-only view of a guest filesystem rooted at a host
-// directory. Every path decant reasons about is a *guest* path; this class is
-// the only place that turns one into a host path, resolving symlinks the way
-// the guest's kernel would: absolute targets restart at the guest root, ".."
-// never climbs above it, and loops end with ELOOP after 40 links.
+// GuestRoot: a read-only view of a guest filesystem. Every path decant
+// reasons about is a *guest* path; this class is the only place that turns
+// one into a host path, resolving symlinks the way the guest's kernel would:
+// absolute targets restart at the guest root, ".." never climbs above it,
+// and loops end with ELOOP after 40 links. It is a cheap handle (copies share
+// one GuestFs): GuestRoot::open() reads a directory on disk (DiskGuest), and
+// tests build one over a MemoryGuest (memory_guest.h).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
 
 #include "common/error.h"
+#include "guest/guest_fs.h"
 
 namespace decant {
 
@@ -18,9 +22,12 @@ class GuestRoot {
  public:
   // Requires: host_root names a directory (checked by open()).
   static Result<GuestRoot> open(const std::string& host_root);
+  // A guest read through fs (e.g. a MemoryGuest). Requires: fs is not null.
+  explicit GuestRoot(std::shared_ptr<const GuestFs> fs) : fs_(std::move(fs)) {}
 
-  const std::string& host_root() const { return root_; }
-  bool is_host() const { return root_ == "/"; }
+  // The host directory of a disk guest; "" for one that is not on disk.
+  const std::string& host_root() const { return fs_->host_root(); }
+  bool is_host() const { return host_root() == "/"; }
 
   // Resolves every symlink in guest_path (the last component too when
   // follow_last) and returns the canonical guest path, e.g.
@@ -31,8 +38,9 @@ class GuestRoot {
   Result<std::string> resolve(const std::string& guest_path, bool follow_last = true,
                               std::vector<std::string>* links_crossed = nullptr) const;
 
-  // Host path of a guest path whose symlinks resolve() has already removed.
-  std::string host_path(const std::string& canonical_guest_path) const;
+  // Host path of a guest path whose symlinks resolve() has already removed;
+  // "" for a guest that is not on disk.
+  std::string host_path(const std::string& canonical_guest_path) const { return fs_->host_path(canonical_guest_path); }
 
   // Convenience wrappers that resolve first. Errors carry errno-style text.
   bool exists(const std::string& guest_path) const;
@@ -40,15 +48,18 @@ class GuestRoot {
   bool is_directory(const std::string& guest_path) const;
   Result<struct stat> stat(const std::string& guest_path) const;
   Result<std::string> read_file(const std::string& guest_path, uint64_t max_bytes = 16ull << 20) const;
+  // Sorted entry names.
   Result<std::vector<std::string>> list_directory(const std::string& guest_path) const;
   // Raw value of an extended attribute (e.g. security.capability); empty when absent.
   std::string get_xattr(const std::string& guest_path, const std::string& name) const;
   // Guest paths matching a glob whose wildcards may appear in any component; sorted.
   std::vector<std::string> glob(const std::string& guest_pattern) const;
 
+  // The primitives this view reads through.
+  const GuestFs& fs() const { return *fs_; }
+
  private:
-  explicit GuestRoot(std::string root) : root_(std::move(root)) {}
-  std::string root_;  // host directory, no trailing slash except for "/"
+  std::shared_ptr<const GuestFs> fs_;
 };
 
 }  // namespace decant

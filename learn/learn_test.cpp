@@ -2,7 +2,7 @@
 // in the profile with observed: evidence.
 #include <gtest/gtest.h>
 
-#include "learn/plan_learn.h"
+#include "learn/merge_observed.h"
 
 namespace decant {
 namespace {

@@ -1,7 +1,7 @@
-// Merges learn-mode records into a profile (see plan_learn.h). Every fact
+// Merges learn-mode records into a profile (see merge_observed.h). Every fact
 // added or confirmed carries an "observed: ..." evidence line, so a reader
 // can tell what learn mode saw from what static analysis guessed.
-#include "learn/plan_learn.h"
+#include "learn/merge_observed.h"
 
 #include <dirent.h>
 
@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/text.h"
 
 namespace decant {
 namespace {
@@ -168,13 +169,7 @@ Result<LearnSummary> merge_learn_dir(const std::string& dir, Profile& p) {
   for (const auto& n : names) {
     auto text = read_file(dir + "/" + n);
     if (!text) return text.error();
-    size_t i = 0;
-    while (i < text->size()) {
-      size_t j = text->find('\n', i);
-      if (j == std::string::npos) j = text->size();
-      lines.push_back(text->substr(i, j - i));
-      i = j + 1;
-    }
+    for (std::string_view line : decant::lines(*text)) lines.emplace_back(line);
   }
   LearnSummary summary;
   merge_learn_lines(lines, p, summary);
