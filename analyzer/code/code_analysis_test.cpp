@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "analyzer/code/code_cache.h"
-#include "analyzer/code/object_summary.h"
+#include "analyzer/code/summarize.h"
 
 namespace decant {
 namespace {

@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "analyzer/code/object_summary.h"
+#include "analyzer/code/literals.h"
 
 namespace decant {
 
