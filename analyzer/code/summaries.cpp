@@ -19,8 +19,8 @@ void ClosureAnalysis::summarize(size_t from) {
   std::atomic<uint64_t> insns{0}, bytes{0};
   auto work = [&] {
     for (size_t i = next++; i < n; i = next++) {
-      std::string host = root_.host_path(closure_.objects[i].canonical_path);
-      const std::string& sha = closure_.objects[i].elf->sha256;  // hashed when the closure read it
+      const LoadedObject& obj = closure_.objects[i];
+      const std::string& sha = obj.elf->sha256;  // hashed when the closure read it
       if (o_.use_cache) {
         if (auto cached = load_cached_summary(cache_root_, sha)) {
           summaries_[i] = std::move(*cached);
@@ -28,7 +28,9 @@ void ClosureAnalysis::summarize(size_t from) {
           continue;
         }
       }
-      auto view = read_code_view(host, closure_.objects[i].canonical_path);
+      // The bytes read_elf() read for the closure: the file is not read again.
+      auto view = obj.elf->bytes ? parse_code_view(obj.elf->bytes, obj.canonical_path)
+                                 : read_code_view(root_.host_path(obj.canonical_path), obj.canonical_path);
       ObjectSummary s;
       if (!view) s.error = view.error().message;
       else s = summarize_object(*view);
