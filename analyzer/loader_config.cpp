@@ -79,6 +79,7 @@ struct ConfReader {
                                  kMaxConfFiles));
       return;
     }
+    if (bytes > kMaxConfTotalBytes) return;  // budget spent, and reported
     auto st = root.stat(path);
     uint64_t size = st ? static_cast<uint64_t>(st->st_size) : 0;
     if (size > kMaxConfFileBytes) {

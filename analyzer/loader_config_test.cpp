@@ -48,7 +48,7 @@ TEST(LoaderConfig, BoundsOversizedConfigurationAndSaysSo) {
     for (int d = 0; text.size() < (1 << 20) - 32; ++d) text += "/dir/" + std::to_string(f) + "/" + std::to_string(d) + "\n";
     t.write("/etc/ld.so.conf.d/" + std::to_string(100 + f) + ".conf", text);
   }
-  t.write("/etc/ld.so.conf.d/huge.conf", std::string(2 << 20, '#'));  // one file over the per-file bound
+  t.write("/etc/ld.so.conf.d/000-huge.conf", std::string(2 << 20, '#'));  // one file over the per-file bound
   auto root = GuestRoot::open(t.root());
   LoaderConfig cfg = load_loader_config(*root, "", true, 62);
   EXPECT_EQ(cfg.ld_so_conf_dirs.size(), 1024u);
@@ -59,7 +59,7 @@ TEST(LoaderConfig, BoundsOversizedConfigurationAndSaysSo) {
   for (auto& l : cfg.limits) all += l + "\n";
   EXPECT_NE(all.find("more than 1024 directories"), std::string::npos) << all;
   EXPECT_NE(all.find("exceed"), std::string::npos) << all;
-  EXPECT_NE(all.find("/etc/ld.so.conf.d/huge.conf not read"), std::string::npos) << all;
+  EXPECT_NE(all.find("/etc/ld.so.conf.d/000-huge.conf not read"), std::string::npos) << all;
 }
 
 TEST(LoaderConfig, BoundsIncludePatterns) {
