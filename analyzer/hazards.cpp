@@ -65,6 +65,12 @@ void add_structural_hazards(const GuestRoot& root, const Closure& closure, const
         "file capabilities: dropped under no_new_privs; the container must grant them explicitly",
         {"static: security.capability xattr present"});
 
+  if (!closure.loader.limits.empty())
+    add(p, "ld-so-conf-limit", "warning",
+        "the guest's ld.so.conf is larger than decant reads; libraries found only through the ignored part are "
+        "reported missing",
+        Evidence(closure.loader.limits.begin(), closure.loader.limits.end()));
+
   for (const auto& m : closure.missing)
     add(p, "missing-library", "error", "a library the program needs is not in the guest; the program will not start",
         {fmt::format("static: {} needed by {} ({})", m.name, m.needed_by.front(), m.reason)});

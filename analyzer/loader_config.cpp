@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <elf.h>
+#include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "common/file_util.h"
 
@@ -11,6 +14,15 @@ namespace decant {
 
 namespace {
 constexpr int kMaxIncludeDepth = 16;
+// Bounds on what a guest's ld.so.conf tree may cost (issue 14). Real guests
+// have a handful of files and directories; without bounds, a crafted or
+// broken ld.so.conf.d made analysis linear in its size (16 MiB: a minute),
+// because every library search walks every directory.
+constexpr uint64_t kMaxConfFileBytes = 1 << 20;  // one file
+constexpr uint64_t kMaxConfTotalBytes = 4 << 20;  // all files together
+constexpr size_t kMaxConfFiles = 256;
+constexpr size_t kMaxIncludes = 256;  // distinct include patterns
+constexpr size_t kMaxConfDirs = 1024;  // distinct directories
 
 std::string trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -19,25 +31,84 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-void read_conf(const GuestRoot& root, const std::string& path, int depth, std::set<std::string>& seen,
-               LoaderConfig& cfg) {
-  if (depth > kMaxIncludeDepth || !seen.insert(path).second) return;
-  auto text = root.read_file(path, 1 << 20);
-  if (!text) return;
-  cfg.ld_so_conf_files.push_back(path);
-  // ldconfig processes lines in order and an include's directories take the
-  // include line's place, so parse one line at a time.
-  for (size_t pos = 0; pos <= text->size();) {
-    size_t nl = text->find('\n', pos);
-    if (nl == std::string::npos) nl = text->size();
-    std::vector<std::string> dirs, includes;
-    parse_ld_so_conf(text->substr(pos, nl - pos), path_dirname(path), dirs, includes);
-    cfg.ld_so_conf_dirs.insert(cfg.ld_so_conf_dirs.end(), dirs.begin(), dirs.end());
-    for (auto& pattern : includes)
-      for (auto& match : root.glob(pattern)) read_conf(root, match, depth + 1, seen, cfg);
-    pos = nl + 1;
+// One walk over /etc/ld.so.conf and its includes, with its budget.
+struct ConfReader {
+  const GuestRoot& root;
+  LoaderConfig& cfg;
+  std::set<std::string> seen_files, seen_dirs;
+  std::map<std::string, int> seen_patterns;  // pattern -> shallowest depth it was globbed at
+  uint64_t bytes = 0;
+  std::set<std::string> reported;  // bounds already in cfg.limits
+
+  // Records that `bound` cut something off: once per bound, except a file
+  // too large on its own, which is named (up to ten of them).
+  void limit(const std::string& bound, const std::string& what) {
+    if ((bound == "file" || reported.insert(bound).second) && cfg.limits.size() < 10) cfg.limits.push_back(what);
   }
-}
+
+  // ldconfig keeps the first of repeated directories (add_single_dir), so
+  // dropping later copies changes no search order.
+  void add_dir(const std::string& d) {
+    if (seen_dirs.count(d)) return;
+    if (seen_dirs.size() >= kMaxConfDirs) {
+      limit("dirs", fmt::format("static: more than {} directories in ld.so.conf; the rest are ignored", kMaxConfDirs));
+      return;
+    }
+    seen_dirs.insert(d);
+    cfg.ld_so_conf_dirs.push_back(d);
+  }
+
+  // A pattern is globbed once (unless first met deeper): repeating an include
+  // line adds nothing, as every file it matches has been read already.
+  void include(const std::string& pattern, int depth) {
+    auto seen = seen_patterns.find(pattern);
+    if (seen != seen_patterns.end() && seen->second <= depth) return;
+    if (seen == seen_patterns.end() && seen_patterns.size() >= kMaxIncludes) {
+      limit("includes",
+            fmt::format("static: more than {} include patterns in ld.so.conf; the rest are ignored", kMaxIncludes));
+      return;
+    }
+    seen_patterns[pattern] = depth;
+    for (auto& match : root.glob(pattern)) read(match, depth + 1);
+  }
+
+  void read(const std::string& path, int depth) {
+    if (depth > kMaxIncludeDepth || !seen_files.insert(path).second) return;
+    if (cfg.ld_so_conf_files.size() >= kMaxConfFiles) {
+      limit("files", fmt::format("static: {} and later files not read: more than {} ld.so.conf files", path,
+                                 kMaxConfFiles));
+      return;
+    }
+    if (bytes > kMaxConfTotalBytes) return;  // budget spent, and reported
+    auto st = root.stat(path);
+    uint64_t size = st ? static_cast<uint64_t>(st->st_size) : 0;
+    if (size > kMaxConfFileBytes) {
+      limit("file", fmt::format("static: {} not read: {} bytes, limit {}", path, size, kMaxConfFileBytes));
+      return;
+    }
+    if (bytes + size > kMaxConfTotalBytes) {
+      bytes = kMaxConfTotalBytes + 1;  // spent: no later file is read either
+      limit("bytes", fmt::format("static: {} and later files not read: ld.so.conf files exceed {} bytes together", path,
+                                 kMaxConfTotalBytes));
+      return;
+    }
+    auto text = root.read_file(path, kMaxConfFileBytes);
+    if (!text) return;
+    bytes += text->size();
+    cfg.ld_so_conf_files.push_back(path);
+    // ldconfig processes lines in order and an include's directories take the
+    // include line's place, so parse one line at a time.
+    for (size_t pos = 0; pos <= text->size();) {
+      size_t nl = text->find('\n', pos);
+      if (nl == std::string::npos) nl = text->size();
+      std::vector<std::string> dirs, includes;
+      parse_ld_so_conf(text->substr(pos, nl - pos), path_dirname(path), dirs, includes);
+      for (auto& d : dirs) add_dir(d);
+      for (auto& pattern : includes) include(pattern, depth);
+      pos = nl + 1;
+    }
+  }
+};
 
 std::vector<std::string> default_system_dirs(const GuestRoot& root, bool is64, uint16_t machine, std::string& lib) {
   std::string triplet;
@@ -159,8 +230,7 @@ LoaderConfig load_loader_config(const GuestRoot& root, const std::string& interp
     cfg.lib_dst = fallback_lib;
     cfg.system_dirs_source = "default for " + platform_for(machine);
   }
-  std::set<std::string> seen;
-  read_conf(root, "/etc/ld.so.conf", 0, seen, cfg);
+  ConfReader{root, cfg, {}, {}, {}, 0, {}}.read("/etc/ld.so.conf", 0);
   return cfg;
 }
 

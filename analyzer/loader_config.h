@@ -16,6 +16,7 @@ struct LoaderConfig {
   std::vector<std::string> system_dirs;    // e.g. /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu, /lib, /usr/lib
   std::vector<std::string> ld_so_conf_dirs;
   std::vector<std::string> ld_so_conf_files;  // files read, for evidence
+  std::vector<std::string> limits;  // evidence of ld.so.conf content ignored past a bound (issue 14)
   std::string lib_dst;   // expansion of $LIB
   std::string platform;  // expansion of $PLATFORM
   std::string system_dirs_source;  // "interpreter <path>" or "default for <arch>"

@@ -28,6 +28,55 @@ TEST(LoaderConfig, FollowsIncludesInOrderAndSurvivesIncludeLoops) {
   EXPECT_EQ(cfg.ld_so_conf_dirs, (std::vector<std::string>{"/first", "/from-a", "/from-b", "/last"}));
 }
 
+TEST(LoaderConfig, KeepsTheFirstOfRepeatedDirectories) {
+  TestTree t;
+  t.write("/etc/ld.so.conf", "/a\n/b\ninclude /etc/ld.so.conf.d/*.conf\n/a\n");
+  t.write("/etc/ld.so.conf.d/x.conf", "/b\n/c\n/a\n");
+  auto root = GuestRoot::open(t.root());
+  LoaderConfig cfg = load_loader_config(*root, "", true, 62);
+  EXPECT_EQ(cfg.ld_so_conf_dirs, (std::vector<std::string>{"/a", "/b", "/c"}));
+  EXPECT_TRUE(cfg.limits.empty());
+}
+
+// Issue 14: 16 MiB of ld.so.conf.d made every library search walk millions
+// of directories. What is read is bounded, and the bound is reported.
+TEST(LoaderConfig, BoundsOversizedConfigurationAndSaysSo) {
+  TestTree t;
+  t.write("/etc/ld.so.conf", "/first\ninclude /etc/ld.so.conf.d/*.conf\n");
+  for (int f = 0; f < 16; ++f) {  // 16 files of ~1 MiB of distinct directories
+    std::string text;
+    for (int d = 0; text.size() < (1 << 20) - 32; ++d) text += "/dir/" + std::to_string(f) + "/" + std::to_string(d) + "\n";
+    t.write("/etc/ld.so.conf.d/" + std::to_string(100 + f) + ".conf", text);
+  }
+  t.write("/etc/ld.so.conf.d/000-huge.conf", std::string(2 << 20, '#'));  // one file over the per-file bound
+  auto root = GuestRoot::open(t.root());
+  LoaderConfig cfg = load_loader_config(*root, "", true, 62);
+  EXPECT_EQ(cfg.ld_so_conf_dirs.size(), 1024u);
+  EXPECT_EQ(cfg.ld_so_conf_dirs.front(), "/first");
+  EXPECT_LE(cfg.ld_so_conf_files.size(), 5u);  // 4 MiB in all
+  ASSERT_FALSE(cfg.limits.empty());
+  std::string all;
+  for (auto& l : cfg.limits) all += l + "\n";
+  EXPECT_NE(all.find("more than 1024 directories"), std::string::npos) << all;
+  EXPECT_NE(all.find("exceed"), std::string::npos) << all;
+  EXPECT_NE(all.find("/etc/ld.so.conf.d/000-huge.conf not read"), std::string::npos) << all;
+}
+
+TEST(LoaderConfig, BoundsIncludePatterns) {
+  TestTree t;
+  std::string text;
+  for (int i = 0; i < 1000; ++i) text += "include /etc/ld.so.conf.d/*.conf\n";  // one pattern, globbed once
+  for (int i = 0; i < 300; ++i) text += "include /nowhere/" + std::to_string(i) + "/*.conf\n";
+  text += "/last\n";
+  t.write("/etc/ld.so.conf", text);
+  t.write("/etc/ld.so.conf.d/a.conf", "/a\n");
+  auto root = GuestRoot::open(t.root());
+  LoaderConfig cfg = load_loader_config(*root, "", true, 62);
+  EXPECT_EQ(cfg.ld_so_conf_dirs, (std::vector<std::string>{"/a", "/last"}));
+  ASSERT_EQ(cfg.limits.size(), 1u);
+  EXPECT_NE(cfg.limits[0].find("more than 256 include patterns"), std::string::npos) << cfg.limits[0];
+}
+
 TEST(LoaderConfig, ScansSystemDirsFromLoaderBytes) {
   std::string bytes("junk\0/lib/x86_64-linux-gnu/\0/usr/lib/x86_64-linux-gnu/\0/lib/\0/usr/lib/\0more", 76);
   auto dirs = scan_system_dirs(bytes);

@@ -3,11 +3,12 @@
 // closure stays cheap — executable ranges, symbols with their versions,
 // dynamic relocations, GOT slots and pointers from data into code. Read on
 // demand, one object at a time, straight from the file bytes with every
-// offset bounds-checked (malformed input is an error, never a crash).
+// offset bounds-checked (malformed input is an error, never a crash); the
+// header and tables come from the shared view of elf_view.h.
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,7 @@ namespace decant {
 
 struct CodeSection {
   std::string name;
-  uint64_t addr = 0, offset = 0, size = 0;
+  uint64_t addr = 0, size = 0;
   uint32_t type = 0;
   uint64_t flags = 0;
   bool executable() const;
@@ -52,23 +53,19 @@ struct CodeReloc {
 // A code address range with the bytes behind it.
 struct CodeRange {
   std::string name;  // section name, or "LOAD#n" for section-less files
-  uint64_t addr = 0, size = 0, offset = 0;
+  uint64_t addr = 0, size = 0;
 };
 
 struct CodeView {
-  uint16_t machine = 0;
   uint16_t type = 0;  // ET_EXEC | ET_DYN
-  bool is64 = true;
   uint64_t entry = 0;
-  std::string bytes;  // the whole file
+  std::shared_ptr<const std::string> bytes;  // the whole file (shared with ElfInfo::bytes)
   std::vector<CodeSection> sections;
   std::vector<CodeSegment> loads;
   std::vector<CodeRange> code;       // executable sections (or PF_X segments)
   std::vector<CodeSymbol> symbols;   // .dynsym then .symtab
   std::vector<CodeReloc> relocs;     // every SHT_RELA section
   std::vector<uint64_t> init_fini;   // DT_INIT, DT_FINI, DT_*_ARRAY entries
-  std::string soname;
-  std::vector<std::string> needed;
 
   bool is_code(uint64_t addr) const;
   // Bytes backing [vaddr, vaddr+len) in the file, or nullptr if any part is
@@ -83,9 +80,12 @@ struct CodeView {
   const CodeSection* section_at(uint64_t vaddr) const;
 };
 
-// Reads the code view. Only little-endian ELF64 x86-64 objects are analyzed;
+// Builds the code view of a file's bytes (normally ElfInfo::bytes, so the
+// file is read once). Only little-endian ELF64 x86-64 objects are analyzed;
 // other machines are an error the caller reports as "not analyzed".
-Result<CodeView> read_code_view(const std::string& host_path, const std::string& display_name);
+Result<CodeView> parse_code_view(std::shared_ptr<const std::string> bytes, const std::string& display_name);
 Result<CodeView> parse_code_view(std::string bytes, const std::string& display_name);
+// Reads the file first; errors name display_name, never host_path.
+Result<CodeView> read_code_view(const std::string& host_path, const std::string& display_name);
 
 }  // namespace decant

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct ElfInfo {
   std::string abi_tag_kernel;  // "3.2.0"
   std::string build_id;        // hex
   std::string sha256;          // of the file's bytes: the content key later stages cache by
+  // The file's bytes as read_elf() read them, so code analysis does not read
+  // the file again (null from read_elf_bytes()).
+  std::shared_ptr<const std::string> bytes;
 };
 
 // Reads the identification and header fields. Fails on anything that is not

@@ -7,7 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "analyzer/code/code_cache.h"
-#include "analyzer/code/object_summary.h"
+#include "analyzer/code/summarize.h"
+#include "guest/test_tree.h"
 
 namespace decant {
 namespace {
@@ -78,6 +79,35 @@ TEST(CodeCache, RoundTripsAndRejectsCorruptEntries) {
     bad.insert(pos + 5, "999999999,");
     EXPECT_FALSE(summary_from_json(bad).has_value());
   }
+}
+
+// Each object is read from disk once: code analysis summarizes the bytes
+// read_elf() read for the closure. Emptying the file after the closure was
+// resolved would otherwise make it "not analyzed".
+TEST(CodeAnalysis, SummarizesTheBytesTheClosureRead) {
+  std::string path = std::string(DECANT_CORPUS_DIR) + "/legacy_rawsys";
+  if (access(path.c_str(), R_OK) != 0) GTEST_SKIP() << "corpus not built";
+  TestTree t;
+  t.mkdir("/usr/bin");
+  ASSERT_EQ(t.sh("cp '" + path + "' \"$T/usr/bin/prog\""), 0);
+  auto root = GuestRoot::open(t.root());
+  ASSERT_TRUE(root.ok());
+  ElfCache cache;
+  auto elf = cache.get(*root, "/usr/bin/prog");
+  ASSERT_TRUE(elf.ok()) << elf.error().message;
+  ASSERT_TRUE((*elf)->bytes);
+  EXPECT_EQ((*elf)->bytes->size(), (*elf)->size);
+  Closure closure = resolve_closure(*root, "/usr/bin/prog", "/usr/bin/prog", *elf, cache);
+  t.write("/usr/bin/prog", "");
+  Profile p;
+  p.binary.path = "/usr/bin/prog";
+  CodeOptions options;
+  options.use_cache = false;
+  options.threads = 1;
+  CodeStats stats;
+  ASSERT_TRUE(analyze_code(*root, closure, p, options, &stats).ok());
+  for (auto& h : p.hazards) EXPECT_NE(h.id, "code-not-analyzed") << h.evidence.front();
+  EXPECT_GT(stats.instructions, 0u);
 }
 
 }  // namespace

@@ -36,6 +36,15 @@ TEST(CodeView, RejectsCorruptTablesWithoutCrashing) {
   EXPECT_NE(v.error().message.find("corrupt"), std::string::npos);
 }
 
+// docs/errors.md: messages name guest paths, never the host directory the
+// guest lives in.
+TEST(CodeView, ErrorsNameTheGuestPath) {
+  auto v = read_code_view("/nonexistent-decant-host-root/usr/sbin/daemon", "/usr/sbin/daemon");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().message.find("nonexistent-decant-host-root"), std::string::npos) << v.error().message;
+  EXPECT_EQ(v.error().message.rfind("/usr/sbin/daemon: ", 0), 0u) << v.error().message;
+}
+
 TEST(CodeView, ReadsCorpusBinary) {
   std::string path = std::string(DECANT_CORPUS_DIR) + "/legacy_rawsys";
   if (access(path.c_str(), R_OK) != 0) GTEST_SKIP() << "corpus not built: " << path;

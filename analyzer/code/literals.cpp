@@ -8,11 +8,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
-#include "analyzer/code/object_summary.h"
+#include "analyzer/code/literals.h"
 
 namespace decant {
 
@@ -116,184 +119,226 @@ const std::set<std::string>& resolver_names() {
   return n;
 }
 
-}  // namespace
+bool has_any(const std::set<std::string>& names, std::initializer_list<const char*> want) {
+  for (auto w : want)
+    if (names.count(w)) return true;
+  return false;
+}
 
-void extract_literals(const CodeView& view, const std::vector<Insn>& insns, const std::vector<size_t>& first,
-                      ObjectSummary& s) {
-  const size_t nfn = s.functions.size();
-  auto rodata = view.rodata();
-  auto in_rodata = [&](uint64_t a) {
-    for (auto* sec : rodata)
+std::string socket_role(const std::set<std::string>& names) {
+  if (has_any(names, {"bind", "listen", "accept", "accept4"})) return "listen";
+  if (has_any(names, {"connect"})) return "connect";
+  return "";
+}
+
+// One object's literal scan, a function at a time. What a function calls
+// (near1: directly; near2: also through one more level) is computed only
+// when a literal needs it.
+class LiteralScanner {
+ public:
+  LiteralScanner(const CodeView& view, const std::vector<Insn>& insns, const std::vector<size_t>& first,
+                 ObjectSummary& s)
+      : view_(view), insns_(insns), first_(first), s_(s), rodata_(view.rodata()) {}
+
+  void run() {
+    const size_t nfn = s_.functions.size();
+    for (size_t f = 0; f < nfn && f + 1 < first_.size(); ++f) scan_function(f);
+  }
+
+ private:
+  bool in_rodata(uint64_t a) const {
+    for (auto* sec : rodata_)
       if (a >= sec->addr && a - sec->addr < sec->size) return true;
     return false;
-  };
-  // Names each function calls, directly and through one more level.
-  auto direct_names = [&](size_t f) {
+  }
+
+  // Names function f calls directly.
+  std::set<std::string> direct_names(size_t f) const {
     std::set<std::string> n;
-    for (uint32_t i : s.functions[f].imports) n.insert(s.imports[i].name);
-    for (uint32_t c : s.functions[f].calls)
-      if (!s.functions[c].name.empty()) n.insert(s.functions[c].name);
+    for (uint32_t i : s_.functions[f].imports) n.insert(s_.imports[i].name);
+    for (uint32_t c : s_.functions[f].calls)
+      if (!s_.functions[c].name.empty()) n.insert(s_.functions[c].name);
     return n;
-  };
-  auto names_depth2 = [&](size_t f) {
+  }
+
+  std::set<std::string> names_depth2(size_t f) const {
     std::set<std::string> n = direct_names(f);
-    for (uint32_t c : s.functions[f].calls) {
+    for (uint32_t c : s_.functions[f].calls) {
       auto more = direct_names(c);
       n.insert(more.begin(), more.end());
     }
     return n;
-  };
-  auto has_any = [](const std::set<std::string>& names, std::initializer_list<const char*> want) {
-    for (auto w : want)
-      if (names.count(w)) return true;
-    return false;
-  };
-  auto socket_role = [&](const std::set<std::string>& names) -> std::string {
-    if (has_any(names, {"bind", "listen", "accept", "accept4"})) return "listen";
-    if (has_any(names, {"connect"})) return "connect";
-    return "";
-  };
+  }
 
-  std::set<std::tuple<int, std::string, uint32_t>> seen;
-  auto add = [&](LiteralRef r) {
-    if (!seen.insert({static_cast<int>(r.kind), r.value, r.function}).second) return;
-    s.literals.push_back(std::move(r));
-  };
+  void ensure() {
+    if (computed_) return;
+    near1_ = direct_names(f_);
+    near2_ = names_depth2(f_);
+    computed_ = true;
+  }
 
-  for (size_t f = 0; f < nfn && f + 1 < first.size(); ++f) {
-    std::set<std::string> near1, near2;
-    bool computed = false;
-    auto ensure = [&] {
-      if (computed) return;
-      near1 = direct_names(f);
-      near2 = names_depth2(f);
-      computed = true;
-    };
+  void add(LiteralRef r) {
+    if (!seen_.insert({static_cast<int>(r.kind), r.value, r.function}).second) return;
+    s_.literals.push_back(std::move(r));
+  }
+
+  void scan_function(size_t f) {
+    f_ = f;
+    computed_ = false;
+    near1_.clear();
+    near2_.clear();
     // Stores of 16-bit immediates by offset, for the sockaddr_in pattern.
-    std::map<std::pair<int, int32_t>, int64_t> stores16;
-    for (size_t i = first[f]; i < first[f + 1]; ++i) {
-      const Insn& in = insns[i];
-      if (in.op == Op::StoreImm && in.width == 2) stores16[{in.mem_base, in.disp}] = in.imm & 0xffff;
+    stores16_.clear();
+    for (size_t i = first_[f]; i < first_[f + 1]; ++i) {
+      const Insn& in = insns_[i];
+      if (in.op == Op::StoreImm && in.width == 2) stores16_[{in.mem_base, in.disp}] = in.imm & 0xffff;
     }
-    for (size_t i = first[f]; i < first[f + 1]; ++i) {
-      const Insn& in = insns[i];
-      // Ports stored into sockaddr_in.sin_port / sin6_port.
-      if (in.op == Op::StoreImm && (in.width == 2 || in.width == 4)) {
-        uint64_t imm = static_cast<uint64_t>(in.imm);
-        uint16_t port = 0;
-        std::string confidence;
-        bool is_family = in.width == 2 && (imm == 1 || imm == 2 || imm == 10) &&
-                         stores16.count({in.mem_base, in.disp + 2});
-        if (is_family || (in.width == 2 && imm <= 10)) {
-          // sin_family (AF_UNIX/AF_INET/AF_INET6) itself, not a port.
-        } else if (in.width == 2) {
-          auto fam = stores16.find({in.mem_base, in.disp - 2});
-          if (fam != stores16.end() && (fam->second == 2 || fam->second == 10)) {
-            port = bswap16(imm);
-            confidence = "high";
-          } else {
-            ensure();
-            if (!socket_role(near1).empty()) {
-              port = bswap16(imm);
-              confidence = "medium";
-            }
-          }
-        } else if ((imm & 0xffff) == 2 || (imm & 0xffff) == 10) {
-          ensure();
-          if (!socket_role(near2).empty()) {
-            port = bswap16(imm >> 16);
-            confidence = "high";
-          }
-        }
-        if (port) {
-          ensure();
-          std::string render = in.width == 2 ? fmt::format("movw ${:#x}", imm & 0xffff) : fmt::format("movl ${:#x}", imm & 0xffffffff);
-          add({LiteralRef::Port, std::to_string(port), socket_role(near2), confidence,
-               fmt::format("static: immediate {} stored to sockaddr sin_port at {:#x} ({} = htons({}))", render,
-                           in.addr, in.width == 2 ? "port" : "family|port", port),
-               static_cast<uint32_t>(f)});
-        }
-      }
+    for (size_t i = first_[f]; i < first_[f + 1]; ++i) {
+      const Insn& in = insns_[i];
+      if (in.op == Op::StoreImm && (in.width == 2 || in.width == 4)) sockaddr_port(in);
       // Strings referenced by this instruction.
       uint64_t a = 0;
       if (in.op == Op::Lea && in.ref) a = in.ref;
-      else if (view.type == 2 /* ET_EXEC */ && in.has_imm && in.imm > 0) a = static_cast<uint64_t>(in.imm);
+      else if (view_.type == 2 /* ET_EXEC */ && in.has_imm && in.imm > 0) a = static_cast<uint64_t>(in.imm);
       if (!a || !in_rodata(a)) continue;
-      std::string str = view.c_string(a, 512);
-      if (!printable(str)) continue;
-      if (is_soname_like(str)) {
-        ensure();
-        bool near_dlopen = has_any(near1, {"dlopen", "__libc_dlopen_mode", "dlmopen"});
-        add({LiteralRef::Dlopen, str, "", near_dlopen ? "high" : "medium",
-             fmt::format("static: string \"{}\" at {:#x} referenced at {:#x}{}", str, a, in.addr,
-                         near_dlopen ? " before dlopen()" : ""),
-             static_cast<uint32_t>(f)});
-        continue;
-      }
-      // A library directory in a program that loads plugins by computed name.
-      if ((starts_with(str, "/usr/lib/") || starts_with(str, "/lib/") || starts_with(str, "/usr/local/lib/")) &&
-          str.find('%') == std::string::npos && str.find(' ') == std::string::npos) {
-        ensure();
-        if (has_any(near2, {"dlopen"}) || s.imports.end() != std::find_if(s.imports.begin(), s.imports.end(),
-                                                                         [](auto& im) { return im.name == "dlopen"; }))
-          add({LiteralRef::Dlopen, str, "dir", "low",
-               fmt::format("static: directory \"{}\" referenced at {:#x} in a program that calls dlopen()", str, in.addr),
-               static_cast<uint32_t>(f)});
-        continue;
-      }
-      if (is_path_literal(str)) {
-        std::string access = access_by_prefix(str), why;
-        // A fopen() mode literal loaded right after the path decides.
-        for (size_t k = i + 1; k < first[f + 1] && k <= i + 12; ++k) {
-          const Insn& m = insns[k];
-          uint64_t ma = m.op == Op::Lea ? m.ref : 0;
-          if (ma && in_rodata(ma)) {
-            std::string mode = view.c_string(ma, 8);
-            if (is_fopen_mode(mode)) {
-              access = mode[0] == 'r' && mode.find('+') == std::string::npos ? "read" : "write";
-              why = fmt::format(", fopen mode \"{}\"", mode);
-              break;
-            }
-          }
-          if (m.flow == Flow::Call) break;
-        }
-        add({LiteralRef::Path, str, access, why.empty() ? "medium" : "high",
-             fmt::format("static: .rodata \"{}\" referenced at {:#x}{}", str, in.addr, why), static_cast<uint32_t>(f)});
-        continue;
-      }
-      ensure();
-      bool near_resolver = false;
-      for (auto& n : resolver_names())
-        if (near2.count(n)) near_resolver = true;
-      if ((is_ip_literal(str) || is_hostname(str)) && (near_resolver || !socket_role(near2).empty())) {
-        add({LiteralRef::Host, str, socket_role(near2), near_resolver ? "medium" : "low",
-             fmt::format("static: string \"{}\" referenced at {:#x}{}", str, in.addr,
-                         near_resolver ? " near a resolver call" : ""),
-             static_cast<uint32_t>(f)});
-        continue;
-      }
-      unsigned port = port_of_string(str);
-      if (port && (near_resolver || has_any(near2, {"getservbyname"}) || str.find(':') != std::string::npos)) {
-        add({LiteralRef::Port, std::to_string(port), socket_role(near2), str.find(':') != std::string::npos ? "medium" : "low",
-             fmt::format("static: string \"{}\" referenced at {:#x}", str, in.addr), static_cast<uint32_t>(f)});
-        continue;
-      }
-      if (has_any(near1, {"getservbyname", "getservbyname_r"}) && str.size() < 32 &&
-          std::all_of(str.begin(), str.end(), [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
-        add({LiteralRef::Service, str, "", "medium",
-             fmt::format("static: service name \"{}\" referenced at {:#x} near getservbyname()", str, in.addr),
-             static_cast<uint32_t>(f)});
+      std::string str = view_.c_string(a, 512);
+      if (printable(str)) string_literal(i, a, str);
     }
     // Constant arguments of an out-of-line htons().
-    for (auto& c : s.functions[f].import_args) {
-      if (s.imports[c.import].name != "htons") continue;
+    for (auto& c : s_.functions[f].import_args) {
+      if (s_.imports[c.import].name != "htons") continue;
       ensure();
       for (int64_t v : c.values)
         if (v > 0 && v < 65536)
-          add({LiteralRef::Port, std::to_string(v), socket_role(near2), "medium",
+          add({LiteralRef::Port, std::to_string(v), socket_role(near2_), "medium",
                fmt::format("static: htons({}) at {:#x}", v, c.site), static_cast<uint32_t>(f)});
     }
   }
+
+  // Ports stored into sockaddr_in.sin_port / sin6_port.
+  void sockaddr_port(const Insn& in) {
+    uint64_t imm = static_cast<uint64_t>(in.imm);
+    uint16_t port = 0;
+    std::string confidence;
+    bool is_family = in.width == 2 && (imm == 1 || imm == 2 || imm == 10) &&
+                     stores16_.count({in.mem_base, in.disp + 2});
+    if (is_family || (in.width == 2 && imm <= 10)) {
+      // sin_family (AF_UNIX/AF_INET/AF_INET6) itself, not a port.
+    } else if (in.width == 2) {
+      auto fam = stores16_.find({in.mem_base, in.disp - 2});
+      if (fam != stores16_.end() && (fam->second == 2 || fam->second == 10)) {
+        port = bswap16(imm);
+        confidence = "high";
+      } else {
+        ensure();
+        if (!socket_role(near1_).empty()) {
+          port = bswap16(imm);
+          confidence = "medium";
+        }
+      }
+    } else if ((imm & 0xffff) == 2 || (imm & 0xffff) == 10) {
+      ensure();
+      if (!socket_role(near2_).empty()) {
+        port = bswap16(imm >> 16);
+        confidence = "high";
+      }
+    }
+    if (port) {
+      ensure();
+      std::string render = in.width == 2 ? fmt::format("movw ${:#x}", imm & 0xffff) : fmt::format("movl ${:#x}", imm & 0xffffffff);
+      add({LiteralRef::Port, std::to_string(port), socket_role(near2_), confidence,
+           fmt::format("static: immediate {} stored to sockaddr sin_port at {:#x} ({} = htons({}))", render,
+                       in.addr, in.width == 2 ? "port" : "family|port", port),
+           static_cast<uint32_t>(f_)});
+    }
+  }
+
+  // What the string `str` at `a`, referenced by insns_[i], is: a dlopen
+  // name, a plugin directory, a path, a host, a port or a service name.
+  void string_literal(size_t i, uint64_t a, const std::string& str) {
+    const Insn& in = insns_[i];
+    const size_t f = f_;
+    if (is_soname_like(str)) {
+      ensure();
+      bool near_dlopen = has_any(near1_, {"dlopen", "__libc_dlopen_mode", "dlmopen"});
+      add({LiteralRef::Dlopen, str, "", near_dlopen ? "high" : "medium",
+           fmt::format("static: string \"{}\" at {:#x} referenced at {:#x}{}", str, a, in.addr,
+                       near_dlopen ? " before dlopen()" : ""),
+           static_cast<uint32_t>(f)});
+      return;
+    }
+    // A library directory in a program that loads plugins by computed name.
+    if ((starts_with(str, "/usr/lib/") || starts_with(str, "/lib/") || starts_with(str, "/usr/local/lib/")) &&
+        str.find('%') == std::string::npos && str.find(' ') == std::string::npos) {
+      ensure();
+      if (has_any(near2_, {"dlopen"}) || s_.imports.end() != std::find_if(s_.imports.begin(), s_.imports.end(),
+                                                                       [](auto& im) { return im.name == "dlopen"; }))
+        add({LiteralRef::Dlopen, str, "dir", "low",
+             fmt::format("static: directory \"{}\" referenced at {:#x} in a program that calls dlopen()", str, in.addr),
+             static_cast<uint32_t>(f)});
+      return;
+    }
+    if (is_path_literal(str)) {
+      std::string access = access_by_prefix(str), why;
+      // A fopen() mode literal loaded right after the path decides.
+      for (size_t k = i + 1; k < first_[f + 1] && k <= i + 12; ++k) {
+        const Insn& m = insns_[k];
+        uint64_t ma = m.op == Op::Lea ? m.ref : 0;
+        if (ma && in_rodata(ma)) {
+          std::string mode = view_.c_string(ma, 8);
+          if (is_fopen_mode(mode)) {
+            access = mode[0] == 'r' && mode.find('+') == std::string::npos ? "read" : "write";
+            why = fmt::format(", fopen mode \"{}\"", mode);
+            break;
+          }
+        }
+        if (m.flow == Flow::Call) break;
+      }
+      add({LiteralRef::Path, str, access, why.empty() ? "medium" : "high",
+           fmt::format("static: .rodata \"{}\" referenced at {:#x}{}", str, in.addr, why), static_cast<uint32_t>(f)});
+      return;
+    }
+    ensure();
+    bool near_resolver = false;
+    for (auto& n : resolver_names())
+      if (near2_.count(n)) near_resolver = true;
+    if ((is_ip_literal(str) || is_hostname(str)) && (near_resolver || !socket_role(near2_).empty())) {
+      add({LiteralRef::Host, str, socket_role(near2_), near_resolver ? "medium" : "low",
+           fmt::format("static: string \"{}\" referenced at {:#x}{}", str, in.addr,
+                       near_resolver ? " near a resolver call" : ""),
+           static_cast<uint32_t>(f)});
+      return;
+    }
+    unsigned port = port_of_string(str);
+    if (port && (near_resolver || has_any(near2_, {"getservbyname"}) || str.find(':') != std::string::npos)) {
+      add({LiteralRef::Port, std::to_string(port), socket_role(near2_), str.find(':') != std::string::npos ? "medium" : "low",
+           fmt::format("static: string \"{}\" referenced at {:#x}", str, in.addr), static_cast<uint32_t>(f)});
+      return;
+    }
+    if (has_any(near1_, {"getservbyname", "getservbyname_r"}) && str.size() < 32 &&
+        std::all_of(str.begin(), str.end(), [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
+      add({LiteralRef::Service, str, "", "medium",
+           fmt::format("static: service name \"{}\" referenced at {:#x} near getservbyname()", str, in.addr),
+           static_cast<uint32_t>(f)});
+  }
+
+  const CodeView& view_;
+  const std::vector<Insn>& insns_;
+  const std::vector<size_t>& first_;
+  ObjectSummary& s_;
+  std::vector<const CodeSection*> rodata_;
+  std::set<std::tuple<int, std::string, uint32_t>> seen_;
+  size_t f_ = 0;  // the function being scanned, and what it calls
+  bool computed_ = false;
+  std::set<std::string> near1_, near2_;
+  std::map<std::pair<int, int32_t>, int64_t> stores16_;
+};
+
+}  // namespace
+
+void extract_literals(const CodeView& view, const std::vector<Insn>& insns, const std::vector<size_t>& first,
+                      ObjectSummary& s) {
+  LiteralScanner(view, insns, first, s).run();
 }
 
 }  // namespace decant

@@ -1,9 +1,9 @@
 // What code analysis learns about one ELF object on its own, independent of
 // the program that loads it: functions with their syscall sites and edges,
-// imports, exports, roots and literal facts. It is the unit cached by content
-// hash (code_cache.cpp), so everything that depends on the rest of the
-// closure (which import resolves where, what is reachable) is left to
-// closure_analysis.cpp and recomputed for every program.
+// imports, exports, roots and literal facts. Built by summarize.h; it is the
+// unit cached by content hash (code_cache.h), so everything that depends on
+// the rest of the closure (which import resolves where, what is reachable)
+// is left to the passes of closure_analysis.h and recomputed for every program.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "elf/code_view.h"
 #include "analyzer/code/disassembly.h"
 
 namespace decant {
@@ -99,14 +98,5 @@ struct ObjectSummary {
 
   std::string function_name(uint32_t f) const;
 };
-
-// Builds the summary of one object (disassembly, functions, edges, syscall
-// sites). Never throws; an object that cannot be analyzed has `error` set.
-ObjectSummary summarize_object(const CodeView& view);
-
-// Adds literal facts (paths, hosts, ports, dlopen names) to `summary`.
-// Requires: summary was built from this view; insns is its disassembly.
-void extract_literals(const CodeView& view, const std::vector<Insn>& insns,
-                      const std::vector<size_t>& function_first_insn, ObjectSummary& summary);
 
 }  // namespace decant

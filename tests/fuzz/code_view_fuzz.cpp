@@ -9,7 +9,7 @@
 #include <string>
 
 #include "elf/code_view.h"
-#include "analyzer/code/object_summary.h"
+#include "analyzer/code/summarize.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto view = decant::parse_code_view(std::string(reinterpret_cast<const char*>(data), size), "fuzz-input");
