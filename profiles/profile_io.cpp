@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <regex>
@@ -766,6 +767,32 @@ Profile read_tree(const YAML::Node& root) {
   return p;
 }
 
+// yaml-cpp reports deep nesting where its scanner stands, which inside a
+// flow collection ([...] or {...}, all of JSON) is that collection's end. The
+// line where flow nesting first passes 100 levels (no profile needs 10) is
+// where a reader should look; quoted scalars and comments are skipped.
+int deep_nesting_line(const std::string& text, int fallback) {
+  int line = 1, depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if ((c == '"' || c == '\'') && (i == 0 || strchr(" \t\n[{,:", text[i - 1]))) {  // not "it's"
+      for (++i; i < text.size() && text[i] != c; ++i) {
+        if (text[i] == '\n') ++line;
+        if (c == '"' && text[i] == '\\') ++i;
+      }
+    } else if (c == '#' && (i == 0 || isspace(static_cast<unsigned char>(text[i - 1])))) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > 100) return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return fallback;
+}
+
 }  // namespace
 
 Result<Profile> parse_profile(const std::string& text, const std::string& origin) {
@@ -780,8 +807,8 @@ Result<Profile> parse_profile(const std::string& text, const std::string& origin
   } catch (const SchemaError& e) {
     return bad_input(fmt::format("{}: {}", origin, e.message));
   } catch (const YAML::DeepRecursion& e) {
-    return bad_input(fmt::format("{}: line {}: nesting too deep (more than {} levels)", origin, e.mark.line + 1,
-                                 e.depth() - 1));
+    return bad_input(fmt::format("{}: line {}: nesting too deep (more than {} levels)", origin,
+                                 deep_nesting_line(text, e.mark.line + 1), e.depth() - 1));
   } catch (const YAML::Exception& e) {
     return bad_input(fmt::format("{}: line {}: not valid YAML/JSON: {}", origin, e.mark.line + 1, e.msg));
   } catch (const std::exception& e) {

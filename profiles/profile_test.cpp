@@ -264,6 +264,10 @@ TEST(Profile, DeepNestingSaysSoWithLine) {
     std::string e = error_of(deep + "\n");
     EXPECT_NE(e.find("p.yaml: line 6: nesting too deep"), std::string::npos) << e.substr(0, 200);
   }
+  // In JSON the whole file is one flow collection: the line is still the deep one.
+  std::string j = "{\"apiVersion\": \"decant/v1\", \"kind\": \"Profile\",\n\"binary\": {\"path\": \"/x\"},\n\"env\": ";
+  j += std::string(600, '[') + std::string(600, ']') + "\n}\n\n\n";
+  EXPECT_NE(error_of(j).find("p.yaml: line 3: nesting too deep"), std::string::npos) << error_of(j).substr(0, 200);
 }
 
 TEST(Profile, CompareVersions) {
