@@ -264,6 +264,17 @@ else
   # The same bytes in what the runtime config carries as JSON text: refused.
   sed "s|^entrypoint: .*|entrypoint: [\"/bin/true\", \"$latin1\"]|" "$tmp/true.yaml" >"$tmp/latin1-arg.yaml"
   expect_bad_package "Latin-1 entrypoint argument" "entrypoint[1]: is not valid UTF-8" "$tmp/latin1-arg.yaml"
+  # A written Latin-1 directory becomes a mount in the JSON runtime config,
+  # which cannot carry it: the CLI boundary reports it (no abort, no scratch).
+  sed "s|^files: \[\]\$|files: [{path: \"$tmp/$latin1\", access: write}]|" "$tmp/true.yaml" >"$tmp/latin1-dir.yaml"
+  cases=$((cases + 1))
+  run_cmd package "$tmp/latin1-dir.yaml" --root / --no-shim -o "$out/image.tar"
+  check_rc2 "written Latin-1 directory"
+  check_stderr "written Latin-1 directory" "UTF-8"
+  if [ -n "$(ls -A "$out")" ]; then
+    fail "written Latin-1 directory" "left files behind: $(ls -A "$out" | tr '\n' ' ')"
+    rm -rf "${out:?}"/* "$out"/.[!.]* 2>/dev/null
+  fi
 fi
 
 # --- profiles that must be refused even without the shim (no plan compiled) ---
