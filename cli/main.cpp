@@ -61,7 +61,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "decant: %s (see decant --help)\n", e.what());
     return 2;
   }
-  for (auto& [sub, run] : runners)
-    if (sub->parsed()) return run();
+  for (auto& [sub, run] : runners) {
+    if (!sub->parsed()) continue;
+    // The boundary: an exception a library let through is one line and exit 2,
+    // never an abort, and unwinding removes scratch directories.
+    try {
+      return run();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "decant: %s\n", e.what());
+      return 2;
+    }
+  }
   return 2;
 }

@@ -67,5 +67,22 @@ TEST(Learn, MergesRecordsWithObservedEvidence) {
   EXPECT_EQ(p.syscalls.evidence["chroot"][0], "observed: learn mode (seccomp user notification)");
 }
 
+// A learned Latin-1 path is bytes in the profile, and the profile written
+// with it must read back to the same bytes (it used to abort decant learn).
+TEST(Learn, LearnedNonUtf8PathSurvivesTheProfileWriters) {
+  Profile p = base();
+  LearnSummary s;
+  merge_learn_lines({R"({"op":"open","access":"read","path":"/srv/caf\u00e9/\u00ff","errno":0,"pid":10})"}, p, s);
+  ASSERT_EQ(p.files.size(), 1u);
+  EXPECT_EQ(p.files[0].path, "/srv/caf\xe9/\xff");
+  for (ProfileFormat f : {ProfileFormat::Yaml, ProfileFormat::Json}) {
+    std::string text;
+    ASSERT_NO_THROW(text = serialize(p, f));
+    auto back = parse_profile(text, "learned");
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->files[0].path, "/srv/caf\xe9/\xff");
+  }
+}
+
 }  // namespace
 }  // namespace decant

@@ -31,11 +31,9 @@ Result<PackageReport> package(const PackageOptions& o) {
   PackageReport report;
   report.output = o.output;
 
-  // 1. Inputs: the profile (validated) and the guest it describes.
+  // 1. Inputs: the profile (load_profile validates it) and the guest it describes.
   auto profile = load_profile(o.profile_path);
   if (!profile) return profile.error();
-  Status s = validate_profile(*profile, o.profile_path);
-  if (!s) return s.error();
   auto root = GuestRoot::open(o.root);
   if (!root) return root.error();
 
@@ -116,7 +114,7 @@ Result<PackageReport> package(const PackageOptions& o) {
     case PackageFormat::Lxc: written = write_lxc(in, out); break;
   }
   if (!written) return written.error();
-  s = staged->commit(out);
+  Status s = staged->commit(out);
   if (!s) return s.error();
 
   report.digest = written->digest.digest;

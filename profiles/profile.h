@@ -185,6 +185,9 @@ struct Profile {
   std::vector<Hazard> hazards;
   Redirects redirects;
   Enforcement enforcement;
+  // Set by parse_profile once validate_profile passed, so that later stages
+  // (compile_plan) do not validate again; not part of the file or of ==.
+  bool validated = false;
   bool operator==(const Profile&) const;
   bool operator!=(const Profile& o) const { return !(*this == o); }
 };
@@ -202,8 +205,15 @@ std::string serialize(const Profile& profile, ProfileFormat format);
 Result<Profile> parse_profile(const std::string& text, const std::string& origin);
 Result<Profile> load_profile(const std::string& path);
 
-// Semantic checks beyond the schema (ports in range, modes known, ...).
+// Semantic checks beyond the schema, the only place they are made: modes
+// known, paths absolute, redirects the shim can apply (one target per source,
+// ports 1-65535, IP literals where needed, uname fields that fit, targets
+// outside /proc, /sys and /dev), text for the runtime configs UTF-8 and on
+// one line. parse_profile runs it; messages start with `origin` when given.
 Status validate_profile(const Profile& profile, const std::string& origin);
+
+// True when `s` is well-formed UTF-8 (RFC 3629).
+bool is_utf8(const std::string& s);
 
 // Compares dotted version strings numerically ("2.17" < "2.28" < "2.28.1").
 int compare_versions(const std::string& a, const std::string& b);

@@ -2,14 +2,22 @@
 // tree (so YAML and JSON always agree on field names and order); reading goes
 // through yaml-cpp for both formats, because JSON is YAML and yaml-cpp keeps
 // line numbers, which hand-edited profiles need in their error messages.
+// Strings are bytes (old guests have Latin-1 file names): bytes that are not
+// UTF-8 travel as escapes (docs/profile.md, "Bytes that are not UTF-8").
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <functional>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "common/file_util.h"
@@ -76,6 +84,137 @@ DECANT_DEFINE_EQ(Enforcement, seccomp)
 DECANT_DEFINE_EQ(Metadata, name, generator)
 DECANT_DEFINE_EQ(Profile, api_version, kind, metadata, source, binary, entrypoint, user, workdir, env, requires_,
                  libraries, missing_libraries, files, network, syscalls, hazards, redirects, enforcement)
+
+// ------------------------------------------------------------ byte escapes
+namespace {
+
+// Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF) starting at s[i], or 0.
+size_t utf8_length(const std::string& s, size_t i) {
+  auto at = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  unsigned c = at(i);
+  auto cont = [&](size_t k) { return (at(k) & 0xC0) == 0x80; };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned d = at(i + 1);
+    if ((c == 0xE0 && d < 0xA0) || (c == 0xED && d > 0x9F)) return 0;
+    return cont(i + 1) && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned d = at(i + 1);
+    if ((c == 0xF0 && d < 0x90) || (c == 0xF4 && d > 0x8F)) return 0;
+    return cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// U+EF80..U+EFFF (private use) stand for the bytes 0x80..0xFF, as in MirOS
+// OPTU-8. Their UTF-8 form is EE BE|BF xx.
+bool is_byte_escape(const std::string& s, size_t i) {
+  return i + 2 < s.size() && static_cast<unsigned char>(s[i]) == 0xEE &&
+         (static_cast<unsigned char>(s[i + 1]) & 0xFE) == 0xBE && (static_cast<unsigned char>(s[i + 2]) & 0xC0) == 0x80;
+}
+unsigned char escaped_byte(const std::string& s, size_t i) {
+  return static_cast<unsigned char>(0x80 | ((s[i + 1] & 1) << 6) | (s[i + 2] & 0x3F));
+}
+void append_byte_escape(std::string& out, unsigned char b) {
+  out += '\xEE';
+  out += static_cast<char>(0xBE | (b >> 6 & 1));
+  out += static_cast<char>(0x80 | (b & 0x3F));
+}
+
+// Every byte that is not part of a UTF-8 character becomes its escape, and
+// so does each byte of a genuine U+EF80..U+EFFF, so that decoding is exact.
+// A string that is UTF-8 without those code points comes back unchanged.
+std::string encode_bytes(const std::string& s) {
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return s;
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_length(s, i);
+    if (n == 0 || is_byte_escape(s, i)) {
+      for (size_t k = 0; k < std::max<size_t>(n, 1); ++k) append_byte_escape(out, static_cast<unsigned char>(s[i + k]));
+      i += std::max<size_t>(n, 1);
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string decode_bytes(const std::string& s) {
+  if (s.find('\xEE') == std::string::npos) return s;
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (is_byte_escape(s, i)) {
+      out += static_cast<char>(escaped_byte(s, i));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool has_byte_escape(const std::string& s) {
+  for (size_t i = s.find('\xEE'); i != std::string::npos; i = s.find('\xEE', i + 1))
+    if (is_byte_escape(s, i)) return true;
+  return false;
+}
+
+// In the written text the escapes are spelled \uefXX (JSON, and YAML
+// double-quoted scalars), so a reader sees the byte's value in the last two
+// digits and every JSON or YAML tool reads the file.
+std::string spell_byte_escapes(std::string text) {
+  if (!has_byte_escape(text)) return text;
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (is_byte_escape(text, i)) {
+      unsigned char b = escaped_byte(text, i);
+      out += "\\uef";
+      out += digits[b >> 4];
+      out += digits[b & 15];
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Encodes every string and key of a tree built from profile bytes.
+void encode_tree(ojson& j) {
+  if (j.is_string()) {
+    std::string& s = j.get_ref<std::string&>();
+    s = encode_bytes(s);
+  } else if (j.is_array()) {
+    for (auto& e : j) encode_tree(e);
+  } else if (j.is_object()) {
+    bool keys_change = false;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      encode_tree(it.value());
+      keys_change = keys_change || encode_bytes(it.key()) != it.key();
+    }
+    if (keys_change) {
+      ojson copy = ojson::object();
+      for (auto it = j.begin(); it != j.end(); ++it) copy[encode_bytes(it.key())] = std::move(it.value());
+      j = std::move(copy);
+    }
+  }
+}
+
+}  // namespace
+
+bool is_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
 
 // ------------------------------------------------------------------ writer
 namespace {
@@ -265,7 +404,9 @@ void emit_yaml(YAML::Emitter& out, const ojson& j) {
       }
       out << YAML::BeginMap;
       for (auto it = j.begin(); it != j.end(); ++it) {
-        out << YAML::Key << it.key() << YAML::Value;
+        out << YAML::Key;
+        if (has_byte_escape(it.key())) out << YAML::DoubleQuoted;
+        out << it.key() << YAML::Value;
         emit_yaml(out, it.value());
       }
       out << YAML::EndMap;
@@ -281,7 +422,9 @@ void emit_yaml(YAML::Emitter& out, const ojson& j) {
     }
     case ojson::value_t::string: {
       const std::string& s = j.get_ref<const std::string&>();
-      if (needs_quotes(s)) out << YAML::DoubleQuoted;
+      // Byte escapes are spelled \uefXX afterwards, which only a
+      // double-quoted scalar reads as an escape.
+      if (needs_quotes(s) || has_byte_escape(s)) out << YAML::DoubleQuoted;
       out << s;
       break;
     }
@@ -304,13 +447,22 @@ void emit_yaml(YAML::Emitter& out, const ojson& j) {
 
 }  // namespace
 
-std::string to_json(const Profile& profile) { return build_tree(profile).dump(2) + "\n"; }
+namespace {
+// After encode_tree every string is UTF-8, so dump() cannot throw.
+ojson encoded_tree(const Profile& profile) {
+  ojson j = build_tree(profile);
+  encode_tree(j);
+  return j;
+}
+}  // namespace
+
+std::string to_json(const Profile& profile) { return spell_byte_escapes(encoded_tree(profile).dump(2) + "\n"); }
 
 std::string to_yaml(const Profile& profile) {
   YAML::Emitter out;
   out.SetIndent(2);
-  emit_yaml(out, build_tree(profile));
-  return std::string(out.c_str()) + "\n";
+  emit_yaml(out, encoded_tree(profile));
+  return spell_byte_escapes(std::string(out.c_str(), out.size()) + "\n");
 }
 
 std::string serialize(const Profile& profile, ProfileFormat format) {
@@ -348,6 +500,29 @@ class MapReader {
       return;
     }
     out = scalar(n, sub(key));
+  }
+  // A guest path: '.', '..', '//' and a trailing '/' are resolved here,
+  // once, as the shim resolves what the application asks for, so every stage
+  // sees the same spelling. A '..' that would climb above / is an error.
+  // Relative paths are kept (validate_profile says where they are refused).
+  void path(const std::string& key, std::string& out, bool required = false) {
+    str(key, out, required);
+    if (!out.empty() && out[0] == '/') out = normalized(out, take(key), sub(key));
+  }
+  static std::string normalized(const std::string& p, const YAML::Node& n, const std::string& where) {
+    size_t depth = 0;
+    for (size_t i = 0; i <= p.size();) {
+      size_t j = std::min(p.find('/', i), p.size());
+      std::string comp = p.substr(i, j - i);
+      if (comp == "..") {
+        if (depth == 0) fail(n, where, fmt::format("'{}' climbs above /", p));
+        --depth;
+      } else if (!comp.empty() && comp != ".") {
+        ++depth;
+      }
+      i = j + 1;
+    }
+    return normalize_absolute(p);
   }
   void boolean(const std::string& key, bool& out) {
     YAML::Node n = take(key);
@@ -442,7 +617,10 @@ class MapReader {
   std::string sub(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
   static std::string scalar(const YAML::Node& n, const std::string& where) {
     if (!n.IsScalar()) fail(n, where, "expected a scalar value");
-    return n.Scalar();
+    // No field has a use for NUL, and every consumer (paths, plan, runtime
+    // configs) would cut the string there.
+    if (n.Scalar().find('\0') != std::string::npos) fail(n, where, "contains a NUL byte");
+    return decode_bytes(n.Scalar());
   }
   static std::vector<std::string> string_list(const YAML::Node& n, const std::string& where) {
     if (!n.IsSequence()) fail(n, where, "expected a list");
@@ -479,12 +657,12 @@ Profile read_tree(const YAML::Node& root) {
     s.object("libc", [&](MapReader& l) {
       l.str("name", p.source.libc.name);
       l.str("version", p.source.libc.version);
-      l.str("path", p.source.libc.path);
+      l.path("path", p.source.libc.path);
     });
   });
   r.object("binary", [&](MapReader& b) {
     BinaryInfo& x = p.binary;
-    b.str("path", x.path, true);
+    b.path("path", x.path, true);
     b.str("arch", x.arch);
     b.str("class", x.elf_class);
     b.str("linkage", x.linkage);
@@ -500,7 +678,7 @@ Profile read_tree(const YAML::Node& root) {
   });
   r.strings("entrypoint", p.entrypoint);
   r.str("user", p.user);
-  r.str("workdir", p.workdir);
+  r.path("workdir", p.workdir);
   r.string_map("env", p.env);
   r.object("requires", [&](MapReader& q) {
     q.str("glibc", p.requires_.glibc);
@@ -510,7 +688,7 @@ Profile read_tree(const YAML::Node& root) {
   });
   r.list("libraries", p.libraries, [](MapReader& m, Library& l) {
     m.str("soname", l.soname, true);
-    m.str("path", l.path, true);
+    m.path("path", l.path, true);
     m.str("opened_as", l.opened_as);
     m.strings("needed_by", l.needed_by);
     m.str("found_via", l.found_via);
@@ -521,7 +699,7 @@ Profile read_tree(const YAML::Node& root) {
     m.strings("needed_by", l.needed_by);
   });
   r.list("files", p.files, [](MapReader& m, FileFact& f) {
-    m.str("path", f.path, true);
+    m.path("path", f.path, true);
     m.str("access", f.access);
     m.boolean("optional", f.optional);
     m.strings("evidence", f.evidence);
@@ -557,8 +735,8 @@ Profile read_tree(const YAML::Node& root) {
   });
   r.object("redirects", [&](MapReader& d) {
     d.list("paths", p.redirects.paths, [](MapReader& m, PathRedirect& x) {
-      m.str("from", x.from, true);
-      m.str("to", x.to, true);
+      m.path("from", x.from, true);
+      m.path("to", x.to, true);
     });
     d.list("ports", p.redirects.ports, [](MapReader& m, PortRedirect& x) {
       m.integer("from", x.from, 65535, true);
@@ -589,6 +767,32 @@ Profile read_tree(const YAML::Node& root) {
   return p;
 }
 
+// yaml-cpp reports deep nesting where its scanner stands, which inside a
+// flow collection ([...] or {...}, all of JSON) is that collection's end. The
+// line where flow nesting first passes 100 levels (no profile needs 10) is
+// where a reader should look; quoted scalars and comments are skipped.
+int deep_nesting_line(const std::string& text, int fallback) {
+  int line = 1, depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if ((c == '"' || c == '\'') && (i == 0 || strchr(" \t\n[{,:", text[i - 1]))) {  // not "it's"
+      for (++i; i < text.size() && text[i] != c; ++i) {
+        if (text[i] == '\n') ++line;
+        if (c == '"' && text[i] == '\\') ++i;
+      }
+    } else if (c == '#' && (i == 0 || isspace(static_cast<unsigned char>(text[i - 1])))) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > 100) return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return fallback;
+}
+
 }  // namespace
 
 Result<Profile> parse_profile(const std::string& text, const std::string& origin) {
@@ -598,9 +802,13 @@ Result<Profile> parse_profile(const std::string& text, const std::string& origin
     Profile p = read_tree(root);
     Status valid = validate_profile(p, origin);
     if (!valid) return valid.error();
+    p.validated = true;
     return p;
   } catch (const SchemaError& e) {
     return bad_input(fmt::format("{}: {}", origin, e.message));
+  } catch (const YAML::DeepRecursion& e) {
+    return bad_input(fmt::format("{}: line {}: nesting too deep (more than {} levels)", origin,
+                                 deep_nesting_line(text, e.mark.line + 1), e.depth() - 1));
   } catch (const YAML::Exception& e) {
     return bad_input(fmt::format("{}: line {}: not valid YAML/JSON: {}", origin, e.mark.line + 1, e.msg));
   } catch (const std::exception& e) {
@@ -614,8 +822,108 @@ Result<Profile> load_profile(const std::string& path) {
   return parse_profile(*text, path);
 }
 
+namespace {
+
+bool is_ip_literal(const std::string& s, int* family = nullptr) {
+  unsigned char buf[16];
+  for (int f : {AF_INET, AF_INET6})
+    if (inet_pton(f, s.c_str(), buf) == 1) {
+      if (family) *family = f;
+      return true;
+    }
+  return false;
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+// Text that reaches the runtime configs (OCI config.json is JSON, LXC's
+// config is one line per key) and the plan: UTF-8, one line.
+std::string text_problem(const std::string& s) {
+  if (!is_utf8(s)) return "is not valid UTF-8 (runtime configs carry it as JSON text)";
+  if (s.find_first_of("\n\r") != std::string::npos) return "contains a line break (line-based configs would split it)";
+  return "";
+}
+
+Status check_process(const Profile& p, const std::function<Status(const std::string&)>& err) {
+  if (!p.workdir.empty() && p.workdir[0] != '/') return err(fmt::format("workdir: '{}' is not absolute", p.workdir));
+  std::vector<std::pair<std::string, const std::string*>> texts{
+      {"binary.path", &p.binary.path}, {"workdir", &p.workdir}, {"user", &p.user}, {"metadata.name", &p.metadata.name}};
+  for (size_t i = 0; i < p.entrypoint.size(); ++i) texts.emplace_back(fmt::format("entrypoint[{}]", i), &p.entrypoint[i]);
+  for (const auto& [k, v] : p.env) {
+    if (k.empty() || k.find('=') != std::string::npos)
+      return err(fmt::format("env: '{}' is not a variable name (empty or contains '=')", k));
+    texts.emplace_back("env." + k, &k);
+    texts.emplace_back("env." + k, &v);
+  }
+  for (const auto& [field, value] : texts)
+    if (std::string why = text_problem(*value); !why.empty()) return err(fmt::format("{}: {}", field, why));
+  return Status::success();
+}
+
+Status check_redirects(const Redirects& red, const std::function<Status(const std::string&)>& err) {
+  // Paths (already normalized by the reader): one target per source.
+  std::map<std::string, std::string> paths;
+  for (size_t i = 0; i < red.paths.size(); ++i) {
+    const PathRedirect& r = red.paths[i];
+    std::string field = fmt::format("redirects.paths[{}]", i);
+    if (r.from.empty() || r.from[0] != '/' || r.to.empty() || r.to[0] != '/')
+      return err(fmt::format("{}: '{}' -> '{}' must both be absolute", field, r.from, r.to));
+    // The reader normalized them; a profile built in code may not be.
+    std::string from = normalize_absolute(r.from), to = normalize_absolute(r.to);
+    if (to == "/") return err(fmt::format("{}.to: '/' cannot be a redirect target (it is the whole image)", field));
+    for (const char* kernel : {"/proc", "/sys", "/dev"})
+      if (under(to, kernel))
+        return err(fmt::format("{}.to: '{}' is under {}, which the kernel and runtime own", field, r.to, kernel));
+    if (std::string why = text_problem(to); !why.empty()) return err(fmt::format("{}.to: {}", field, why));
+    auto [it, inserted] = paths.emplace(from, to);
+    if (!inserted && it->second != to)
+      return err(fmt::format("redirects.paths: '{}' redirected twice ('{}' and '{}')", from, it->second, to));
+  }
+
+  std::set<std::pair<std::string, uint16_t>> ports;
+  for (const auto& r : red.ports) {
+    if (r.proto != "tcp" && r.proto != "udp")
+      return err(fmt::format("redirects.ports: proto '{}' is not tcp or udp", r.proto));
+    if (r.from == 0 || r.to == 0)
+      return err(fmt::format("redirects.ports: {} -> {}: ports must be 1-65535", r.from, r.to));
+    if (!r.address.empty() && !is_ip_literal(r.address))
+      return err(fmt::format("redirects.ports: address '{}' of port {} is not an IP literal", r.address, r.from));
+    if (!ports.emplace(r.proto, r.from).second)
+      return err(fmt::format("redirects.ports: {}/{} redirected twice", r.from, r.proto));
+  }
+
+  for (const auto& r : red.hosts) {
+    if (r.from.empty() || r.to.empty()) return err("redirects.hosts: from and to must not be empty");
+    int ff = 0, tf = 0;
+    if (is_ip_literal(r.from, &ff) && (!is_ip_literal(r.to, &tf) || tf != ff))
+      return err(fmt::format(
+          "redirects.hosts: '{}' is an IP literal, so its target must be an IP literal of the same family, not '{}'",
+          r.from, r.to));
+  }
+
+  // struct utsname fields hold 64 bytes plus the NUL.
+  const Identity& id = red.identity;
+  for (const auto& [field, value] : std::vector<std::pair<const char*, const std::string*>>{
+           {"uname_release", &id.uname_release},
+           {"uname_version", &id.uname_version},
+           {"uname_machine", &id.uname_machine},
+           {"hostname", &id.hostname}}) {
+    if (value->size() > 64)
+      return err(fmt::format("redirects.identity.{}: longer than the 64 bytes uname() can report", field));
+    if (std::string why = text_problem(*value); !why.empty())
+      return err(fmt::format("redirects.identity.{}: {}", field, why));
+  }
+  return Status::success();
+}
+
+}  // namespace
+
 Status validate_profile(const Profile& p, const std::string& origin) {
-  auto err = [&](const std::string& m) { return Status(bad_input(fmt::format("{}: {}", origin, m))); };
+  std::function<Status(const std::string&)> err = [&](const std::string& m) {
+    return Status(bad_input(origin.empty() ? m : fmt::format("{}: {}", origin, m)));
+  };
   static const std::set<std::string> modes{"enforce", "log", "off"};
   static const std::set<std::string> actions{"errno", "kill"};
   if (!modes.count(p.enforcement.seccomp.mode))
@@ -623,19 +931,14 @@ Status validate_profile(const Profile& p, const std::string& origin) {
   if (!actions.count(p.enforcement.seccomp.default_action))
     return err(fmt::format("enforcement.seccomp.default_action: '{}' is not one of errno, kill",
                            p.enforcement.seccomp.default_action));
+  if (Status s = check_process(p, err); !s) return s;
   static const std::set<std::string> accesses{"read", "write", "exec"};
   for (auto& f : p.files) {
     if (f.path.empty() || f.path[0] != '/') return err(fmt::format("files: path '{}' is not absolute", f.path));
     if (!accesses.count(f.access))
       return err(fmt::format("files: access '{}' of {} is not one of read, write, exec", f.access, f.path));
   }
-  static const std::set<std::string> protos{"tcp", "udp"};
-  for (auto& r : p.redirects.ports)
-    if (!protos.count(r.proto)) return err(fmt::format("redirects.ports: proto '{}' is not tcp or udp", r.proto));
-  for (auto& r : p.redirects.paths) {
-    if (r.from.empty() || r.from[0] != '/' || r.to.empty() || r.to[0] != '/')
-      return err(fmt::format("redirects.paths: '{}' -> '{}' must both be absolute", r.from, r.to));
-  }
+  if (Status s = check_redirects(p.redirects, err); !s) return s;
   for (auto& h : p.hazards)
     if (h.severity != "info" && h.severity != "warning" && h.severity != "error")
       return err(fmt::format("hazards: severity '{}' of {} is not info, warning or error", h.severity, h.id));

@@ -2,6 +2,7 @@
 // JSON, strict rejection of unknown fields with their line, type errors, and
 // the quoting that keeps version strings strings.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "profiles/profile.h"
 
@@ -135,6 +136,138 @@ TEST(Profile, TypeAndRangeErrors) {
   r = parse_profile("", "p");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "p: empty profile");
+}
+
+// Old guests carry Latin-1 file names: paths are bytes, and every byte
+// sequence must survive both formats exactly.
+Profile with_non_utf8_bytes() {
+  Profile p = sample();
+  const std::string latin1 = "/srv/caf\xe9/data", lone = "lib\xff.so";
+  p.binary.needed = {lone, "libc.so.6"};
+  p.libraries[0].soname = lone;
+  p.libraries[0].path = "/opt/\xe9t\xe9/" + lone;
+  p.libraries[0].opened_as = "/opt/\xe9t\xe9/" + lone;
+  p.missing_libraries[0].soname = "libgone\xfe.so";
+  p.files.push_back({latin1, "read", false, {"static: .rodata \"" + latin1 + "\""}});
+  // Not UTF-8 in subtle ways: overlong '/', a UTF-16 surrogate, a truncated
+  // sequence, and a genuine U+EF80 (the escape's own range) next to a valid é.
+  p.files.push_back({"/x/\xc0\xaf/\xed\xb2\x80/\xe2\x82", "read", true, {"static: \xee\xbe\x80 \xc3\xa9"}});
+  p.requires_.evidence["kernel\xa0"] = {"static: \xff"};
+  p.hazards[0].message = "stack of " + lone + " is executable";
+  return p;
+}
+
+TEST(Profile, NonUtf8BytesRoundTripExactlyInYamlAndJson) {
+  Profile p = with_non_utf8_bytes();
+  for (ProfileFormat f : {ProfileFormat::Yaml, ProfileFormat::Json}) {
+    std::string text;
+    ASSERT_NO_THROW(text = serialize(p, f));
+    EXPECT_TRUE(is_utf8(text)) << text;
+    EXPECT_NE(text.find("lib\\uefff.so"), std::string::npos) << text;
+    auto back = parse_profile(text, "p");
+    ASSERT_TRUE(back.ok()) << back.error().message << "\n" << text;
+    EXPECT_TRUE(*back == p) << serialize(*back, f);
+    EXPECT_EQ(back->files[2].path, "/srv/caf\xe9/data");
+    EXPECT_EQ(back->files[3].evidence[0], "static: \xee\xbe\x80 \xc3\xa9");
+    EXPECT_EQ(serialize(*back, f), text);
+  }
+  // Any JSON tool reads the file, and sees the byte in the escape's last digits.
+  auto j = nlohmann::json::parse(to_json(p));
+  EXPECT_EQ(j["binary"]["needed"][0].get<std::string>(), "lib\xee\xbf\xbf.so");
+}
+
+TEST(Profile, ValidUtf8IsWrittenAsIs) {
+  Profile p = sample();
+  p.source.os.pretty = "Debian GNU/Linux 11 (bullseye) \xe2\x80\x94 \xc3\xbc";  // "— ü"
+  for (ProfileFormat f : {ProfileFormat::Yaml, ProfileFormat::Json}) {
+    std::string text = serialize(p, f);
+    EXPECT_NE(text.find("(bullseye) \xe2\x80\x94 \xc3\xbc"), std::string::npos) << text;
+    EXPECT_EQ(text.find("\\uef"), std::string::npos) << text;
+  }
+  EXPECT_EQ(to_json(p), nlohmann::ordered_json::parse(to_json(p)).dump(2) + "\n");
+}
+
+TEST(Profile, RawLatin1BytesInAHandWrittenFileAreBytes) {
+  auto r = parse_profile("apiVersion: decant/v1\nkind: Profile\nbinary: {path: /bin/x}\n"
+                         "files: [{path: /srv/caf\xe9, access: read}]\n",
+                         "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->files[0].path, "/srv/caf\xe9");
+}
+
+const std::string kBase = "apiVersion: decant/v1\nkind: Profile\nbinary:\n  path: /bin/x\n";
+
+std::string error_of(const std::string& text) {
+  auto r = parse_profile(text, "p.yaml");
+  return r.ok() ? std::string("(accepted)") : r.error().message;
+}
+
+TEST(Profile, PathsAreNormalizedOnceByTheReader) {
+  auto r = parse_profile(kBase + "workdir: /srv/./app/\n"
+                                 "files: [{path: /var//log/x/../y/, access: write}]\n"
+                                 "redirects:\n  paths: [{from: /var/log/./app/, to: /data/../srv/log}]\n",
+                         "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->validated);
+  EXPECT_EQ(r->workdir, "/srv/app");
+  EXPECT_EQ(r->files[0].path, "/var/log/y");
+  EXPECT_EQ(r->redirects.paths[0].from, "/var/log/app");
+  EXPECT_EQ(r->redirects.paths[0].to, "/srv/log");
+  EXPECT_EQ(error_of(kBase + "files:\n  - {path: /etc/../../etc/shadow, access: read}\n"),
+            "p.yaml: line 6: field 'files[0].path': '/etc/../../etc/shadow' climbs above /");
+  EXPECT_EQ(error_of(kBase + "redirects:\n  paths:\n    - {from: /a, to: /..}\n"),
+            "p.yaml: line 7: field 'redirects.paths[0].to': '/..' climbs above /");
+}
+
+TEST(Profile, RedirectsTheShimCannotApplyAreRejected) {
+  auto expect_error = [](const std::string& body, const std::string& needle) {
+    std::string e = error_of(kBase + body);
+    EXPECT_NE(e.find(needle), std::string::npos) << body << " -> " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  };
+  expect_error("redirects:\n  ports: [{from: 0, to: 8080}]\n", "ports must be 1-65535");
+  expect_error("redirects:\n  ports: [{from: 80, to: 81}, {from: 80, to: 82}]\n", "80/tcp redirected twice");
+  expect_error("redirects:\n  paths: [{from: /a, to: /b}, {from: /a/, to: /c}]\n", "'/a' redirected twice");
+  expect_error("redirects:\n  identity: {uname_release: " + std::string(65, 'x') + "}\n",
+               "redirects.identity.uname_release: longer than the 64 bytes");
+  expect_error("redirects:\n  hosts: [{from: 10.0.0.1, to: db.example}]\n", "redirects.hosts");
+  expect_error("redirects:\n  ports: [{from: 80, to: 8080, address: localhost}]\n", "not an IP literal");
+  expect_error("redirects:\n  paths: [{from: /var/lib/app, to: /}]\n",
+               "redirects.paths[0].to: '/' cannot be a redirect target");
+  for (const char* target : {"/proc/self/environ", "/sys/kernel", "/dev/shm/x", "/srv/../proc"})
+    expect_error(std::string("redirects:\n  paths: [{from: /etc/app, to: ") + target + "}]\n",
+                 "which the kernel and runtime own");
+  // /procfs is not /proc.
+  EXPECT_EQ(error_of(kBase + "redirects:\n  paths: [{from: /etc/app, to: /procfs/app}]\n"), "(accepted)");
+}
+
+TEST(Profile, ProcessFieldsMustBeOneLineOfText) {
+  auto expect_error = [](const std::string& body, const std::string& needle) {
+    std::string e = error_of(kBase + body);
+    EXPECT_NE(e.find(needle), std::string::npos) << body << " -> " << e;
+  };
+  expect_error("workdir: srv/app\n", "workdir: 'srv/app' is not absolute");
+  expect_error("env: {A: \"x\\0y\"}\n", "field 'env.A': contains a NUL byte");
+  expect_error("env: {A: \"x\\ny\"}\n", "env.A: contains a line break");
+  expect_error("env: {\"A=B\": x}\n", "is not a variable name");
+  expect_error("entrypoint: [/bin/x, \"a\\nb\"]\n", "entrypoint[1]: contains a line break");
+  expect_error("entrypoint: [\"/bin/caf\xe9\"]\n", "entrypoint[0]: is not valid UTF-8");
+  expect_error("user: \"www\\rdata\"\n", "user: contains a line break");
+}
+
+TEST(Profile, DeepNestingSaysSoWithLine) {
+  for (const std::string& open : {std::string("["), std::string("{a: ")}) {
+    std::string deep = kBase + "metadata:\n  name: ";
+    std::string close = open == "[" ? "]" : "}";
+    for (int i = 0; i < 3000; ++i) deep += open;
+    for (int i = 0; i < 3000; ++i) deep += close;
+    std::string e = error_of(deep + "\n");
+    EXPECT_NE(e.find("p.yaml: line 6: nesting too deep"), std::string::npos) << e.substr(0, 200);
+  }
+  // In JSON the whole file is one flow collection: the line is still the deep one.
+  std::string j = "{\"apiVersion\": \"decant/v1\", \"kind\": \"Profile\",\n\"binary\": {\"path\": \"/x\"},\n\"env\": ";
+  j += std::string(600, '[') + std::string(600, ']') + "\n}\n\n\n";
+  EXPECT_NE(error_of(j).find("p.yaml: line 3: nesting too deep"), std::string::npos) << error_of(j).substr(0, 200);
 }
 
 TEST(Profile, CompareVersions) {

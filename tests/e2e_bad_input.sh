@@ -2,7 +2,10 @@
 # End-to-end test of `decant analyze` on bad input: non-ELF, empty, truncated
 # and corrupt ELFs (generated at test time by tests/fuzz/make_seeds.sh),
 # directories, FIFOs, missing and unreadable paths, symlink loops on the host
-# and inside a --root guest, and symlinks that try to escape the guest. Each
+# and inside a --root guest, and symlinks that try to escape the guest; file
+# names that are not UTF-8 (analyze and package must not abort); profiles
+# that `decant package --no-shim` must refuse (bad redirects, paths climbing
+# above /, NUL and line breaks, deep nesting). Each
 # must end within seconds with exit 2 and exactly one stderr line
 # "decant: <path as given>...", and leave nothing behind with -o. Also checks
 # that -o never clobbers an existing file without --force.
@@ -187,6 +190,130 @@ for p in /opt/app/escape /opt/app/abs-escape /opt/app/up/bin/true; do
 done
 expect_bad "guest root missing" "$tmp/no-such-guest" "" --root "$tmp/no-such-guest" /bin/true
 expect_bad "guest root is a file" "$elf/good-true" "" --root "$elf/good-true" /bin/true
+
+# --- names that are not UTF-8 (old guests have Latin-1 file names) ---
+
+ff=$(printf '\377')
+latin1=$(printf 'caf\351')
+cc_cmd=$(command -v cc || command -v gcc || true)
+if [ -n "$cc_cmd" ]; then
+  mkdir "$tmp/bytes"
+  printf 'int f(void) { return 1; }\n' >"$tmp/bytes/l.c"
+  printf 'int main(void) { return 0; }\n' >"$tmp/bytes/m.c"
+  if "$cc_cmd" -shared -fPIC -o "$tmp/bytes/lib$ff.so" "$tmp/bytes/l.c" -Wl,-soname,"lib$ff.so" &&
+     "$cc_cmd" -o "$tmp/bytes/needs-ff" "$tmp/bytes/m.c" -Wl,--no-as-needed "$tmp/bytes/lib$ff.so"; then
+    for format in json yaml; do
+      cases=$((cases + 1))
+      timeout 10 "$DECANT" analyze --format "$format" "$tmp/bytes/needs-ff" >"$tmp/stdout" 2>"$tmp/stderr"
+      rc=$?
+      if [ "$rc" != 0 ]; then
+        fail "DT_NEEDED lib\\xff.so ($format)" "exit code $rc: $(head -c 300 "$tmp/stderr")"
+      elif ! grep -q 'lib\\uefff\.so' "$tmp/stdout"; then
+        fail "DT_NEEDED lib\\xff.so ($format)" "the byte is not written as \\uefff: $(grep -a 'lib.*\.so' "$tmp/stdout" | head -n 2)"
+      elif [ "$format" = json ] && command -v python3 >/dev/null 2>&1 &&
+           ! python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' "$tmp/stdout"; then
+        fail "DT_NEEDED lib\\xff.so (json)" "the output is not UTF-8 JSON"
+      fi
+    done
+  else
+    fail "DT_NEEDED lib\\xff.so" "could not compile the test binary with $cc_cmd"
+  fi
+else
+  echo "NOTE: DT_NEEDED lib\\xff.so case skipped: no C compiler"
+  if [ "${DECANT_MUST_WORK:-0}" = 1 ]; then fail "DT_NEEDED lib\\xff.so" "no C compiler"; fi
+fi
+
+# run_cmd ARGS...: runs decant ARGS under `timeout 20`; sets rc.
+run_cmd() {
+  timeout 20 "$DECANT" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+}
+
+# expect_bad_package LABEL NEEDLE PROFILE: `decant package --no-shim` of the
+# profile fails with exit 2, one line naming the profile and NEEDLE, and
+# leaves nothing in the output directory.
+expect_bad_package() {
+  cases=$((cases + 1))
+  run_cmd package "$3" --root / --no-shim -o "$out/image.tar"
+  check_rc2 "$1"
+  check_stderr "$1" "$3"
+  check_stderr "$1" "$2"
+  if [ -n "$(ls -A "$out")" ]; then
+    fail "$1" "left files behind: $(ls -A "$out" | tr '\n' ' ')"
+    rm -rf "${out:?}"/* "$out"/.[!.]* 2>/dev/null
+  fi
+}
+
+# A profile of the host's /bin/true that lists a Latin-1 file: packaged.
+mkdir "$tmp/$latin1"
+printf 'data\n' >"$tmp/$latin1/x"
+run_decant "" /bin/true -o "$tmp/true.yaml"
+if [ "$rc" != 0 ] || ! grep -q '^files: \[\]$' "$tmp/true.yaml"; then
+  fail "profile of /bin/true" "analyze failed or wrote no 'files: []' (exit $rc)"
+else
+  sed "s|^files: \[\]\$|files: [{path: \"$tmp/$latin1/x\", access: read, evidence: [\"user: caf$ff\"]}]|" \
+    "$tmp/true.yaml" >"$tmp/latin1.yaml"
+  cases=$((cases + 1))
+  run_cmd package "$tmp/latin1.yaml" --root / --no-shim -o "$out/image.tar"
+  if [ "$rc" != 0 ]; then
+    fail "package a Latin-1 file" "exit code $rc: $(head -c 300 "$tmp/stderr")"
+  elif ! tar -xOf "$out/image.tar" index.json >/dev/null 2>&1; then
+    fail "package a Latin-1 file" "no OCI archive written"
+  fi
+  rm -rf "${out:?}"/* "$out"/.[!.]* 2>/dev/null
+  # The same bytes in what the runtime config carries as JSON text: refused.
+  sed "s|^entrypoint: .*|entrypoint: [\"/bin/true\", \"$latin1\"]|" "$tmp/true.yaml" >"$tmp/latin1-arg.yaml"
+  expect_bad_package "Latin-1 entrypoint argument" "entrypoint[1]: is not valid UTF-8" "$tmp/latin1-arg.yaml"
+  # A written Latin-1 directory becomes a mount in the JSON runtime config,
+  # which cannot carry it: the CLI boundary reports it (no abort, no scratch).
+  sed "s|^files: \[\]\$|files: [{path: \"$tmp/$latin1\", access: write}]|" "$tmp/true.yaml" >"$tmp/latin1-dir.yaml"
+  cases=$((cases + 1))
+  run_cmd package "$tmp/latin1-dir.yaml" --root / --no-shim -o "$out/image.tar"
+  check_rc2 "written Latin-1 directory"
+  check_stderr "written Latin-1 directory" "UTF-8"
+  if [ -n "$(ls -A "$out")" ]; then
+    fail "written Latin-1 directory" "left files behind: $(ls -A "$out" | tr '\n' ' ')"
+    rm -rf "${out:?}"/* "$out"/.[!.]* 2>/dev/null
+  fi
+fi
+
+# --- profiles that must be refused even without the shim (no plan compiled) ---
+
+bad_profile() {  # bad_profile NAME BODY: a minimal profile of /bin/true plus BODY
+  printf 'apiVersion: decant/v1\nkind: Profile\nbinary: {path: /bin/true}\n%s\n' "$2" >"$tmp/$1.yaml"
+}
+bad_profile port0 'redirects: {ports: [{from: 0, to: 8080}]}'
+expect_bad_package "redirect port 0" "ports must be 1-65535" "$tmp/port0.yaml"
+bad_profile dup-source 'redirects: {paths: [{from: /var/log, to: /a}, {from: /var/log/, to: /b}]}'
+expect_bad_package "path redirected twice" "redirected twice" "$tmp/dup-source.yaml"
+bad_profile dup-port 'redirects: {ports: [{from: 80, to: 81}, {from: 80, to: 82}]}'
+expect_bad_package "port redirected twice" "80/tcp redirected twice" "$tmp/dup-port.yaml"
+bad_profile uname "redirects: {identity: {uname_release: $(printf '%070d' 0)}}"
+expect_bad_package "overlong uname field" "redirects.identity.uname_release" "$tmp/uname.yaml"
+bad_profile to-root 'redirects: {paths: [{from: /var/lib/app, to: /}]}'
+expect_bad_package "redirect onto /" "cannot be a redirect target" "$tmp/to-root.yaml"
+for target in /proc/self/environ /sys/kernel/x /dev/shm/x; do
+  bad_profile to-kernel "redirects: {paths: [{from: /etc/app.conf, to: $target}]}"
+  expect_bad_package "redirect onto $target" "which the kernel and runtime own" "$tmp/to-kernel.yaml"
+done
+bad_profile climb 'files: [{path: /etc/../../etc/shadow, access: read}]'
+expect_bad_package "path climbing above /" "climbs above /" "$tmp/climb.yaml"
+bad_profile climb-to 'redirects: {paths: [{from: /a, to: /srv/../../..}]}'
+expect_bad_package "redirect target climbing above /" "climbs above /" "$tmp/climb-to.yaml"
+bad_profile workdir 'workdir: srv/app'
+expect_bad_package "relative workdir" "workdir: 'srv/app' is not absolute" "$tmp/workdir.yaml"
+bad_profile env-nul 'env: {A: "x\0y"}'
+expect_bad_package "NUL in env" "contains a NUL byte" "$tmp/env-nul.yaml"
+bad_profile env-nl 'env: {A: "x\ny"}'
+expect_bad_package "newline in env" "contains a line break" "$tmp/env-nl.yaml"
+bad_profile arg-nl 'entrypoint: [/bin/true, "a\nb"]'
+expect_bad_package "newline in an entrypoint argument" "contains a line break" "$tmp/arg-nl.yaml"
+deep=$(printf '%3000s' '' | tr ' ' '[')$(printf '%3000s' '' | tr ' ' ']')
+bad_profile deep "metadata: {name: $deep}"
+expect_bad_package "deep nesting" "line 4: nesting too deep" "$tmp/deep.yaml"
+printf '{"apiVersion": "decant/v1", "kind": "Profile", "binary": {"path": "/bin/true"},\n "env": %s}\n' "$deep" \
+  >"$tmp/deep.json"
+expect_bad_package "deep nesting (JSON)" "line 2: nesting too deep" "$tmp/deep.json"
 
 # --- -o: never clobber without --force, replace with it ---
 
