@@ -127,7 +127,10 @@ Result<std::string> lxc_config(const ImageSpec& s, const Profile& p, std::vector
     values.emplace_back(fmt::format("entrypoint[{}]", i),
                         i < s.entrypoint.size() ? &s.entrypoint[i] : &s.cmd[i - s.entrypoint.size()]);
   for (const auto& e : s.env) values.emplace_back("env." + e.substr(0, e.find('=')), &e);
-  for (const auto& w : s.writable) values.emplace_back("writable directory (" + w.reason + ")", &w.path);
+  for (const auto& w : s.writable)  // the reason names the path itself, so only its kind is shown
+    values.emplace_back(w.reason.rfind("redirect", 0) == 0 ? "writable directory (a redirects.paths target)"
+                                                           : "writable directory (a written files path)",
+                        &w.path);
   for (const auto& [field, value] : values) {
     Status st = check_line_value(field, *value);
     if (!st) return st.error();
