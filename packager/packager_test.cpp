@@ -20,6 +20,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include "common/file_util.h"
 #include "common/fs_tree.h"
@@ -431,6 +432,18 @@ TEST_F(FakeGuest, LxcConfigHasOnlyItsOwnKeysForCleanValues) {
   size_t mounts = 0;
   for (size_t i = 0; (i = cfg->find("lxc.mount.entry", i)) != std::string::npos; ++i) ++mounts;
   EXPECT_EQ(mounts, 1u);
+}
+
+TEST_F(FakeGuest, LxcMetadataEscapesControlCharactersInStrings) {
+  p_.metadata.name = "app\nexpiry_date: 1\x01\"";
+  auto r = package_as(PackageFormat::Lxc);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto meta = read_file(out_.path() + "/out/metadata.yaml");
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->find("\nexpiry_date: 1"), std::string::npos) << *meta;  // no key of its own
+  YAML::Node y = YAML::Load(*meta);
+  EXPECT_EQ(y["properties"]["name"].as<std::string>(), p_.metadata.name);
+  EXPECT_EQ(y["expiry_date"].as<int>(), 0);
 }
 
 TEST(Lxc, ConfigRefusesControlCharactersInEveryValueNamingTheField) {
