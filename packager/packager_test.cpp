@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "analyzer/shim_needs.h"
 #include "common/file_util.h"
 #include "common/fs_tree.h"
 #include "packager/file_set.h"
@@ -107,7 +107,8 @@ class FakeGuest : public ::testing::Test {
     return collect_file_set(*root, p_, FileSetOptions{});
   }
   // The whole driver on this guest, from the profile as a file, into out_/out.
-  Result<PackageReport> package_as(PackageFormat format, uint64_t max_bytes = kDefaultMaxImageBytes) {
+  Result<PackageReport> package_as(PackageFormat format, uint64_t max_bytes = kDefaultMaxImageBytes,
+                                   const ShimNeeds* shim = nullptr) {
     std::string profile = out_.path() + "/profile.json";
     ::unlink(profile.c_str());
     EXPECT_TRUE(write_file_atomic(profile, to_json(p_)).ok());
@@ -118,6 +119,7 @@ class FakeGuest : public ::testing::Test {
     o.format = format;
     o.max_bytes = max_bytes;
     o.force = true;
+    if (shim) o.shim = *shim;
     return package(o);
   }
   bool output_exists() const { return ::access((out_.path() + "/out").c_str(), F_OK) == 0; }
@@ -584,6 +586,26 @@ TEST(Package, ParseSize) {
   EXPECT_EQ(v, 2ull << 40);
   for (const char* bad : {"", "G", "1.5G", "10GB", "-1", "99999999999999999999", "20000000000T"})
     EXPECT_FALSE(parse_size(bad, v)) << bad;
+}
+
+// Issue 8: with the shim, /.decant/seccomp.bpf is the filter the plan
+// carries (compiled once, by the plan compiler), byte for byte.
+TEST_F(FakeGuest, SeccompBpfIsThePlansFilter) {
+  p_.syscalls.allow = {"read", "write", "exit_group"};
+  ShimNeeds shim;
+  shim.host_path = dir_.path() + "/usr/sbin/app";  // any host file stands in for the shim here
+  auto r = package_as(PackageFormat::Bundle, kDefaultMaxImageBytes, &shim);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto bpf = read_file(out_.path() + "/out/rootfs/.decant/seccomp.bpf");
+  auto plan = read_file(out_.path() + "/out/rootfs/.decant/plan");
+  ASSERT_TRUE(bpf.ok() && plan.ok());
+  ASSERT_FALSE(bpf->empty());
+  EXPECT_NE(plan->find("\nseccomp enforce x86_64 " + to_hex(bpf->data(), bpf->size()) + "\n"), std::string::npos)
+      << *plan;
+  // Without the shim there is no plan, and the packager compiles the same filter itself.
+  auto alone = package_as(PackageFormat::Bundle);
+  ASSERT_TRUE(alone.ok()) << alone.error().message;
+  EXPECT_EQ(*read_file(out_.path() + "/out/rootfs/.decant/seccomp.bpf"), *bpf);
 }
 
 // Issue 14: missing libraries used to package silently.
