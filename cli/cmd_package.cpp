@@ -19,7 +19,7 @@ namespace {
 
 struct PackageArgs {
   std::string profile, root = "/", output, format = "oci-archive", mode = "minimal", tag, shim, compression = "gzip",
-                       network = "host";
+                       network = "host", max_size;
   bool force = false, no_shim = false, quiet = false;
 };
 
@@ -35,6 +35,8 @@ int run_package(const PackageArgs& a) {
   o.tag = a.tag;
   o.force = a.force;
   o.network_namespace = a.network == "private";
+  if (!a.max_size.empty() && !parse_size(a.max_size, o.max_bytes))
+    return fail(bad_input(fmt::format("--max-size {}: not a size (e.g. 64G)", a.max_size)));
   if (!a.no_shim) {
     std::string shim_path = a.shim.empty() ? default_shim_path() : a.shim;
     if (a.shim.empty() && access(shim_path.c_str(), R_OK) != 0) {
@@ -83,6 +85,7 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                                   ->check(CLI::IsMember({"host", "private"}));
                               cmd->add_option("--shim", a->shim, "libdecant-shim.so to include (default: next to decant)");
                               cmd->add_flag("--no-shim", a->no_shim, "package without the shim and plan");
+                              cmd->add_option("--max-size", a->max_size, "most file data an image may hold (default 64G)");
                               cmd->add_flag("--force", a->force, "replace an existing output");
                               cmd->add_flag("-q,--quiet", a->quiet, "do not print notes");
                               return [a] { return run_package(*a); };

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
-#include "packager/staged_output.h"
+#include "common/fs_tree.h"
 #include "packager/writers.h"
 
 namespace decant {
@@ -21,11 +21,13 @@ bool under(const std::string& path, const std::string& dir) {
   return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
 }
 
-// The entries below dir, re-rooted at "/".
+// The entries below dir, re-rooted at "/". They sort together right after
+// dir + "/", so only they are visited (one scan per writable directory
+// would be quadratic with many redirects).
 FileSet subtree(const FileSet& set, const std::string& dir) {
   FileSet sub;
-  for (const auto& [path, e] : set.entries) {
-    if (!under(path, dir)) continue;
+  for (auto it = set.entries.lower_bound(dir + "/"); it != set.entries.end() && under(it->first, dir); ++it) {
+    const auto& [path, e] = *it;
     FileEntry copy = e;
     if (copy.type == EntryType::Hardlink) {
       if (!under(copy.target, dir)) continue;  // its file stays outside; rare, and the link is then dropped

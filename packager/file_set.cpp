@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -211,17 +210,11 @@ Status Walker::add_tree(const std::string& canonical, const std::vector<std::str
     bool drop_files = std::any_of(files_only_dirs.begin(), files_only_dirs.end(),
                                   [&](const std::string& d) { return under(dir, d); });
     if (std::find(exclude_content.begin(), exclude_content.end(), dir) != exclude_content.end()) continue;
-    std::string host = root_.host_path(dir);
-    DIR* d = ::opendir(host.c_str());
-    if (!d) return env_error(fmt::format("{}: cannot read guest directory: {}", dir, std::strerror(errno)));
-    std::vector<std::string> names;
-    while (struct dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(names.begin(), names.end());
-    for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    // Through GuestRoot: should dir have become a symlink since it was
+    // seen, it is followed inside the guest, never out to the host.
+    auto names = root_.list_directory(dir);
+    if (!names) return env_error(fmt::format("cannot read guest directory: {}", names.error().message));
+    for (auto it = names->rbegin(); it != names->rend(); ++it) {
       std::string child = (dir == "/" ? "" : dir) + "/" + *it;
       if (std::find(exclude_all.begin(), exclude_all.end(), child) != exclude_all.end()) continue;
       struct stat st;

@@ -26,13 +26,55 @@ std::string lxc_arch_section(const std::string& arch) {
   return arch.empty() ? "all" : arch;
 }
 
+// A YAML double-quoted scalar; control characters become escapes, so a
+// value cannot end the line it is on.
 std::string yaml_quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    if (u < 0x20 || u == 0x7f) out += fmt::format("\\x{:02x}", u);
+    else out += c;
   }
   return out + "\"";
+}
+
+// LXC's config and seccomp policy are line-based with no quoting: a line
+// break (or any control character) in a value would start a new key, e.g.
+// `lxc.mount.entry = / host-root none rbind,rw` from an env value. Such a
+// value is refused, naming its field but not echoing it (it would break the
+// one-line error too).
+bool is_control(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t') || u == 0x7f;
+}
+
+Status check_line_value(const std::string& field, const std::string& value) {
+  for (char c : value) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (is_control(c)) {
+      std::string shown = field;  // a field name taken from the profile (an env key) may hold one too
+      std::replace_if(shown.begin(), shown.end(), is_control, '?');
+      return bad_input(fmt::format("{} contains a control character ({}), which LXC's line-based config cannot "
+                                   "hold: refusing to write an LXC image",
+                                   shown,
+                                   c == '\n' ? "a newline" : c == '\r' ? "a carriage return" : fmt::format("0x{:02x}", u)));
+    }
+  }
+  return Status::success();
+}
+
+// lxc.mount.entry is an fstab line (read with getmntent): blanks and
+// backslashes in a path take its octal escapes, or they would split fields.
+std::string fstab_escape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ') out += "\\040";
+    else if (c == '\t') out += "\\011";
+    else if (c == '\\') out += "\\134";
+    else out += c;
+  }
+  return out;
 }
 
 // LXC splits lxc.init.cmd on spaces; arguments with spaces cannot be said.
@@ -50,8 +92,12 @@ std::string init_cmd(const ImageSpec& s, std::vector<std::string>& warnings) {
 
 }  // namespace
 
-std::string lxc_seccomp_policy(const Profile& p, const std::vector<std::string>& allow_in, bool shim) {
-  if (allow_in.empty()) return "";
+Result<std::string> lxc_seccomp_policy(const Profile& p, const std::vector<std::string>& allow_in, bool shim) {
+  if (allow_in.empty()) return std::string();
+  Status st = check_line_value("syscalls.arch", p.syscalls.arch);
+  for (size_t i = 0; st && i < allow_in.size(); ++i)
+    st = check_line_value(fmt::format("syscalls.allow[{}]", i), allow_in[i]);
+  if (!st) return st.error();
   // lxc-start loads the filter before its last setup steps (chdir, ids,
   // capabilities, exec), so those calls must pass too. LXC's text format has
   // no equivalent of the OCI rule tied to the shim's tag, so with the shim
@@ -74,17 +120,22 @@ std::string lxc_seccomp_policy(const Profile& p, const std::vector<std::string>&
   return out;
 }
 
-Result<WriterResult> write_lxc(const LayerInput& in, const std::string& out) {
-  if (::mkdir(out.c_str(), 0755) != 0) return env_error(fmt::format("{}: cannot create: {}", out, std::strerror(errno)));
-  const ImageSpec& s = *in.spec;
-  const Profile& p = *in.profile;
-  std::vector<std::string> warnings;
+Result<std::string> lxc_config(const ImageSpec& s, const Profile& p, std::vector<std::string>& warnings) {
+  std::vector<std::pair<std::string, const std::string*>> values = {
+      {"binary.path", &p.binary.path}, {"binary.arch", &p.binary.arch}, {"workdir", &s.workdir}};
+  for (size_t i = 0; i < s.entrypoint.size() + s.cmd.size(); ++i)
+    values.emplace_back(fmt::format("entrypoint[{}]", i),
+                        i < s.entrypoint.size() ? &s.entrypoint[i] : &s.cmd[i - s.entrypoint.size()]);
+  for (const auto& e : s.env) values.emplace_back("env." + e.substr(0, e.find('=')), &e);
+  for (const auto& w : s.writable)  // the reason names the path itself, so only its kind is shown
+    values.emplace_back(w.reason.rfind("redirect", 0) == 0 ? "writable directory (a redirects.paths target)"
+                                                           : "writable directory (a written files path)",
+                        &w.path);
+  for (const auto& [field, value] : values) {
+    Status st = check_line_value(field, *value);
+    if (!st) return st.error();
+  }
 
-  // 1. rootfs.tar.xz: the layer itself.
-  auto rootfs = compress_file(in.tar_path, out + "/rootfs.tar.xz", Compression::Xz);
-  if (!rootfs) return rootfs.error();
-
-  // 2. The LXC config the local template appends to the container's.
   std::string cfg = "# decant: " + p.binary.path + " as an application container\n";
   cfg += "lxc.arch = " + (p.binary.arch.empty() ? std::string("x86_64") : p.binary.arch) + "\n";
   cfg += "lxc.init.cmd = " + init_cmd(s, warnings) + "\n";
@@ -102,10 +153,27 @@ Result<WriterResult> write_lxc(const LayerInput& in, const std::string& out) {
   cfg += "lxc.no_new_privs = 1\n";
   for (const auto& w : s.writable)
     cfg += fmt::format("lxc.mount.entry = tmpfs {} tmpfs rw,nosuid,nodev,mode=0755,uid={},gid={},create=dir 0 0\n",
-                       w.path.substr(1), s.uid, s.gid);
+                       fstab_escape(w.path.substr(1)), s.uid, s.gid);
+  if (!s.seccomp_allow.empty()) cfg += "lxc.seccomp.profile = LXC_ROOTFS/.decant/lxc-seccomp.policy\n";
+  return cfg;
+}
+
+Result<WriterResult> write_lxc(const LayerInput& in, const std::string& out) {
+  const ImageSpec& s = *in.spec;
+  const Profile& p = *in.profile;
+  std::vector<std::string> warnings;
+  // 1. The LXC config the local template appends to the container's; first,
+  //    since it refuses values it cannot hold.
+  auto cfg = lxc_config(s, p, warnings);
+  if (!cfg) return cfg.error();
   bool shim = std::any_of(s.env.begin(), s.env.end(), [](const std::string& e) { return e.rfind("LD_PRELOAD=", 0) == 0; });
-  std::string policy = lxc_seccomp_policy(p, s.seccomp_allow, shim);
-  if (!policy.empty()) cfg += "lxc.seccomp.profile = LXC_ROOTFS/.decant/lxc-seccomp.policy\n";
+  auto policy = lxc_seccomp_policy(p, s.seccomp_allow, shim);
+  if (!policy) return policy.error();
+  if (::mkdir(out.c_str(), 0755) != 0) return env_error(fmt::format("{}: cannot create: {}", out, std::strerror(errno)));
+
+  // 2. rootfs.tar.xz: the layer itself.
+  auto rootfs = compress_file(in.tar_path, out + "/rootfs.tar.xz", Compression::Xz);
+  if (!rootfs) return rootfs.error();
 
   // 3. Incus metadata.
   std::string meta = fmt::format(
@@ -117,14 +185,14 @@ Result<WriterResult> write_lxc(const LayerInput& in, const std::string& out) {
       yaml_quote(p.source.os.id.empty() ? "linux" : p.source.os.id), yaml_quote(p.source.os.version),
       yaml_quote(s.name), s.labels.count("io.decant.mode") ? s.labels.at("io.decant.mode") : "minimal");
 
-  std::vector<TarMember> members = {{"config", cfg, "", 0644},
+  std::vector<TarMember> members = {{"config", *cfg, "", 0644},
                                     {"metadata.yaml", meta, "", 0644},
                                     {"templates/", "", "", 0755}};
   auto m = write_simple_tar(members, out + "/meta.tar.xz", in.mtime, Compression::Xz);
   if (!m) return m.error();
   // Plain copies, for people and for `lxc.seccomp.profile` outside lxc-local.
-  for (const auto& [name, text] : {std::make_pair("config", cfg), std::make_pair("metadata.yaml", meta),
-                                   std::make_pair("seccomp.policy", policy)}) {
+  for (const auto& [name, text] : {std::make_pair("config", *cfg), std::make_pair("metadata.yaml", meta),
+                                   std::make_pair("seccomp.policy", *policy)}) {
     if (text.empty()) continue;
     Status st = write_file_atomic(out + "/" + name, text, Overwrite::Refuse, 0644);
     if (!st) return st.error();

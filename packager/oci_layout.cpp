@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
-#include "packager/staged_output.h"
+#include "common/fs_tree.h"
 #include "packager/writers.h"
 
 namespace decant {

@@ -3,6 +3,8 @@
 // only when every step succeeded.
 #include "packager/package.h"
 
+#include <cctype>
+#include <cstdint>
 #include <sys/stat.h>
 
 #include <fmt/format.h>
@@ -27,6 +29,60 @@ bool parse_format(const std::string& s, PackageFormat& out) {
   return true;
 }
 
+bool parse_size(const std::string& s, uint64_t& out) {
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  if (digits == 0 || digits > 19 || s.size() - digits > 1) return false;
+  unsigned shift = 0;
+  if (digits < s.size()) {
+    const std::string units = "KMGT";
+    size_t u = units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(s[digits]))));
+    if (u == std::string::npos) return false;
+    shift = 10 * static_cast<unsigned>(u + 1);
+  }
+  uint64_t v = std::stoull(s.substr(0, digits));
+  if (shift && v > (UINT64_MAX >> shift)) return false;
+  out = v << shift;
+  return true;
+}
+
+namespace {
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  size_t u = 0;
+  double v = static_cast<double>(n);
+  while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{} bytes", n) : fmt::format("{:.1f} {}", v, units[u]);
+}
+
+// The bound on what an image holds: apparent sizes, since whoever unpacks
+// the layer (podman, umoci, crun's rootfs) writes a hole back as zeros.
+Status check_image_size(const FileSet& files, uint64_t max_bytes) {
+  uint64_t total = 0, largest = 0;
+  std::string largest_path;
+  for (const auto& [path, e] : files.entries) {
+    if (e.type != EntryType::File) continue;
+    uint64_t n = e.content ? e.content->size() : e.size;
+    total += n;
+    if (n > largest) {
+      largest = n;
+      largest_path = path;
+    }
+  }
+  if (total <= max_bytes) return Status::success();
+  return bad_input(fmt::format("the image would hold {} of files (largest {}: {}{}), over the {} limit; exclude "
+                               "it or raise --max-size",
+                               human_bytes(total), largest_path, human_bytes(largest),
+                               files.entries.at(largest_path).sparse.empty() ? "" : " apparent size, sparse",
+                               human_bytes(max_bytes)));
+}
+
+}  // namespace
+
 Result<PackageReport> package(const PackageOptions& o) {
   PackageReport report;
   report.output = o.output;
@@ -46,6 +102,16 @@ Result<PackageReport> package(const PackageOptions& o) {
   fo.mode = o.mode;
   auto files = collect_file_set(*root, *profile, fo);
   if (!files) return files.error();
+  // The analyzer could not find these in the guest; the image will not have
+  // them either, so ld.so will refuse to start the service unless it is
+  // given them some other way.
+  for (const auto& m : profile->missing_libraries) {
+    std::string by;
+    for (const auto& n : m.needed_by) by += (by.empty() ? "" : ", ") + n;
+    report.warnings.push_back(fmt::format("library {} is missing from the guest{}: the image does not have it "
+                                          "either, so the service may fail to start",
+                                          m.soname, by.empty() ? "" : " (needed by " + by + ")"));
+  }
 
   // 4. Shim, its libraries and plan under /.decant/.
   auto shim = add_shim_payload(*root, *profile, o.shim ? &*o.shim : nullptr, *files, report.warnings);
@@ -76,21 +142,30 @@ Result<PackageReport> package(const PackageOptions& o) {
     }
   }
   if (!spec->seccomp.is_null()) {
-    // The same policy three ways: BPF (the shim, bubblewrap), OCI JSON, LXC text.
-    auto sspec = seccomp_spec_from_profile(*profile);
-    if (!sspec) return sspec.error();
-    auto bpf = compile_seccomp_bpf(*sspec);
-    if (!bpf) return bpf.error();
-    files->add_inline("/.decant/seccomp.bpf", *bpf);
+    // The same policy three ways: BPF (the shim, bubblewrap), OCI JSON, LXC
+    // text. The plan compiler already compiled the BPF when there is a shim.
+    std::string bpf = std::move(shim->bpf);
+    if (bpf.empty()) {
+      auto sspec = seccomp_spec_from_profile(*profile);
+      if (!sspec) return sspec.error();
+      auto compiled = compile_seccomp_bpf(*sspec);
+      if (!compiled) return compiled.error();
+      bpf = std::move(*compiled);
+    }
+    files->add_inline("/.decant/seccomp.bpf", std::move(bpf));
     files->add_inline("/.decant/seccomp.json", spec->seccomp.dump(2) + "\n");
-    files->add_inline("/.decant/lxc-seccomp.policy", lxc_seccomp_policy(*profile, spec->seccomp_allow, shim->preload));
+    auto lxc_policy = lxc_seccomp_policy(*profile, spec->seccomp_allow, shim->preload);
+    if (!lxc_policy) return lxc_policy.error();
+    files->add_inline("/.decant/lxc-seccomp.policy", std::move(*lxc_policy));
   }
 
   RuntimeConfigOptions ro;
   ro.network_namespace = o.network_namespace;
   files->add_inline("/.decant/runtime.json", runtime_config(*spec, ro).dump(2) + "\n");
 
-  // 7. One layer, the same bytes for every format.
+  // 7. One layer, the same bytes for every format, within the size bound.
+  s = check_image_size(*files, o.max_bytes);
+  if (!s) return s.error();
   LayerInput in;
   in.scratch = staged->scratch();
   in.tar_path = in.scratch + "/layer.tar";

@@ -18,6 +18,10 @@ namespace decant {
 
 enum class PackageFormat { OciArchive, OciDir, Bundle, Lxc };
 
+// Default bound on the file data an image may hold, counted as apparent size
+// (a hole counts: container tools unpack holes as written zeros).
+inline constexpr uint64_t kDefaultMaxImageBytes = 64ull << 30;
+
 struct PackageOptions {
   std::string profile_path;
   std::string root;
@@ -30,6 +34,7 @@ struct PackageOptions {
   bool force = false;
   bool network_namespace = false;  // bundle: run in its own network namespace
   int64_t mtime = 0;               // SOURCE_DATE_EPOCH
+  uint64_t max_bytes = kDefaultMaxImageBytes;  // --max-size
 };
 
 struct PackageReport {
@@ -45,5 +50,9 @@ Result<PackageReport> package(const PackageOptions& options);
 
 // Parses "oci-archive" etc.
 bool parse_format(const std::string& s, PackageFormat& out);
+
+// Parses a byte count with an optional binary suffix: "100", "512M", "64G",
+// "2T" (K, M, G, T: powers of 1024).
+bool parse_size(const std::string& s, uint64_t& out);
 
 }  // namespace decant

@@ -70,6 +70,7 @@ Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, co
   for (const auto& w : plan->warnings) warnings.push_back("plan: " + w);
   set.add_inline("/.decant/plan", plan->text);
   out.plan = true;
+  out.bpf = std::move(plan->bpf);
   return out;
 }
 

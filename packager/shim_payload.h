@@ -18,6 +18,7 @@ namespace decant {
 struct ShimPayload {
   bool preload = false;  // the shim is in the image and LD_PRELOAD should name it
   bool plan = false;     // /.decant/plan exists
+  std::string bpf;       // the seccomp filter the plan carries (empty: none), so it is compiled once
 };
 
 // shim null: no shim. A static binary gets no shim (LD_PRELOAD cannot

@@ -36,10 +36,4 @@ class StagedOutput {
   bool force_ = false;
 };
 
-// mkdir -p with mode 0755 for created directories.
-Status make_directories(const std::string& path);
-
-// rm -rf without following symlinks. Returns false if something remained.
-bool remove_tree(const std::string& path);
-
 }  // namespace decant

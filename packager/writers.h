@@ -42,9 +42,15 @@ Result<WriterResult> write_bundle(const LayerInput& in, const std::string& out, 
 // out/config (LXC keys) and out/seccomp.policy.
 Result<WriterResult> write_lxc(const LayerInput& in, const std::string& out);
 
+// The LXC `config` keys for a service (init command, ids, env, caps, tmpfs
+// mounts, seccomp). LXC's format has no quoting, so a value holding a line
+// break or another control character is bad input naming its field.
+Result<std::string> lxc_config(const ImageSpec& spec, const Profile& profile, std::vector<std::string>& warnings);
+
 // LXC's seccomp policy text (version 2, allowlist) for an allowlist, plus
 // what lxc-start itself calls after loading it (and the shim's own calls when
-// shim); empty when there is no allowlist.
-std::string lxc_seccomp_policy(const Profile& profile, const std::vector<std::string>& allow, bool shim);
+// shim); empty when there is no allowlist. Bad input when a name or the arch
+// holds a control character (the format is one name a line).
+Result<std::string> lxc_seccomp_policy(const Profile& profile, const std::vector<std::string>& allow, bool shim);
 
 }  // namespace decant

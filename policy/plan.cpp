@@ -94,6 +94,7 @@ Result<CompiledPlan> compile_plan(const Profile& p, const PlanOptions& options) 
     if (!bpf) return bpf.error();
     out.bpf_instructions = bpf->size() / 8;
     t += fmt::format("seccomp {} {} {}\n", mode, plan_escape(spec->arch), hex(*bpf));
+    out.bpf = std::move(*bpf);
   }
   t += "end\n";
   return out;

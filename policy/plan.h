@@ -23,6 +23,7 @@ struct CompiledPlan {
   std::string text;                   // the plan file's content
   std::vector<std::string> warnings;  // one line each, for stderr
   size_t bpf_instructions = 0;        // 0: no filter in the plan
+  std::string bpf;                    // that filter (struct sock_filter[]), for /.decant/seccomp.bpf
   std::string seccomp_mode;           // what the plan tells the shim: enforce | log | off
 };
 

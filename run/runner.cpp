@@ -27,7 +27,7 @@
 #include "common/file_util.h"
 #include "packager/oci_config.h"
 #include "run/port_forward.h"
-#include "packager/staged_output.h"
+#include "common/fs_tree.h"
 #include "packager/tar_writer.h"
 
 namespace decant {
