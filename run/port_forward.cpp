@@ -4,6 +4,7 @@
 // sockets and two 64 KiB buffers, not a process.
 #include "run/port_forward.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -23,17 +24,11 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace decant {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 bool parse_port(const std::string& s, uint16_t& out) {
   if (s.empty() || s.size() > 5) return false;
@@ -47,31 +42,28 @@ bool parse_port(const std::string& s, uint16_t& out) {
   return true;
 }
 
-// "PORT[/proto]" -> port and protocol.
-bool parse_port_proto(const std::string& s, uint16_t& port, std::string& proto) {
-  size_t slash = s.find('/');
-  proto = slash == std::string::npos ? "tcp" : s.substr(slash + 1);
-  if (proto != "tcp" && proto != "udp") return false;
-  return parse_port(s.substr(0, slash), port);
-}
-
 }  // namespace
 
-Result<std::vector<PortSpec>> parse_port_list(const std::string& text) {
+Result<std::vector<PortSpec>> parse_port_annotation(const std::string& text) {
+  nlohmann::json list;
+  try {
+    list = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    return bad_input(fmt::format("not a JSON list of ports: {}", text));
+  }
+  if (!list.is_array()) return bad_input(fmt::format("not a JSON list of ports: {}", text));
   std::vector<PortSpec> out;
-  size_t i = 0;
-  while (i <= text.size()) {
-    size_t j = text.find(',', i);
-    if (j == std::string::npos) j = text.size();
-    std::string item = trim(text.substr(i, j - i));
-    i = j + 1;
-    if (item.empty()) continue;
+  for (const auto& item : list) {
     PortSpec p;
-    if (!parse_port_proto(item, p.port, p.proto))
-      return bad_input(fmt::format("bad port \"{}\" (expected PORT/tcp or PORT/udp, PORT 1-65535)", item));
-    bool seen = false;
-    for (const auto& q : out) seen |= q == p;
-    if (!seen) out.push_back(p);
+    bool ok = item.is_object() && item.size() == 2 && item.contains("port") && item["port"].is_number_integer() &&
+              item["port"].get<int64_t>() >= 1 && item["port"].get<int64_t>() <= 65535 && item.contains("proto") &&
+              (item["proto"] == "tcp" || item["proto"] == "udp");
+    if (!ok)
+      return bad_input(fmt::format("bad port {} (expected {{\"port\": 1-65535, \"proto\": \"tcp\"|\"udp\"}})",
+                                   item.dump()));
+    p.port = static_cast<uint16_t>(item["port"].get<int64_t>());
+    p.proto = item["proto"].get<std::string>();
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
   }
   return out;
 }
@@ -277,7 +269,7 @@ struct PortForwarder::Impl {
   std::vector<Listener> listeners;
   int wake[2] = {-1, -1};
   std::thread thread;
-  bool verbose = false;
+  std::function<void(const std::string&)> trouble;
 
   ~Impl() {
     for (auto& l : listeners)
@@ -287,7 +279,7 @@ struct PortForwarder::Impl {
   }
 
   void note(const std::string& msg) const {
-    if (verbose) std::fprintf(stderr, "decant: %s\n", msg.c_str());
+    if (trouble) trouble(msg);
   }
 
   void loop(int netns_fd, std::string& start_error, int ready_fd);
@@ -326,8 +318,8 @@ Result<std::unique_ptr<PortForwarder>> PortForwarder::listen(const std::vector<P
   return std::unique_ptr<PortForwarder>(new PortForwarder(std::move(impl)));
 }
 
-Status PortForwarder::start(int netns_fd, bool verbose) {
-  impl_->verbose = verbose;
+Status PortForwarder::start(int netns_fd, std::function<void(const std::string&)> trouble) {
+  impl_->trouble = std::move(trouble);
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
   std::string error;
