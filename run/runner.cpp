@@ -467,14 +467,12 @@ Result<int> run_container(const RunOptions& o) {
   if (o.stop_timeout < 0) return bad_input("--stop-timeout must be 0 or more seconds");
   auto art = open_artifact(o.artifact, o.artifact, cache_root(o));
   if (!art) return art.error();
-  if (o.trust_bundle) {
-    note(o, fmt::format("note: --trust-bundle: running {} with its runtime config unchecked", o.artifact));
-  } else {
-    Status s = check_runtime_config(art->config, art->base, o.artifact);
-    if (!s) return s.error();
-  }
-  Status s = prepare_volumes(*art, o.artifact);
+  Status s = o.trust_bundle ? Status::success() : check_runtime_config(art->config, art->base, o.artifact);
   if (!s) return s.error();
+  s = prepare_volumes(*art, o.artifact);
+  if (!s) return s.error();
+  if (o.trust_bundle)
+    note(o, fmt::format("note: --trust-bundle: running {} with its runtime config unchecked", o.artifact));
 
   // 2. Who runs it?
   if (::geteuid() != 0)
