@@ -58,7 +58,12 @@ Result<std::string> blob_path(const std::string& layout, const std::string& dige
   return layout + "/blobs/sha256/" + digest.substr(7);
 }
 
+// A blob must be a file of the layout itself: a symlink in a crafted
+// archive could name any file on the host.
 Status check_digest(const std::string& path, const std::string& digest, const std::string& what) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return bad_input(fmt::format("{} {} is not a regular file of the layout", what, digest));
   auto sha = sha256_file(path);
   if (!sha) return sha.error();
   if ("sha256:" + *sha != digest) return bad_input(fmt::format("{} {} does not match its digest", what, digest));
@@ -76,7 +81,10 @@ Result<json> read_blob_json(const std::string& layout, const std::string& digest
 // index.json -> (manifest digest, its single layer's digest), both checked
 // to be digests; the manifest also against its bytes.
 Result<std::pair<std::string, std::string>> image_digests(const std::string& layout, const std::string& label) {
-  auto index = read_json(layout + "/index.json");
+  struct stat st;
+  auto index = ::lstat((layout + "/index.json").c_str(), &st) == 0 && S_ISREG(st.st_mode)
+                   ? read_json(layout + "/index.json")
+                   : Result<json>(bad_input("index.json is not a regular file"));
   if (!index) return bad_input(fmt::format("{}: not an OCI image layout (no readable index.json)", label));
   std::string manifest_digest;
   try {

@@ -1,12 +1,14 @@
 // Unit tests of `decant run`'s policy check: the config decant's packager
 // writes for a profile passes; each way a hand-made config asks for more
 // (capabilities, host mounts, escaping volume paths, no seccomp, a host
-// namespace, hooks, ...) is refused in one line naming the setting.
+// namespace, hooks, device nodes, ...) is refused in one line naming the
+// setting. Also: paths taken from an artifact never leave it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <functional>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/file_util.h"
@@ -14,6 +16,7 @@
 #include "packager/oci_config.h"
 #include "packager/staged_output.h"
 #include "profiles/profile.h"
+#include "run/artifact.h"
 #include "run/config_check.h"
 
 namespace decant {
@@ -180,6 +183,46 @@ TEST_F(ConfigCheck, RefusesArtifactsWithoutDecantsProfileOrRootfs) {
   ASSERT_EQ(::symlink("/", (base + "/rootfs").c_str()), 0);
   m = refusal([](json&) {});
   EXPECT_NE(m.find("root.path"), std::string::npos) << m;
+}
+
+TEST_F(ConfigCheck, RefusesDeviceNodes) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mknod needs root";
+  ASSERT_EQ(::mknod((base + "/rootfs/disk").c_str(), S_IFBLK | 0600, makedev(8, 0)), 0);
+  std::string m = refusal([](json&) {});
+  EXPECT_NE(m.find("rootfs: rootfs/disk is a device node"), std::string::npos) << m;
+  ASSERT_EQ(::unlink((base + "/rootfs/disk").c_str()), 0);
+  ASSERT_EQ(::mknod((base + "/volumes/data/log/mem").c_str(), S_IFCHR | 0600, makedev(1, 1)), 0);
+  m = refusal([](json&) {});
+  EXPECT_NE(m.find("volumes: volumes/data/log/mem is a device node"), std::string::npos) << m;
+}
+
+// A crafted layout whose manifest "blob" is a symlink to a host file with
+// the right digest: the host file must not be read as the manifest.
+TEST(Artifact, RefusesBlobsThatAreNotFilesOfTheLayout) {
+  char tmpl[] = "/tmp/decant-artifact.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  std::string host = dir + "/host.json", manifest = R"({"layers":[]})";
+  ASSERT_TRUE(write_file_atomic(host, manifest, Overwrite::Replace).ok());
+  std::string hex = sha256_hex(manifest.data(), manifest.size());
+  ASSERT_TRUE(make_directories(dir + "/layout/blobs/sha256").ok());
+  ASSERT_TRUE(write_file_atomic(dir + "/layout/oci-layout", R"({"imageLayoutVersion":"1.0.0"})", Overwrite::Replace).ok());
+  ASSERT_TRUE(write_file_atomic(dir + "/layout/index.json",
+                                R"({"manifests":[{"digest":"sha256:)" + hex + R"("}]})", Overwrite::Replace)
+                  .ok());
+  ASSERT_EQ(::symlink(host.c_str(), (dir + "/layout/blobs/sha256/" + hex).c_str()), 0);
+  auto a = open_artifact(dir + "/layout", "layout", dir + "/cache");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("not a regular file of the layout"), std::string::npos) << a.error().message;
+  // A digest that is not hex never becomes a path.
+  ASSERT_TRUE(write_file_atomic(dir + "/layout/index.json",
+                                R"({"manifests":[{"digest":"sha256:../../../../../../../../../../../../../../../../../../../../../../../../../../../../../x"}]})",
+                                Overwrite::Replace)
+                  .ok());
+  a = open_artifact(dir + "/layout", "layout", dir + "/cache");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("unsupported digest"), std::string::npos) << a.error().message;
+  remove_tree(dir);
 }
 
 TEST(PathInside, StaysInsideOrFails) {

@@ -283,6 +283,22 @@ struct PortForwarder::Impl {
   }
 
   void loop(int netns_fd, std::string& start_error, int ready_fd);
+
+  // The relay's state between polls: connections, and whether accepting
+  // pauses because descriptors ran out.
+  std::vector<std::unique_ptr<Conn>> conns;
+  bool accept_paused = false;
+  enum Kind { kWake, kListen, kOuter, kInner };
+  struct Slot {
+    Kind kind;
+    size_t index;
+  };
+  void build_poll_set(std::vector<struct pollfd>& fds, std::vector<Slot>& slots) const;
+  void accept_all(const Listener& l);
+  void finish_connect(Conn& c);
+  void serve(Conn& c, Kind side, short revents);
+  void reap();
+  void close_all();
 };
 
 PortForwarder::PortForwarder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -368,44 +384,10 @@ void PortForwarder::Impl::loop(int netns_fd, std::string& start_error, int ready
   (void)ignored;
   ::close(ready_fd);
 
-  std::vector<std::unique_ptr<Conn>> conns;
-  bool accept_paused = false;  // out of descriptors: wait a little
-  enum Kind { kWake, kListen, kOuter, kInner };
-  struct Slot {
-    Kind kind;
-    size_t index;
-  };
   std::vector<struct pollfd> fds;
   std::vector<Slot> slots;
   for (;;) {
-    fds.clear();
-    slots.clear();
-    fds.push_back({wake[0], POLLIN, 0});
-    slots.push_back({kWake, 0});
-    if (!accept_paused)
-      for (size_t i = 0; i < listeners.size(); ++i) {
-        fds.push_back({listeners[i].fd, POLLIN, 0});
-        slots.push_back({kListen, i});
-      }
-    for (size_t i = 0; i < conns.size(); ++i) {
-      Conn& c = *conns[i];
-      if (c.connecting) {
-        fds.push_back({c.inner, POLLOUT, 0});
-        slots.push_back({kInner, i});
-        continue;
-      }
-      short oe = 0, ie = 0;
-      if (!c.up.eof && c.up.len == 0) oe |= POLLIN;
-      if (c.down.len > 0) oe |= POLLOUT;
-      if (!c.down.eof && c.down.len == 0) ie |= POLLIN;
-      if (c.up.len > 0) ie |= POLLOUT;
-      // A side we want nothing from is left out (fd -1): a half-closed socket
-      // reports POLLHUP forever and would spin the loop.
-      fds.push_back({oe ? c.outer : -1, oe, 0});
-      slots.push_back({kOuter, i});
-      fds.push_back({ie ? c.inner : -1, ie, 0});
-      slots.push_back({kInner, i});
-    }
+    build_poll_set(fds, slots);
     int n = ::poll(fds.data(), fds.size(), accept_paused ? 100 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -413,91 +395,135 @@ void PortForwarder::Impl::loop(int netns_fd, std::string& start_error, int ready
     }
     accept_paused = false;
     bool quit = false;
-    for (size_t k = 0; k < fds.size(); ++k) {
+    for (size_t k = 0; k < fds.size() && !quit; ++k) {
       short re = fds[k].revents;
       if (re == 0) continue;
       const Slot& slot = slots[k];
-      if (slot.kind == kWake) {
+      if (slot.kind == kWake)
         quit = true;
-        break;
-      }
-      if (slot.kind == kListen) {
-        const Listener& l = listeners[slot.index];
-        for (;;) {
-          int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-              note(fmt::format("port {}: cannot accept more connections now: {}", l.map.host_port,
-                               std::strerror(errno)));
-              accept_paused = true;
-            }
-            break;
-          }
-          int in = connect_inner(l.map.port, false);
-          if (in < 0) {
-            note(fmt::format("port {}: cannot reach the service: {}", l.map.port, std::strerror(errno)));
-            ::close(fd);
-            continue;
-          }
-          auto c = std::make_unique<Conn>();
-          c->outer = fd;
-          c->inner = in;
-          c->port = l.map.port;
-          conns.push_back(std::move(c));
-        }
-        continue;
-      }
-      Conn& c = *conns[slot.index];
-      if (c.dead) continue;
-      if (c.connecting) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        ::getsockopt(c.inner, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err == 0) {
-          c.connecting = false;
-          continue;
-        }
-        ::close(c.inner);
-        c.inner = -1;
-        // A service bound only to [::1] or [::] with v6only still answers there.
-        if (err == ECONNREFUSED && !c.tried_v6) {
-          c.tried_v6 = true;
-          c.inner = connect_inner(c.port, true);
-        }
-        if (c.inner < 0) {
-          note(fmt::format("port {}: the service refused the connection: {}", c.port, std::strerror(err)));
-          c.dead = true;
-        }
-        continue;
-      }
-      // A reset loses what is in flight anyway: drop both sides at once.
-      if (re & POLLERR) {
-        c.dead = true;
-        continue;
-      }
-      bool readable = re & (POLLIN | POLLHUP);
-      bool ok = slot.kind == kOuter
-                    ? pump(c.outer, c.inner, c.up, readable) && pump(c.inner, c.outer, c.down, false)
-                    : pump(c.inner, c.outer, c.down, readable) && pump(c.outer, c.inner, c.up, false);
-      if (!ok || (c.up.done && c.down.done)) c.dead = true;
+      else if (slot.kind == kListen)
+        accept_all(listeners[slot.index]);
+      else if (!conns[slot.index]->dead)
+        serve(*conns[slot.index], slot.kind, re);
     }
     if (quit) break;
-    for (size_t i = 0; i < conns.size();) {
-      Conn& c = *conns[i];
-      if (!c.dead) {
-        ++i;
-        continue;
-      }
-      if (c.outer >= 0) ::close(c.outer);
-      if (c.inner >= 0) ::close(c.inner);
-      conns[i] = std::move(conns.back());
-      conns.pop_back();
-    }
+    reap();
   }
+  close_all();
+}
+
+void PortForwarder::Impl::build_poll_set(std::vector<struct pollfd>& fds, std::vector<Slot>& slots) const {
+  fds.clear();
+  slots.clear();
+  fds.push_back({wake[0], POLLIN, 0});
+  slots.push_back({kWake, 0});
+  if (!accept_paused)
+    for (size_t i = 0; i < listeners.size(); ++i) {
+      fds.push_back({listeners[i].fd, POLLIN, 0});
+      slots.push_back({kListen, i});
+    }
+  for (size_t i = 0; i < conns.size(); ++i) {
+    const Conn& c = *conns[i];
+    if (c.connecting) {
+      fds.push_back({c.inner, POLLOUT, 0});
+      slots.push_back({kInner, i});
+      continue;
+    }
+    short oe = 0, ie = 0;
+    if (!c.up.eof && c.up.len == 0) oe |= POLLIN;
+    if (c.down.len > 0) oe |= POLLOUT;
+    if (!c.down.eof && c.down.len == 0) ie |= POLLIN;
+    if (c.up.len > 0) ie |= POLLOUT;
+    // A side we want nothing from is left out (fd -1): a half-closed socket
+    // reports POLLHUP forever and would spin the loop.
+    fds.push_back({oe ? c.outer : -1, oe, 0});
+    slots.push_back({kOuter, i});
+    fds.push_back({ie ? c.inner : -1, ie, 0});
+    slots.push_back({kInner, i});
+  }
+}
+
+void PortForwarder::Impl::accept_all(const Listener& l) {
+  for (;;) {
+    int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        note(fmt::format("port {}: cannot accept more connections now: {}", l.map.host_port, std::strerror(errno)));
+        accept_paused = true;
+      }
+      return;
+    }
+    int in = connect_inner(l.map.port, false);
+    if (in < 0) {
+      note(fmt::format("port {}: cannot reach the service: {}", l.map.port, std::strerror(errno)));
+      ::close(fd);
+      continue;
+    }
+    auto c = std::make_unique<Conn>();
+    c->outer = fd;
+    c->inner = in;
+    c->port = l.map.port;
+    conns.push_back(std::move(c));
+  }
+}
+
+void PortForwarder::Impl::finish_connect(Conn& c) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(c.inner, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err == 0) {
+    c.connecting = false;
+    return;
+  }
+  ::close(c.inner);
+  c.inner = -1;
+  // A service bound only to [::1] or [::] with v6only still answers there.
+  if (err == ECONNREFUSED && !c.tried_v6) {
+    c.tried_v6 = true;
+    c.inner = connect_inner(c.port, true);
+  }
+  if (c.inner < 0) {
+    note(fmt::format("port {}: the service refused the connection: {}", c.port, std::strerror(err)));
+    c.dead = true;
+  }
+}
+
+void PortForwarder::Impl::serve(Conn& c, Kind side, short re) {
+  if (c.connecting) {
+    finish_connect(c);
+    return;
+  }
+  // A reset loses what is in flight anyway: drop both sides at once.
+  if (re & POLLERR) {
+    c.dead = true;
+    return;
+  }
+  bool readable = re & (POLLIN | POLLHUP);
+  bool ok = side == kOuter ? pump(c.outer, c.inner, c.up, readable) && pump(c.inner, c.outer, c.down, false)
+                           : pump(c.inner, c.outer, c.down, readable) && pump(c.outer, c.inner, c.up, false);
+  if (!ok || (c.up.done && c.down.done)) c.dead = true;
+}
+
+void PortForwarder::Impl::reap() {
+  for (size_t i = 0; i < conns.size();) {
+    Conn& c = *conns[i];
+    if (!c.dead) {
+      ++i;
+      continue;
+    }
+    if (c.outer >= 0) ::close(c.outer);
+    if (c.inner >= 0) ::close(c.inner);
+    conns[i] = std::move(conns.back());
+    conns.pop_back();
+  }
+}
+
+void PortForwarder::Impl::close_all() {
   for (auto& c : conns) {
     if (c->outer >= 0) ::close(c->outer);
     if (c->inner >= 0) ::close(c->inner);
   }
+  conns.clear();
   for (auto& l : listeners) {
     ::close(l.fd);
     l.fd = -1;
