@@ -469,15 +469,15 @@ Result<int> run_container(const RunOptions& o) {
   if (!art) return art.error();
   Status s = o.trust_bundle ? Status::success() : check_runtime_config(art->config, art->base, o.artifact);
   if (!s) return s.error();
-  s = prepare_volumes(*art, o.artifact);
-  if (!s) return s.error();
-  if (o.trust_bundle)
-    note(o, fmt::format("note: --trust-bundle: running {} with its runtime config unchecked", o.artifact));
 
   // 2. Who runs it?
   if (::geteuid() != 0)
     return env_error("decant run needs root: the runtime creates namespaces, mounts and cgroups "
                      "(rootless runs are not supported yet)");
+  s = prepare_volumes(*art, o.artifact);
+  if (!s) return s.error();
+  if (o.trust_bundle)
+    note(o, fmt::format("note: --trust-bundle: running {} with its runtime config unchecked", o.artifact));
   auto runtime = find_runtime(o.runtime);
   if (!runtime) return runtime.error();
   std::string runtime_name = path_basename(*runtime);
