@@ -165,6 +165,9 @@ Status check_mount(const json& m, const std::string& base, const Refusal& refuse
     if (!host) return refuse(where + ".source", host.error().message);
     if (host->compare(0, base.size() + 9, base + "/volumes/") != 0)
       return refuse(where + ".source", fmt::format("{} is not under the artifact's volumes/", src));
+    // decant's volume for a directory D is volumes/D (volume_source).
+    if (*host != base + "/" + volume_source(dest))
+      return refuse(where + ".source", fmt::format("{} is not the volume of {} ({})", src, dest, volume_source(dest)));
     if (!has_option(m, "nosuid") || !has_option(m, "nodev"))
       return refuse(where + ".options", "a volume without nosuid and nodev");
     return Status::success();

@@ -115,8 +115,10 @@ TEST_F(ConfigCheck, RefusesHostMountsAndEscapingVolumes) {
   EXPECT_NE(m.find("not under the artifact's volumes/"), std::string::npos) << m;
   // A volume directory that is a symlink could name any host directory.
   ASSERT_EQ(::symlink("/etc", (base + "/volumes/etc").c_str()), 0);
-  m = refusal([](json& c) { c["mounts"].push_back(host_bind("/data/etc", "volumes/etc")); });
+  m = refusal([](json& c) { c["mounts"].push_back(host_bind("/etc", "volumes/etc")); });
   EXPECT_NE(m.find("symlink"), std::string::npos) << m;
+  m = refusal([](json& c) { c["mounts"].push_back(host_bind("/etc", "volumes/data/log")); });
+  EXPECT_NE(m.find("mounts[/etc].source: volumes/data/log is not the volume of /etc"), std::string::npos) << m;
   m = refusal([](json& c) {
     json b = host_bind("/data/y", "volumes/data/y");
     b["options"] = {"rbind", "rw"};
