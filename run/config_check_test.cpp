@@ -9,6 +9,7 @@
 #include <functional>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/file_util.h"
@@ -185,6 +186,22 @@ TEST_F(ConfigCheck, RefusesArtifactsWithoutDecantsProfileOrRootfs) {
   ASSERT_EQ(::symlink("/", (base + "/rootfs").c_str()), 0);
   m = refusal([](json&) {});
   EXPECT_NE(m.find("root.path"), std::string::npos) << m;
+}
+
+// File capabilities of the binary count, but only within a container
+// runtime's default set: NET_RAW yes, SYS_ADMIN no.
+TEST_F(ConfigCheck, HonoursFileCapabilitiesOnlyWithinTheDefaultSet) {
+  if (::geteuid() != 0) GTEST_SKIP() << "setting security.capability needs root";
+  ASSERT_TRUE(make_directories(base + "/rootfs/usr/sbin").ok());
+  std::string bin = base + "/rootfs/usr/sbin/srv";
+  ASSERT_TRUE(write_file_atomic(bin, "", Overwrite::Replace).ok());
+  uint32_t cap[5] = {0x02000000u, (1u << 13) | (1u << 21), 0, 0, 0};  // v2: permitted NET_RAW, SYS_ADMIN
+  if (::setxattr(bin.c_str(), "security.capability", cap, sizeof cap, 0) != 0)
+    GTEST_SKIP() << "this filesystem takes no security.capability";
+  EXPECT_EQ(refusal([](json& c) { c["process"]["capabilities"]["bounding"].push_back("CAP_NET_RAW"); }), "");
+  std::string m = refusal([](json& c) { c["process"]["capabilities"]["bounding"].push_back("CAP_SYS_ADMIN"); });
+  EXPECT_NE(m.find("CAP_SYS_ADMIN is beyond"), std::string::npos) << m;
+  EXPECT_NE(m.find("CAP_NET_RAW"), std::string::npos) << m;  // listed as granted
 }
 
 TEST_F(ConfigCheck, RefusesDeviceNodes) {
