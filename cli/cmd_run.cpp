@@ -1,6 +1,7 @@
 // `decant run OUT [-- ARGS]`: runs a packaged bundle or OCI image under crun
 // or runc, publishing its ports when it has its own network namespace, and
-// exits with the service's status.
+// exits with the service's status. The runner's notes are printed here.
+#include <cstdio>
 #include <memory>
 
 #include "cli/command.h"
@@ -9,7 +10,8 @@
 namespace decant {
 namespace {
 
-int run_run(const RunOptions& o) {
+int run_run(RunOptions o) {
+  o.note = [](const std::string& line) { std::fprintf(stderr, "decant: %s\n", line.c_str()); };
   auto r = run_container(o);
   if (!r) return fail(r.error());
   return *r;
@@ -33,6 +35,9 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                                               "seconds the service gets to exit after SIGINT/SIGTERM before it is "
                                               "killed (default 10)");
                               cmd->add_flag("-v,--verbose", o->verbose, "print the runtime command and relay trouble");
+                              cmd->add_flag("--trust-bundle", o->trust_bundle,
+                                            "run the artifact's runtime config as given, even when it asks for more "
+                                            "than decant's policy grants (capabilities, host mounts, namespaces)");
                               return [o] { return run_run(*o); };
                             },
                             30}};

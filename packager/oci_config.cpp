@@ -350,9 +350,10 @@ json runtime_config(const ImageSpec& s, const RuntimeConfigOptions& o) {
   if (!s.seccomp.is_null()) linux["seccomp"] = s.seccomp;
   c["linux"] = linux;
   c["annotations"] = s.labels;
-  std::string ports;
-  for (const auto& [port, proto] : s.ports) ports += fmt::format("{}{}/{}", ports.empty() ? "" : ",", port, proto);
-  if (!ports.empty()) c["annotations"][kPortsAnnotation] = ports;
+  // Annotation values are strings: the list travels as JSON text.
+  json ports = json::array();
+  for (const auto& [port, proto] : s.ports) ports.push_back({{"port", port}, {"proto", proto}});
+  if (!ports.empty()) c["annotations"][kPortsAnnotation] = ports.dump();
   return c;
 }
 

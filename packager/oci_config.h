@@ -81,8 +81,10 @@ struct RuntimeConfigOptions {
 nlohmann::json runtime_config(const ImageSpec& spec, const RuntimeConfigOptions& options);
 
 // Runtime config annotation listing the ports the service binds (after
-// redirects) as "17070/tcp,53/udp": what `decant run` publishes when the
-// service has its own network namespace. Absent when it binds none.
+// redirects) as a JSON array in a string, '[{"port":53,"proto":"udp"},
+// {"port":17070,"proto":"tcp"}]' (OCI annotation values are strings): what
+// `decant run` publishes when the service has its own network namespace.
+// Absent when it binds none.
 inline constexpr const char* kPortsAnnotation = "io.decant.ports";
 
 // Bundle-relative source of the bind mount for a writable directory.

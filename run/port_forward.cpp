@@ -4,6 +4,7 @@
 // sockets and two 64 KiB buffers, not a process.
 #include "run/port_forward.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -23,17 +24,11 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace decant {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 bool parse_port(const std::string& s, uint16_t& out) {
   if (s.empty() || s.size() > 5) return false;
@@ -47,31 +42,28 @@ bool parse_port(const std::string& s, uint16_t& out) {
   return true;
 }
 
-// "PORT[/proto]" -> port and protocol.
-bool parse_port_proto(const std::string& s, uint16_t& port, std::string& proto) {
-  size_t slash = s.find('/');
-  proto = slash == std::string::npos ? "tcp" : s.substr(slash + 1);
-  if (proto != "tcp" && proto != "udp") return false;
-  return parse_port(s.substr(0, slash), port);
-}
-
 }  // namespace
 
-Result<std::vector<PortSpec>> parse_port_list(const std::string& text) {
+Result<std::vector<PortSpec>> parse_port_annotation(const std::string& text) {
+  nlohmann::json list;
+  try {
+    list = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    return bad_input(fmt::format("not a JSON list of ports: {}", text));
+  }
+  if (!list.is_array()) return bad_input(fmt::format("not a JSON list of ports: {}", text));
   std::vector<PortSpec> out;
-  size_t i = 0;
-  while (i <= text.size()) {
-    size_t j = text.find(',', i);
-    if (j == std::string::npos) j = text.size();
-    std::string item = trim(text.substr(i, j - i));
-    i = j + 1;
-    if (item.empty()) continue;
+  for (const auto& item : list) {
     PortSpec p;
-    if (!parse_port_proto(item, p.port, p.proto))
-      return bad_input(fmt::format("bad port \"{}\" (expected PORT/tcp or PORT/udp, PORT 1-65535)", item));
-    bool seen = false;
-    for (const auto& q : out) seen |= q == p;
-    if (!seen) out.push_back(p);
+    bool ok = item.is_object() && item.size() == 2 && item.contains("port") && item["port"].is_number_integer() &&
+              item["port"].get<int64_t>() >= 1 && item["port"].get<int64_t>() <= 65535 && item.contains("proto") &&
+              (item["proto"] == "tcp" || item["proto"] == "udp");
+    if (!ok)
+      return bad_input(fmt::format("bad port {} (expected {{\"port\": 1-65535, \"proto\": \"tcp\"|\"udp\"}})",
+                                   item.dump()));
+    p.port = static_cast<uint16_t>(item["port"].get<int64_t>());
+    p.proto = item["proto"].get<std::string>();
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
   }
   return out;
 }
@@ -277,7 +269,7 @@ struct PortForwarder::Impl {
   std::vector<Listener> listeners;
   int wake[2] = {-1, -1};
   std::thread thread;
-  bool verbose = false;
+  std::function<void(const std::string&)> trouble;
 
   ~Impl() {
     for (auto& l : listeners)
@@ -287,10 +279,26 @@ struct PortForwarder::Impl {
   }
 
   void note(const std::string& msg) const {
-    if (verbose) std::fprintf(stderr, "decant: %s\n", msg.c_str());
+    if (trouble) trouble(msg);
   }
 
   void loop(int netns_fd, std::string& start_error, int ready_fd);
+
+  // The relay's state between polls: connections, and whether accepting
+  // pauses because descriptors ran out.
+  std::vector<std::unique_ptr<Conn>> conns;
+  bool accept_paused = false;
+  enum Kind { kWake, kListen, kOuter, kInner };
+  struct Slot {
+    Kind kind;
+    size_t index;
+  };
+  void build_poll_set(std::vector<struct pollfd>& fds, std::vector<Slot>& slots) const;
+  void accept_all(const Listener& l);
+  void finish_connect(Conn& c);
+  void serve(Conn& c, Kind side, short revents);
+  void reap();
+  void close_all();
 };
 
 PortForwarder::PortForwarder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -326,8 +334,8 @@ Result<std::unique_ptr<PortForwarder>> PortForwarder::listen(const std::vector<P
   return std::unique_ptr<PortForwarder>(new PortForwarder(std::move(impl)));
 }
 
-Status PortForwarder::start(int netns_fd, bool verbose) {
-  impl_->verbose = verbose;
+Status PortForwarder::start(int netns_fd, std::function<void(const std::string&)> trouble) {
+  impl_->trouble = std::move(trouble);
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
   std::string error;
@@ -376,44 +384,10 @@ void PortForwarder::Impl::loop(int netns_fd, std::string& start_error, int ready
   (void)ignored;
   ::close(ready_fd);
 
-  std::vector<std::unique_ptr<Conn>> conns;
-  bool accept_paused = false;  // out of descriptors: wait a little
-  enum Kind { kWake, kListen, kOuter, kInner };
-  struct Slot {
-    Kind kind;
-    size_t index;
-  };
   std::vector<struct pollfd> fds;
   std::vector<Slot> slots;
   for (;;) {
-    fds.clear();
-    slots.clear();
-    fds.push_back({wake[0], POLLIN, 0});
-    slots.push_back({kWake, 0});
-    if (!accept_paused)
-      for (size_t i = 0; i < listeners.size(); ++i) {
-        fds.push_back({listeners[i].fd, POLLIN, 0});
-        slots.push_back({kListen, i});
-      }
-    for (size_t i = 0; i < conns.size(); ++i) {
-      Conn& c = *conns[i];
-      if (c.connecting) {
-        fds.push_back({c.inner, POLLOUT, 0});
-        slots.push_back({kInner, i});
-        continue;
-      }
-      short oe = 0, ie = 0;
-      if (!c.up.eof && c.up.len == 0) oe |= POLLIN;
-      if (c.down.len > 0) oe |= POLLOUT;
-      if (!c.down.eof && c.down.len == 0) ie |= POLLIN;
-      if (c.up.len > 0) ie |= POLLOUT;
-      // A side we want nothing from is left out (fd -1): a half-closed socket
-      // reports POLLHUP forever and would spin the loop.
-      fds.push_back({oe ? c.outer : -1, oe, 0});
-      slots.push_back({kOuter, i});
-      fds.push_back({ie ? c.inner : -1, ie, 0});
-      slots.push_back({kInner, i});
-    }
+    build_poll_set(fds, slots);
     int n = ::poll(fds.data(), fds.size(), accept_paused ? 100 : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -421,91 +395,135 @@ void PortForwarder::Impl::loop(int netns_fd, std::string& start_error, int ready
     }
     accept_paused = false;
     bool quit = false;
-    for (size_t k = 0; k < fds.size(); ++k) {
+    for (size_t k = 0; k < fds.size() && !quit; ++k) {
       short re = fds[k].revents;
       if (re == 0) continue;
       const Slot& slot = slots[k];
-      if (slot.kind == kWake) {
+      if (slot.kind == kWake)
         quit = true;
-        break;
-      }
-      if (slot.kind == kListen) {
-        const Listener& l = listeners[slot.index];
-        for (;;) {
-          int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-              note(fmt::format("port {}: cannot accept more connections now: {}", l.map.host_port,
-                               std::strerror(errno)));
-              accept_paused = true;
-            }
-            break;
-          }
-          int in = connect_inner(l.map.port, false);
-          if (in < 0) {
-            note(fmt::format("port {}: cannot reach the service: {}", l.map.port, std::strerror(errno)));
-            ::close(fd);
-            continue;
-          }
-          auto c = std::make_unique<Conn>();
-          c->outer = fd;
-          c->inner = in;
-          c->port = l.map.port;
-          conns.push_back(std::move(c));
-        }
-        continue;
-      }
-      Conn& c = *conns[slot.index];
-      if (c.dead) continue;
-      if (c.connecting) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        ::getsockopt(c.inner, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err == 0) {
-          c.connecting = false;
-          continue;
-        }
-        ::close(c.inner);
-        c.inner = -1;
-        // A service bound only to [::1] or [::] with v6only still answers there.
-        if (err == ECONNREFUSED && !c.tried_v6) {
-          c.tried_v6 = true;
-          c.inner = connect_inner(c.port, true);
-        }
-        if (c.inner < 0) {
-          note(fmt::format("port {}: the service refused the connection: {}", c.port, std::strerror(err)));
-          c.dead = true;
-        }
-        continue;
-      }
-      // A reset loses what is in flight anyway: drop both sides at once.
-      if (re & POLLERR) {
-        c.dead = true;
-        continue;
-      }
-      bool readable = re & (POLLIN | POLLHUP);
-      bool ok = slot.kind == kOuter
-                    ? pump(c.outer, c.inner, c.up, readable) && pump(c.inner, c.outer, c.down, false)
-                    : pump(c.inner, c.outer, c.down, readable) && pump(c.outer, c.inner, c.up, false);
-      if (!ok || (c.up.done && c.down.done)) c.dead = true;
+      else if (slot.kind == kListen)
+        accept_all(listeners[slot.index]);
+      else if (!conns[slot.index]->dead)
+        serve(*conns[slot.index], slot.kind, re);
     }
     if (quit) break;
-    for (size_t i = 0; i < conns.size();) {
-      Conn& c = *conns[i];
-      if (!c.dead) {
-        ++i;
-        continue;
-      }
-      if (c.outer >= 0) ::close(c.outer);
-      if (c.inner >= 0) ::close(c.inner);
-      conns[i] = std::move(conns.back());
-      conns.pop_back();
-    }
+    reap();
   }
+  close_all();
+}
+
+void PortForwarder::Impl::build_poll_set(std::vector<struct pollfd>& fds, std::vector<Slot>& slots) const {
+  fds.clear();
+  slots.clear();
+  fds.push_back({wake[0], POLLIN, 0});
+  slots.push_back({kWake, 0});
+  if (!accept_paused)
+    for (size_t i = 0; i < listeners.size(); ++i) {
+      fds.push_back({listeners[i].fd, POLLIN, 0});
+      slots.push_back({kListen, i});
+    }
+  for (size_t i = 0; i < conns.size(); ++i) {
+    const Conn& c = *conns[i];
+    if (c.connecting) {
+      fds.push_back({c.inner, POLLOUT, 0});
+      slots.push_back({kInner, i});
+      continue;
+    }
+    short oe = 0, ie = 0;
+    if (!c.up.eof && c.up.len == 0) oe |= POLLIN;
+    if (c.down.len > 0) oe |= POLLOUT;
+    if (!c.down.eof && c.down.len == 0) ie |= POLLIN;
+    if (c.up.len > 0) ie |= POLLOUT;
+    // A side we want nothing from is left out (fd -1): a half-closed socket
+    // reports POLLHUP forever and would spin the loop.
+    fds.push_back({oe ? c.outer : -1, oe, 0});
+    slots.push_back({kOuter, i});
+    fds.push_back({ie ? c.inner : -1, ie, 0});
+    slots.push_back({kInner, i});
+  }
+}
+
+void PortForwarder::Impl::accept_all(const Listener& l) {
+  for (;;) {
+    int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        note(fmt::format("port {}: cannot accept more connections now: {}", l.map.host_port, std::strerror(errno)));
+        accept_paused = true;
+      }
+      return;
+    }
+    int in = connect_inner(l.map.port, false);
+    if (in < 0) {
+      note(fmt::format("port {}: cannot reach the service: {}", l.map.port, std::strerror(errno)));
+      ::close(fd);
+      continue;
+    }
+    auto c = std::make_unique<Conn>();
+    c->outer = fd;
+    c->inner = in;
+    c->port = l.map.port;
+    conns.push_back(std::move(c));
+  }
+}
+
+void PortForwarder::Impl::finish_connect(Conn& c) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(c.inner, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err == 0) {
+    c.connecting = false;
+    return;
+  }
+  ::close(c.inner);
+  c.inner = -1;
+  // A service bound only to [::1] or [::] with v6only still answers there.
+  if (err == ECONNREFUSED && !c.tried_v6) {
+    c.tried_v6 = true;
+    c.inner = connect_inner(c.port, true);
+  }
+  if (c.inner < 0) {
+    note(fmt::format("port {}: the service refused the connection: {}", c.port, std::strerror(err)));
+    c.dead = true;
+  }
+}
+
+void PortForwarder::Impl::serve(Conn& c, Kind side, short re) {
+  if (c.connecting) {
+    finish_connect(c);
+    return;
+  }
+  // A reset loses what is in flight anyway: drop both sides at once.
+  if (re & POLLERR) {
+    c.dead = true;
+    return;
+  }
+  bool readable = re & (POLLIN | POLLHUP);
+  bool ok = side == kOuter ? pump(c.outer, c.inner, c.up, readable) && pump(c.inner, c.outer, c.down, false)
+                           : pump(c.inner, c.outer, c.down, readable) && pump(c.outer, c.inner, c.up, false);
+  if (!ok || (c.up.done && c.down.done)) c.dead = true;
+}
+
+void PortForwarder::Impl::reap() {
+  for (size_t i = 0; i < conns.size();) {
+    Conn& c = *conns[i];
+    if (!c.dead) {
+      ++i;
+      continue;
+    }
+    if (c.outer >= 0) ::close(c.outer);
+    if (c.inner >= 0) ::close(c.inner);
+    conns[i] = std::move(conns.back());
+    conns.pop_back();
+  }
+}
+
+void PortForwarder::Impl::close_all() {
   for (auto& c : conns) {
     if (c->outer >= 0) ::close(c->outer);
     if (c->inner >= 0) ::close(c->inner);
   }
+  conns.clear();
   for (auto& l : listeners) {
     ::close(l.fd);
     l.fd = -1;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,9 +23,10 @@ struct PortSpec {
   bool operator==(const PortSpec& o) const { return port == o.port && proto == o.proto; }
 };
 
-// "17070/tcp,53/udp" (the io.decant.ports annotation; spaces allowed, "" is
-// none) -> ports. A port without a protocol is tcp.
-Result<std::vector<PortSpec>> parse_port_list(const std::string& text);
+// The io.decant.ports annotation, a JSON array as a string
+// ('[{"port":17070,"proto":"tcp"}]', see packager/oci_config.h) -> ports,
+// duplicates dropped. Anything else is bad input naming the entry.
+Result<std::vector<PortSpec>> parse_port_annotation(const std::string& text);
 
 struct Publish {
   std::string host_addr = "0.0.0.0";  // IPv4 address the host side listens on
@@ -64,7 +66,9 @@ class PortForwarder {
   PortForwarder& operator=(const PortForwarder&) = delete;
 
   // Starts the relay thread inside the namespace netns_fd (not taken over).
-  Status start(int netns_fd, bool verbose);
+  // trouble, when set, gets one line per connection the relay could not
+  // serve, from the relay's thread.
+  Status start(int netns_fd, std::function<void(const std::string&)> trouble);
   // Stops relaying, closes every socket and waits for the thread.
   void stop();
 

@@ -19,20 +19,29 @@ namespace {
 TEST(PortForward, RuntimeConfigRecordsPorts) {
   ImageSpec s;
   s.ports = {{53, "udp"}, {8080, "tcp"}};
-  EXPECT_EQ(runtime_config(s, RuntimeConfigOptions{})["annotations"][kPortsAnnotation], "53/udp,8080/tcp");
+  auto annotation = runtime_config(s, RuntimeConfigOptions{})["annotations"][kPortsAnnotation];
+  ASSERT_TRUE(annotation.is_string());  // OCI annotation values are strings
+  EXPECT_EQ(annotation, R"([{"port":53,"proto":"udp"},{"port":8080,"proto":"tcp"}])");
+  auto back = parse_port_annotation(annotation.get<std::string>());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, (std::vector<PortSpec>{{53, "udp"}, {8080, "tcp"}}));
   s.ports.clear();
   EXPECT_FALSE(runtime_config(s, RuntimeConfigOptions{})["annotations"].contains(kPortsAnnotation));
 }
 
-TEST(PortForward, ParsesPortList) {
-  auto p = parse_port_list("17070/tcp, 53/udp,80,17070/tcp,");
+TEST(PortForward, ParsesPortAnnotation) {
+  auto p = parse_port_annotation(
+      R"([{"port":17070,"proto":"tcp"},{"port":53,"proto":"udp"},{"port":17070,"proto":"tcp"}])");
   ASSERT_TRUE(p.ok());
-  std::vector<PortSpec> want = {{17070, "tcp"}, {53, "udp"}, {80, "tcp"}};
+  std::vector<PortSpec> want = {{17070, "tcp"}, {53, "udp"}};
   EXPECT_EQ(*p, want);
-  ASSERT_TRUE(parse_port_list("").ok());
-  EXPECT_TRUE(parse_port_list("")->empty());
-  for (const char* bad : {"0/tcp", "65536/tcp", "80/sctp", "x/tcp", "80/", "-1", "1 2/tcp"}) {
-    auto r = parse_port_list(bad);
+  ASSERT_TRUE(parse_port_annotation("[]").ok());
+  EXPECT_TRUE(parse_port_annotation("[]")->empty());
+  for (const char* bad : {"", "17070/tcp,53/udp", "{}", R"([{"port":0,"proto":"tcp"}])",
+                          R"([{"port":65536,"proto":"tcp"}])", R"([{"port":80,"proto":"sctp"}])",
+                          R"([{"port":"80","proto":"tcp"}])", R"([{"port":80}])", R"([{"port":-1,"proto":"tcp"}])",
+                          R"([{"port":80,"proto":"tcp","x":1}])", R"([80])"}) {
+    auto r = parse_port_annotation(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().kind, ErrorKind::BadInput);
     EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
@@ -147,7 +156,7 @@ TEST(PortForward, RelaysConcurrentConnectionsWithHalfClose) {
   ASSERT_TRUE(fwd.ok()) << fwd.error().message;
   int self_ns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(self_ns, 0);
-  ASSERT_TRUE((*fwd)->start(self_ns, false).ok());
+  ASSERT_TRUE((*fwd)->start(self_ns, nullptr).ok());
 
   // A second relay on the same host port is refused with one clear line.
   auto again = PortForwarder::listen({{"127.0.0.1", outer, inner, "tcp"}});

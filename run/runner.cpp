@@ -26,9 +26,11 @@
 
 #include "common/file_util.h"
 #include "packager/oci_config.h"
-#include "run/port_forward.h"
 #include "common/fs_tree.h"
-#include "packager/tar_writer.h"
+#include "packager/staged_output.h"
+#include "run/artifact.h"
+#include "run/config_check.h"
+#include "run/port_forward.h"
 
 namespace decant {
 
@@ -58,10 +60,31 @@ void forward_signal(int sig) {
 
 struct Fd {
   int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd, o.fd);
+    return *this;
+  }
   ~Fd() {
     if (fd >= 0) ::close(fd);
   }
 };
+
+void note(const RunOptions& o, const std::string& line) {
+  if (o.note) o.note(line);
+}
+
+// In a forked child about to exec the runtime: crun refuses hybrid mode, so
+// it runs in a private mount namespace without the cgroup2 mount. Returns
+// errno on failure, 0 on success.
+int hide_unified_cgroup() {
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::umount2("/sys/fs/cgroup/unified", MNT_DETACH) != 0)
+    return errno;
+  return 0;
+}
 
 // Runs `runtime ARGS...` quietly (in the hybrid-mode mount namespace when
 // needed) and waits for it.
@@ -71,9 +94,7 @@ void runtime_quietly(const std::string& runtime, bool hybrid, std::vector<std::s
     int devnull = ::open("/dev/null", O_WRONLY);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
-    if (hybrid && (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-                   ::umount2("/sys/fs/cgroup/unified", MNT_DETACH) != 0))
-      ::_exit(1);
+    if (hybrid && hide_unified_cgroup() != 0) ::_exit(1);
     std::vector<char*> argv{const_cast<char*>(runtime.c_str())};
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -83,22 +104,6 @@ void runtime_quietly(const std::string& runtime, bool hybrid, std::vector<std::s
   if (pid > 0)
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-}
-
-bool is_dir(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return normalize_absolute(p);
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd)) return p;
-  return normalize_absolute(std::string(cwd) + "/" + p);
 }
 
 std::string which(const std::string& name) {
@@ -115,16 +120,6 @@ std::string which(const std::string& name) {
   return "";
 }
 
-Result<json> read_json(const std::string& path) {
-  auto text = read_file(path, 16 << 20);
-  if (!text) return text.error();
-  try {
-    return json::parse(*text);
-  } catch (const json::exception& e) {
-    return bad_input(fmt::format("{}: not valid JSON: {}", path, e.what()));
-  }
-}
-
 std::string cache_root(const RunOptions& o) {
   if (!o.cache_dir.empty()) return o.cache_dir;
   if (const char* c = std::getenv("DECANT_CACHE")) return std::string(c) + "/run";
@@ -132,142 +127,311 @@ std::string cache_root(const RunOptions& o) {
   return std::string(home ? home : "/root") + "/.cache/decant/run";
 }
 
-// An OCI layout (directory) -> rootfs unpacked into the cache + the runtime
-// config the packager stored in it. Digests are checked on the way.
-struct Unpacked {
-  std::string dir;  // cache dir holding rootfs/ and volumes/
-  json config;
-};
-
-Result<std::string> blob_path(const std::string& layout, const std::string& digest) {
-  if (digest.compare(0, 7, "sha256:") != 0 || digest.size() != 71)
-    return bad_input(fmt::format("{}: unsupported digest {}", layout, digest));
-  return layout + "/blobs/sha256/" + digest.substr(7);
-}
-
-Result<json> read_blob_json(const std::string& layout, const std::string& digest) {
-  auto path = blob_path(layout, digest);
-  if (!path) return path.error();
-  auto sha = sha256_file(*path);
-  if (!sha) return sha.error();
-  if ("sha256:" + *sha != digest) return bad_input(fmt::format("{}: blob {} does not match its digest", layout, digest));
-  return read_json(*path);
-}
-
-Result<Unpacked> unpack_layout(const std::string& layout, const std::string& label, const RunOptions& o) {
-  auto index = read_json(layout + "/index.json");
-  if (!index) return bad_input(fmt::format("{}: not an OCI image layout (no readable index.json)", label));
-  std::string manifest_digest;
-  try {
-    manifest_digest = index->at("manifests").at(0).at("digest").get<std::string>();
-  } catch (const json::exception&) {
-    return bad_input(fmt::format("{}: index.json lists no manifest", label));
-  }
-  auto manifest = read_blob_json(layout, manifest_digest);
-  if (!manifest) return manifest.error();
-  std::string layer_digest;
-  try {
-    if (manifest->at("layers").size() != 1)
-      return bad_input(fmt::format("{}: {} layers; decant run takes the one-layer images decant writes", label,
-                                   manifest->at("layers").size()));
-    layer_digest = manifest->at("layers").at(0).at("digest").get<std::string>();
-  } catch (const json::exception&) {
-    return bad_input(fmt::format("{}: malformed manifest {}", label, manifest_digest));
-  }
-
-  Unpacked u;
-  u.dir = cache_root(o) + "/" + manifest_digest.substr(7, 16);
-  std::string done = u.dir + "/.complete";
-  if (!exists(done)) {
-    auto layer = blob_path(layout, layer_digest);
-    if (!layer) return layer.error();
-    auto sha = sha256_file(*layer);
-    if (!sha) return sha.error();
-    if ("sha256:" + *sha != layer_digest)
-      return bad_input(fmt::format("{}: layer {} does not match its digest", label, layer_digest));
-    Status s = make_directories(cache_root(o));
-    if (!s) return s.error();
-    remove_tree(u.dir);
-    std::string tmp = u.dir + ".tmp-" + std::to_string(::getpid());
-    remove_tree(tmp);
-    if (::mkdir(tmp.c_str(), 0755) != 0 || ::mkdir((tmp + "/rootfs").c_str(), 0755) != 0)
-      return env_error(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
-    s = extract_tar(*layer, tmp + "/rootfs");
-    if (!s) {
-      remove_tree(tmp);
-      return s.error();
-    }
-    if (::rename(tmp.c_str(), u.dir.c_str()) != 0) {
-      remove_tree(tmp);
-      return env_error(fmt::format("{}: cannot move into the cache: {}", u.dir, std::strerror(errno)));
-    }
-    s = write_file_atomic(done, manifest_digest + "\n", Overwrite::Replace);
-    if (!s) return s.error();
-  }
-  std::string runtime_json = u.dir + "/rootfs/.decant/runtime.json";
-  if (!exists(runtime_json))
-    return bad_input(fmt::format("{}: no /.decant/runtime.json in the image: decant run only runs images written by "
-                                 "`decant package` (use podman for others)",
-                                 label));
-  auto cfg = read_json(runtime_json);
-  if (!cfg) return cfg.error();
-  u.config = *cfg;
-  // Volumes of a cached image start as the image has those directories.
-  try {
-    for (auto& m : u.config.at("mounts")) {
-      if (m.value("type", "") != "bind") continue;
-      std::string src = m.value("source", "");
-      if (src.empty() || src[0] == '/') continue;
-      std::string host = u.dir + "/" + src;
-      if (exists(host)) continue;
-      Status s = make_directories(host);
-      if (!s) return s.error();
-      struct stat st;
-      if (::stat((u.dir + "/rootfs" + m.value("destination", "")).c_str(), &st) == 0) {
-        if (::chown(host.c_str(), st.st_uid, st.st_gid) != 0 || ::chmod(host.c_str(), st.st_mode & 07777) != 0)
-          return env_error(fmt::format("{}: cannot set owner: {}", host, std::strerror(errno)));
-      }
-    }
-  } catch (const json::exception& e) {
-    return bad_input(fmt::format("{}: malformed /.decant/runtime.json: {}", label, e.what()));
-  }
-  return u;
-}
-
-Result<Unpacked> unpack_archive(const std::string& archive, const RunOptions& o) {
-  // The archive is small next to the rootfs; unpack it whole to a scratch dir.
-  Status s = make_directories(cache_root(o));
-  if (!s) return s.error();
-  std::string tmp = cache_root(o) + "/.archive-" + std::to_string(::getpid());
-  remove_tree(tmp);
-  if (::mkdir(tmp.c_str(), 0700) != 0) return env_error(fmt::format("{}: {}", tmp, std::strerror(errno)));
-  s = extract_tar(archive, tmp);
-  if (!s) {
-    remove_tree(tmp);
-    return bad_input(fmt::format("{}: not an OCI archive ({})", archive, s.error().message));
-  }
-  auto u = unpack_layout(tmp, archive, o);
-  remove_tree(tmp);
-  return u;
-}
-
-// Explains the runtime failures people meet on real hosts.
-void explain_failure(const std::string& runtime, const std::string& tail) {
+// Explains the runtime failures people meet on real hosts; "" when the
+// tail says nothing decant recognizes.
+std::string explain_failure(const std::string& runtime, const std::string& tail) {
   auto has = [&](const char* s) { return tail.find(s) != std::string::npos; };
   if (has("hybrid mode"))
-    std::fprintf(stderr,
-                 "decant: %s refuses hosts whose cgroups are in hybrid mode (v1 controllers plus a cgroup2 mount at "
-                 "/sys/fs/cgroup/unified). decant runs it without that mount in a private mount namespace; if this "
-                 "still fails, boot with systemd.unified_cgroup_hierarchy=1 or use --runtime runc\n",
-                 runtime.c_str());
-  else if (has("seccomp") && (has("Invalid argument") || has("not supported")))
-    std::fprintf(stderr, "decant: the kernel refused the seccomp filter (CONFIG_SECCOMP_FILTER missing?); package "
-                         "with enforcement.seccomp.mode: off to run without it\n");
-  else if (has("Operation not permitted") && (has("unshare") || has("clone") || has("mount")))
-    std::fprintf(stderr, "decant: the kernel refused to create the container's namespaces or mounts; inside another "
-                         "container or without root this needs privileges decant does not have\n");
-  else if (has("cgroup"))
-    std::fprintf(stderr, "decant: %s could not set up cgroups on this host; see its message above\n", runtime.c_str());
+    return fmt::format("{} refuses hosts whose cgroups are in hybrid mode (v1 controllers plus a cgroup2 mount at "
+                       "/sys/fs/cgroup/unified). decant runs it without that mount in a private mount namespace; if "
+                       "this still fails, boot with systemd.unified_cgroup_hierarchy=1 or use --runtime runc",
+                       runtime);
+  if (has("seccomp") && (has("Invalid argument") || has("not supported")))
+    return "the kernel refused the seccomp filter (CONFIG_SECCOMP_FILTER missing?); package with "
+           "enforcement.seccomp.mode: off to run without it";
+  if (has("Operation not permitted") && (has("unshare") || has("clone") || has("mount")))
+    return "the kernel refused to create the container's namespaces or mounts; inside another container or "
+           "without root this needs privileges decant does not have";
+  if (has("cgroup")) return fmt::format("{} could not set up cgroups on this host; see its message above", runtime);
+  return "";
+}
+
+// The hostname as part of a container id and run directory name: only
+// when it is a plain name.
+std::string container_name(const json& config) {
+  auto h = config.find("hostname");
+  if (h == config.end() || !h->is_string()) return "service";
+  std::string name = h->get<std::string>();
+  bool plain = !name.empty() && name.size() <= 64 && name[0] != '.' &&
+               name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+                   std::string::npos;
+  return plain ? name : "service";
+}
+
+// The artifact's config made runnable from a private directory: absolute
+// rootfs and volume paths, the user's arguments, the host's resolv.conf.
+// Relative paths were checked to stay inside base (config_check.h) unless
+// the artifact is trusted, which then means as given.
+Status localize_config(json& config, const std::string& base, const RunOptions& o) {
+  try {
+    std::string rootfs = config.at("root").at("path").get<std::string>();
+    if (rootfs.empty() || rootfs[0] != '/') config["root"]["path"] = base + "/" + rootfs;
+    for (auto& m : config.at("mounts")) {
+      if (m.value("type", "") != "bind") continue;
+      std::string src = m.value("source", "");
+      if (!src.empty() && src[0] != '/') m["source"] = base + "/" + src;
+    }
+    if (!o.args.empty()) {
+      auto& args = config.at("process").at("args");
+      json next = json::array({args.at(0)});
+      for (const auto& a : o.args) next.push_back(a);
+      args = next;
+    }
+    struct stat st;
+    if (::stat("/etc/resolv.conf", &st) == 0)
+      config["mounts"].push_back({{"destination", "/etc/resolv.conf"},
+                                  {"type", "bind"},
+                                  {"source", "/etc/resolv.conf"},
+                                  {"options", {"rbind", "ro", "nosuid", "nodev", "noexec"}}});
+  } catch (const json::exception& e) {
+    return bad_input(fmt::format("{}: malformed runtime config: {}", o.artifact, e.what()));
+  }
+  return Status::success();
+}
+
+// What the service's network needs while it runs: decant's namespace and the
+// relay into it (both empty when the service shares the host's network or
+// joins a namespace named in a trusted config).
+struct Network {
+  std::unique_ptr<PortForwarder> forwarder;
+  Fd netns;
+};
+
+// The ports to publish, or an error when --publish cannot apply.
+Result<std::vector<Publish>> plan_ports(const json& config, const std::vector<Publish>& requested,
+                                        const RunOptions& o) {
+  std::vector<PortSpec> recorded;
+  bool has_recorded = false;
+  try {
+    if (config.contains("annotations") && config["annotations"].contains(kPortsAnnotation)) {
+      auto r = parse_port_annotation(config["annotations"][kPortsAnnotation].get<std::string>());
+      if (!r) return bad_input(fmt::format("{}: annotation {}: {}", o.artifact, kPortsAnnotation, r.error().message));
+      recorded = *r;
+      has_recorded = true;
+    }
+  } catch (const json::exception& e) {
+    return bad_input(fmt::format("{}: annotation {} is not a string", o.artifact, kPortsAnnotation));
+  }
+  if (!has_recorded && requested.empty())
+    note(o, fmt::format("note: the service has its own network namespace but {} records no ports (no {} "
+                        "annotation: packaged by an older decant?): nothing is published; name ports with --publish",
+                        o.artifact, kPortsAnnotation));
+  std::vector<std::string> notes;
+  auto plan = publish_plan(recorded, requested, notes);
+  if (!plan) return plan.error();
+  for (const auto& n : notes) note(o, "note: " + n);
+  return plan;
+}
+
+Result<Network> setup_network(json& config, const std::vector<Publish>& requested, const RunOptions& o) {
+  json* entry = nullptr;
+  try {
+    for (auto& ns : config.at("linux").at("namespaces"))
+      if (ns.value("type", "") == "network") entry = &ns;
+  } catch (const json::exception& e) {
+    return bad_input(fmt::format("{}: malformed runtime config: {}", o.artifact, e.what()));
+  }
+  Network net;
+  if (entry && entry->contains("path")) {
+    if (!requested.empty())
+      return bad_input(fmt::format("{}: --publish needs a network namespace decant creates, but the runtime config "
+                                   "already names one ({})",
+                                   o.artifact, entry->value("path", "")));
+    return net;  // joins an existing namespace (a trusted config): none of decant's business
+  }
+  if (!entry) {
+    if (requested.empty()) return net;
+    return bad_input(fmt::format("{}: --publish: the service shares the host's network (packaged without --network "
+                                 "private), so its ports already are the host's",
+                                 o.artifact));
+  }
+  auto plan = plan_ports(config, requested, o);
+  if (!plan) return plan.error();
+  if (!plan->empty()) {
+    auto f = PortForwarder::listen(*plan);
+    if (!f) return f.error();
+    net.forwarder = std::move(*f);
+  }
+  auto fd = create_network_namespace();
+  if (!fd) return fd.error();
+  net.netns = Fd(*fd);
+  // The runtime opens our descriptor through /proc: no bind mount that a
+  // killed decant would leave behind.
+  (*entry)["path"] = fmt::format("/proc/{}/fd/{}", ::getpid(), net.netns.fd);
+  for (const auto& p : *plan)
+    note(o, fmt::format("publishing {}:{} -> {}/{} of the service", p.host_addr, p.host_port, p.port, p.proto));
+  return net;
+}
+
+// The private run directory holding the rewritten config.json; removed when
+// the value goes.
+struct RunDir {
+  std::string dir;
+  RunDir() = default;
+  RunDir(RunDir&& o) noexcept : dir(std::move(o.dir)) { o.dir.clear(); }
+  RunDir& operator=(RunDir&&) = delete;
+  ~RunDir() {
+    if (!dir.empty()) remove_tree(dir);
+  }
+};
+
+Result<RunDir> write_run_dir(const json& config, const std::string& id) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  std::string run_base = std::string(xdg && *xdg ? xdg : "/run") + "/decant";
+  Status s = make_directories(run_base);
+  if (!s) return s.error();
+  RunDir rd;
+  std::string dir = run_base + "/" + id;
+  if (::mkdir(dir.c_str(), 0700) != 0)
+    return env_error(fmt::format("{}: cannot create the run directory: {}", dir, std::strerror(errno)));
+  rd.dir = dir;
+  s = write_file_atomic(dir + "/config.json", config.dump(2), Overwrite::Replace);
+  if (!s) return s.error();
+  return rd;
+}
+
+// A started runtime: its pid and the read end of its stderr.
+struct Started {
+  pid_t pid = -1;
+  Fd err;
+};
+
+// Forks and execs the runtime with stderr into a pipe. A failure before
+// exec (hiding the cgroup2 mount, exec itself) comes back over a CLOEXEC
+// pipe as an error, so nothing here prints.
+Result<Started> start_runtime(const std::vector<std::string>& argv, bool hybrid) {
+  int err_pipe[2], status_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
+  Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
+  Fd status_r(status_pipe[0]), status_w(status_pipe[1]);
+  std::fflush(nullptr);
+  pid_t child = ::fork();
+  if (child < 0) return env_error(fmt::format("fork: {}", std::strerror(errno)));
+  if (child == 0) {
+    ::dup2(err_w.fd, 2);
+    int stage_errno[2] = {0, 0};
+    if (hybrid && (stage_errno[1] = hide_unified_cgroup()) != 0) {
+      stage_errno[0] = 1;
+    } else {
+      std::vector<char*> cargv;
+      for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+      cargv.push_back(nullptr);
+      ::execv(cargv[0], cargv.data());
+      stage_errno[0] = 2;
+      stage_errno[1] = errno;
+    }
+    ssize_t ignored = ::write(status_w.fd, stage_errno, sizeof stage_errno);
+    (void)ignored;
+    ::_exit(125);
+  }
+  status_w = Fd();
+  err_w = Fd();
+  int stage_errno[2];
+  ssize_t n;
+  while ((n = ::read(status_r.fd, stage_errno, sizeof stage_errno)) < 0 && errno == EINTR) {
+  }
+  if (n == static_cast<ssize_t>(sizeof stage_errno)) {
+    while (::waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (stage_errno[0] == 1)
+      return env_error(fmt::format("cannot hide /sys/fs/cgroup/unified (hybrid mode): {}",
+                                   std::strerror(stage_errno[1])));
+    return env_error(fmt::format("cannot run {}: {}", argv[0], std::strerror(stage_errno[1])));
+  }
+  return Started{child, std::move(err_r)};
+}
+
+// Relays the runtime's (and the service's) stderr until it closes, keeping
+// its tail so a failure can be explained, and stops the container on
+// signals (see forward_signal). Returns the tail.
+std::string supervise(int err_fd, int wake_fd, const std::string& runtime, bool hybrid, const std::string& id,
+                      const RunOptions& o) {
+  std::string tail;
+  char buf[4096];
+  bool killed = false, stopping = false;
+  struct timespec deadline{};
+  for (;;) {
+    int timeout = -1;
+    if (g_signals >= 1 && !killed) {
+      struct timespec now;
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      if (!stopping) {
+        stopping = true;
+        deadline = now;
+        deadline.tv_sec += o.stop_timeout;
+      }
+      long ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+      const char* why = g_signals >= 2 ? "second signal" : ms <= 0 ? "the service did not stop in time" : nullptr;
+      if (why) {
+        killed = true;
+        note(o, fmt::format("{}: killing the container", why));
+        runtime_quietly(runtime, hybrid, {"kill", "--all", id, "KILL"});
+        continue;
+      }
+      timeout = static_cast<int>(ms);
+    }
+    struct pollfd fds[2] = {{err_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    int r = ::poll(fds, 2, timeout);
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    if (fds[1].revents)
+      while (::read(wake_fd, buf, sizeof buf) > 0) {
+      }
+    if (!fds[0].revents) continue;
+    ssize_t n = ::read(err_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    // The service's own output, passed through as it comes.
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(STDERR_FILENO, buf + off, static_cast<size_t>(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      off += w;
+    }
+    tail.append(buf, static_cast<size_t>(n));
+    if (tail.size() > 8192) tail.erase(0, tail.size() - 8192);
+  }
+  return tail;
+}
+
+// Runs the runtime on the prepared run directory until it exits; returns
+// its wait status and the tail of its stderr.
+Result<std::pair<int, std::string>> run_runtime(const std::string& runtime, bool hybrid, const std::string& run_dir,
+                                                const std::string& id, Network& net, const RunOptions& o) {
+  std::vector<std::string> argv = {runtime, "run", "--bundle", run_dir, id};
+  if (o.verbose) {
+    std::string line;
+    for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
+    note(o, line);
+  }
+  if (net.forwarder) {
+    Status s = net.forwarder->start(net.netns.fd, o.verbose ? o.note : NoteSink());
+    if (!s) return s.error();
+  }
+  int wake_pipe[2];
+  if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
+  Fd wake_r(wake_pipe[0]), wake_w(wake_pipe[1]);
+  auto started = start_runtime(argv, hybrid);
+  if (!started) return started.error();
+  g_child = started->pid;
+  g_signals = 0;
+  g_wake_fd = wake_w.fd;
+  struct sigaction sa{}, old_int{}, old_term{}, old_hup{};
+  sa.sa_handler = forward_signal;
+  ::sigaction(SIGINT, &sa, &old_int);
+  ::sigaction(SIGTERM, &sa, &old_term);
+  ::sigaction(SIGHUP, &sa, &old_hup);
+  std::string tail = supervise(started->err.fd, wake_r.fd, runtime, hybrid, id, o);
+  int status = 0;
+  while (::waitpid(started->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child = 0;
+  g_wake_fd = -1;
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
+  ::sigaction(SIGHUP, &old_hup, nullptr);
+  return std::make_pair(status, tail);
 }
 
 }  // namespace
@@ -294,34 +458,7 @@ Result<std::string> find_runtime(const std::string& preferred) {
 }
 
 Result<int> run_container(const RunOptions& o) {
-  // 1. What are we running?
-  std::string art = absolute(o.artifact);
-  if (!exists(art)) return bad_input(fmt::format("{}: no such file or directory", o.artifact));
-  json config;
-  std::string base;  // directory relative mount sources and rootfs hang off
-  if (is_dir(art) && exists(art + "/config.json")) {
-    auto c = read_json(art + "/config.json");
-    if (!c) return c.error();
-    config = *c;
-    base = art;
-  } else if (is_dir(art) && exists(art + "/oci-layout")) {
-    auto u = unpack_layout(art, o.artifact, o);
-    if (!u) return u.error();
-    config = u->config;
-    base = u->dir;
-  } else if (!is_dir(art)) {
-    auto u = unpack_archive(art, o);
-    if (!u) return u.error();
-    config = u->config;
-    base = u->dir;
-  } else if (exists(art + "/meta.tar.xz")) {
-    return bad_input(fmt::format("{}: an LXC image; run it with lxc-create -t local -- --metadata {}/meta.tar.xz "
-                                 "--fstree {}/rootfs.tar.xz, then lxc-start",
-                                 o.artifact, o.artifact, o.artifact));
-  } else {
-    return bad_input(fmt::format("{}: neither an OCI bundle (config.json) nor an OCI image layout", o.artifact));
-  }
-
+  // 1. What are we running, and may it run as it asks?
   std::vector<Publish> requested;
   for (const auto& spec : o.publish) {
     auto p = parse_publish(spec);
@@ -329,229 +466,55 @@ Result<int> run_container(const RunOptions& o) {
     requested.push_back(*p);
   }
   if (o.stop_timeout < 0) return bad_input("--stop-timeout must be 0 or more seconds");
+  auto art = open_artifact(o.artifact, o.artifact, cache_root(o));
+  if (!art) return art.error();
+  Status s = o.trust_bundle ? Status::success() : check_runtime_config(art->config, art->base, o.artifact);
+  if (!s) return s.error();
 
   // 2. Who runs it?
   if (::geteuid() != 0)
     return env_error("decant run needs root: the runtime creates namespaces, mounts and cgroups "
                      "(rootless runs are not supported yet)");
+  s = prepare_volumes(*art, o.artifact);
+  if (!s) return s.error();
+  if (o.trust_bundle)
+    note(o, fmt::format("note: --trust-bundle: running {} with its runtime config unchecked", o.artifact));
   auto runtime = find_runtime(o.runtime);
   if (!runtime) return runtime.error();
   std::string runtime_name = path_basename(*runtime);
 
-  // 3. A private runtime config with absolute paths and the user's arguments.
-  std::string id;
-  try {
-    std::string name = config.value("hostname", std::string("service"));
-    id = o.id.empty() ? fmt::format("decant-{}-{}", name, ::getpid()) : o.id;
-    std::string rootfs = config.at("root").at("path").get<std::string>();
-    if (rootfs.empty() || rootfs[0] != '/') config["root"]["path"] = base + "/" + rootfs;
-    for (auto& m : config.at("mounts")) {
-      if (m.value("type", "") != "bind") continue;
-      std::string src = m.value("source", "");
-      if (!src.empty() && src[0] != '/') m["source"] = base + "/" + src;
-    }
-    if (!o.args.empty()) {
-      auto& args = config.at("process").at("args");
-      json next = json::array({args.at(0)});
-      for (const auto& a : o.args) next.push_back(a);
-      args = next;
-    }
-    if (exists("/etc/resolv.conf"))
-      config["mounts"].push_back({{"destination", "/etc/resolv.conf"},
-                                  {"type", "bind"},
-                                  {"source", "/etc/resolv.conf"},
-                                  {"options", {"rbind", "ro", "nosuid", "nodev", "noexec"}}});
-  } catch (const json::exception& e) {
-    return bad_input(fmt::format("{}: malformed runtime config: {}", o.artifact, e.what()));
-  }
-
-  // 3b. An own network namespace: decant makes it, so it can publish ports.
-  json* netns_entry = nullptr;
-  std::string recorded_ports;
-  bool has_recorded = false;
-  try {
-    for (auto& ns : config.at("linux").at("namespaces"))
-      if (ns.value("type", "") == "network") netns_entry = &ns;
-    if (config.contains("annotations") && config["annotations"].contains(kPortsAnnotation)) {
-      recorded_ports = config["annotations"][kPortsAnnotation].get<std::string>();
-      has_recorded = true;
-    }
-  } catch (const json::exception& e) {
-    return bad_input(fmt::format("{}: malformed runtime config: {}", o.artifact, e.what()));
-  }
-  if (netns_entry && netns_entry->contains("path")) {
-    if (!requested.empty())
-      return bad_input(fmt::format("{}: --publish needs a network namespace decant creates, but the runtime config "
-                                   "already names one ({})",
-                                   o.artifact, netns_entry->value("path", "")));
-    netns_entry = nullptr;  // joins an existing namespace: none of decant's business
-  } else if (!netns_entry && !requested.empty()) {
-    return bad_input(fmt::format("{}: --publish: the service shares the host's network (packaged without --network "
-                                 "private), so its ports already are the host's",
-                                 o.artifact));
-  }
-  std::unique_ptr<PortForwarder> forwarder;
-  Fd netns;
-  if (netns_entry) {
-    auto recorded = parse_port_list(recorded_ports);
-    if (!recorded)
-      return bad_input(fmt::format("{}: annotation {}: {}", o.artifact, kPortsAnnotation, recorded.error().message));
-    if (!has_recorded && requested.empty())
-      std::fprintf(stderr, "decant: note: the service has its own network namespace but %s records no ports "
-                           "(no %s annotation: packaged by an older decant?): nothing is published; name ports with "
-                           "--publish\n",
-                   o.artifact.c_str(), kPortsAnnotation);
-    std::vector<std::string> notes;
-    auto plan = publish_plan(*recorded, requested, notes);
-    if (!plan) return plan.error();
-    for (const auto& n : notes) std::fprintf(stderr, "decant: note: %s\n", n.c_str());
-    if (!plan->empty()) {
-      auto f = PortForwarder::listen(*plan);
-      if (!f) return f.error();
-      forwarder = std::move(*f);
-    }
-    auto fd = create_network_namespace();
-    if (!fd) return fd.error();
-    netns.fd = *fd;
-    // The runtime opens our descriptor through /proc: no bind mount that a
-    // killed decant would leave behind.
-    (*netns_entry)["path"] = fmt::format("/proc/{}/fd/{}", ::getpid(), netns.fd);
-    for (const auto& p : *plan)
-      std::fprintf(stderr, "decant: publishing %s:%u -> %u/%s of the service\n", p.host_addr.c_str(),
-                   static_cast<unsigned>(p.host_port), static_cast<unsigned>(p.port), p.proto.c_str());
-  }
-  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  std::string run_base = std::string(xdg && *xdg ? xdg : "/run") + "/decant";
-  Status s = make_directories(run_base);
+  // 3. A private runtime config with absolute paths, the user's arguments
+  //    and, for an own network namespace, decant's namespace and relay.
+  json& config = art->config;
+  s = localize_config(config, art->base, o);
   if (!s) return s.error();
-  std::string run_dir = run_base + "/" + id;
-  if (::mkdir(run_dir.c_str(), 0700) != 0)
-    return env_error(fmt::format("{}: cannot create the run directory: {}", run_dir, std::strerror(errno)));
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { remove_tree(dir); }
-  } cleanup{run_dir};
-  s = write_file_atomic(run_dir + "/config.json", config.dump(2), Overwrite::Replace);
-  if (!s) return s.error();
+  std::string id = o.id.empty() ? fmt::format("decant-{}-{}", container_name(config), ::getpid()) : o.id;
+  auto net = setup_network(config, requested, o);
+  if (!net) return net.error();
+  auto run_dir = write_run_dir(config, id);
+  if (!run_dir) return run_dir.error();
 
   // 4. Start the runtime, working around cgroup hybrid mode for crun.
   bool hybrid = runtime_name == "crun" && cgroup_hybrid_mode();
   if (hybrid)
-    std::fprintf(stderr, "decant: note: cgroups are in hybrid mode, which crun refuses; running it in a private mount "
-                         "namespace without /sys/fs/cgroup/unified\n");
-  std::vector<std::string> argv = {*runtime, "run", "--bundle", run_dir, id};
-  if (o.verbose) {
-    std::string line;
-    for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
-    std::fprintf(stderr, "decant: %s\n", line.c_str());
-  }
-  if (forwarder) {
-    s = forwarder->start(netns.fd, o.verbose);
-    if (!s) return s.error();
-  }
-  int wake_pipe[2];
-  if (::pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
-  Fd wake_r{wake_pipe[0]}, wake_w{wake_pipe[1]};
-  int err_pipe[2];
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
-  std::fflush(nullptr);
-  pid_t child = ::fork();
-  if (child < 0) return env_error(fmt::format("fork: {}", std::strerror(errno)));
-  if (child == 0) {
-    ::dup2(err_pipe[1], 2);
-    if (hybrid) {
-      if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-          ::umount2("/sys/fs/cgroup/unified", MNT_DETACH) != 0) {
-        std::fprintf(stderr, "decant: cannot hide /sys/fs/cgroup/unified (hybrid mode): %s\n", std::strerror(errno));
-        ::_exit(125);
-      }
-    }
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-    ::execv(cargv[0], cargv.data());
-    std::fprintf(stderr, "decant: cannot run %s: %s\n", cargv[0], std::strerror(errno));
-    ::_exit(125);
-  }
-  ::close(err_pipe[1]);
-  g_child = child;
-  g_signals = 0;
-  g_wake_fd = wake_w.fd;
-  struct sigaction sa{}, old_int{}, old_term{}, old_hup{};
-  sa.sa_handler = forward_signal;
-  ::sigaction(SIGINT, &sa, &old_int);
-  ::sigaction(SIGTERM, &sa, &old_term);
-  ::sigaction(SIGHUP, &sa, &old_hup);
-
-  // Relay the runtime's (and the service's) stderr, keeping its tail so a
-  // failure can be explained.
-  std::string tail;
-  char buf[4096];
-  bool killed = false;
-  bool stopping = false;
-  struct timespec deadline{};
-  for (;;) {
-    int timeout = -1;
-    if (g_signals >= 1 && !killed) {
-      struct timespec now;
-      ::clock_gettime(CLOCK_MONOTONIC, &now);
-      if (!stopping) {
-        stopping = true;
-        deadline = now;
-        deadline.tv_sec += o.stop_timeout;
-      }
-      long ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
-      const char* why = g_signals >= 2 ? "second signal" : ms <= 0 ? "the service did not stop in time" : nullptr;
-      if (why) {
-        killed = true;
-        std::fprintf(stderr, "decant: %s: killing the container\n", why);
-        runtime_quietly(*runtime, hybrid, {"kill", "--all", id, "KILL"});
-        continue;
-      }
-      timeout = static_cast<int>(ms);
-    }
-    struct pollfd fds[2] = {{err_pipe[0], POLLIN, 0}, {wake_r.fd, POLLIN, 0}};
-    int r = ::poll(fds, 2, timeout);
-    if (r < 0 && errno != EINTR) break;
-    if (r <= 0) continue;
-    if (fds[1].revents) {
-      while (::read(wake_r.fd, buf, sizeof buf) > 0) {
-      }
-    }
-    if (!fds[0].revents) continue;
-    ssize_t n = ::read(err_pipe[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    ssize_t off = 0;
-    while (off < n) {
-      ssize_t w = ::write(2, buf + off, static_cast<size_t>(n - off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) break;
-      off += w;
-    }
-    tail.append(buf, static_cast<size_t>(n));
-    if (tail.size() > 8192) tail.erase(0, tail.size() - 8192);
-  }
-  ::close(err_pipe[0]);
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  g_child = 0;
-  g_wake_fd = -1;
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
-  ::sigaction(SIGHUP, &old_hup, nullptr);
+    note(o, "note: cgroups are in hybrid mode, which crun refuses; running it in a private mount namespace without "
+            "/sys/fs/cgroup/unified");
+  auto ran = run_runtime(*runtime, hybrid, run_dir->dir, id, *net, o);
 
   // 5. Leave no container state behind, whatever happened: the relay stops
-  // and the namespace goes with the last descriptor.
+  //    and the namespace goes with the last descriptor.
   runtime_quietly(*runtime, hybrid, {"delete", "-f", id});
-  if (forwarder) forwarder->stop();
-  forwarder.reset();
-  if (netns.fd >= 0) ::close(netns.fd);
-  netns.fd = -1;
+  if (net->forwarder) net->forwarder->stop();
+  net->forwarder.reset();
+  net->netns = Fd();
+  if (!ran) return ran.error();
 
+  int status = ran->first;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (code != 0) explain_failure(runtime_name, tail);
+  if (code != 0) {
+    std::string why = explain_failure(runtime_name, ran->second);
+    if (!why.empty()) note(o, why);
+  }
   return code;
 }
 

@@ -1,18 +1,26 @@
 // `decant run`: starts a packaged service under crun or runc. A bundle runs
 // in place; an OCI archive or directory is verified, unpacked once into a
 // cache keyed by its manifest digest and run from there with the runtime
-// config the packager stored in /.decant/runtime.json. Knows this host's
-// traps (cgroup hybrid mode, missing runtimes) and says what went wrong.
-// A service with its own network namespace gets one made by decant, with
-// its recorded ports published on the host (port_forward.h).
+// config the packager stored in /.decant/runtime.json (run/artifact.h).
+// Either config is first checked against decant's own policy for the
+// profile the artifact carries (run/config_check.h) unless the user trusts
+// the artifact. Knows this host's traps (cgroup hybrid mode, missing
+// runtimes) and says what went wrong. A service with its own network
+// namespace gets one made by decant, with its recorded ports published on
+// the host (port_forward.h).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 
 namespace decant {
+
+// Receives one line for the user ("note: ...", "publishing ..."); the CLI
+// prints it. Called from the main thread and, for relay trouble, the relay's.
+using NoteSink = std::function<void(const std::string&)>;
 
 struct RunOptions {
   std::string artifact;           // bundle dir, OCI layout dir, or OCI archive
@@ -23,9 +31,12 @@ struct RunOptions {
   std::vector<std::string> publish;  // --publish [ADDR:]HOSTPORT:PORT, replacing PORT's default mapping
   int stop_timeout = 10;             // seconds between the first SIGINT/SIGTERM and killing the container
   bool verbose = false;              // print the runtime command line and relay trouble
+  bool trust_bundle = false;         // run the artifact's runtime config unchecked
+  NoteSink note;                     // where notes go; none: dropped
 };
 
-// Returns the service's exit status (128+N when killed by signal N).
+// Returns the service's exit status (128+N when killed by signal N). The
+// runtime's and the service's own stderr pass through to decant's.
 Result<int> run_container(const RunOptions& options);
 
 // Which OCI runtime would be used; error when none is installed.

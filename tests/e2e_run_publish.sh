@@ -51,8 +51,10 @@ forkd_profile profile.json "$port"
     fail "package failed: $(cat pkg.err)"
 jq -e '.linux.namespaces | map(.type) | index("network")' bundle/config.json >/dev/null ||
     fail "no network namespace in config.json"
-recorded=$(jq -r '.annotations["io.decant.ports"]' bundle/config.json)
-[ "$recorded" = "$port/tcp" ] || fail "io.decant.ports is '$recorded', expected $port/tcp"
+# The annotation is a JSON list in a string (annotation values are strings).
+recorded=$(jq -r '.annotations["io.decant.ports"] | fromjson | map("\(.port)/\(.proto)") | join(",")' bundle/config.json) ||
+    fail "io.decant.ports is not a JSON list: $(jq '.annotations' bundle/config.json)"
+[ "$recorded" = "$port/tcp" ] || fail "io.decant.ports holds '$recorded', expected $port/tcp"
 
 # 2. run it (forkd without -1 serves many connections) and reach it from the host.
 "$DECANT" run bundle --name "$id" --stop-timeout 2 >run.out 2>run.err &
