@@ -4,7 +4,9 @@
  * It runs once, from the constructor or from the first interposed call if
  * another library's constructor makes one earlier; other threads wait for
  * it, and a call that re-enters it from the initializing thread proceeds
- * without redirects. Without a plan the shim does nothing: every wrapper
+ * without redirects. A plan that cannot be used (missing, not a regular
+ * file, too large, empty, truncated, corrupt) costs one warning line on
+ * stderr and the app runs unredirected. Without a plan the shim does nothing: every wrapper
  * passes straight through to libc. */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -14,6 +16,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,22 +48,50 @@ static const char *errno_name(long e) {
   }
 }
 
-/* Reads the plan file into anonymous memory; returns its length or -1. */
-static long read_plan(const char *path, char **out, long *err) {
-  long fd = shim_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0);
+static const char *file_error(long e) {
+  switch (e) {
+    case ENOENT: return "no such file";
+    case EACCES: return "permission denied";
+    case ENOTDIR: return "a path component is not a directory";
+    case ELOOP: return "too many symbolic links";
+    case ENAMETOOLONG: return "path too long";
+    case EIO: return "I/O error";
+    case ENOMEM: return "out of memory";
+    case EMFILE:
+    case ENFILE: return "too many open files";
+    default: return "cannot be opened";
+  }
+}
+
+/* Reads the plan file into anonymous memory; returns its length, or -1 with
+ * the reason for the warning in *why and *missing set when it does not
+ * exist. Only a regular file is read: the plan is opened before main, and a
+ * FIFO, a terminal or a device there must not block the app or feed it
+ * endless bytes (O_NONBLOCK covers the open itself). A short read (the file
+ * shrank) leaves a truncated text that the parser then rejects. */
+static long read_plan(const char *path, char **out, const char **why, int *missing) {
+  long fd = shim_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0, 0);
   if (fd < 0) {
-    *err = -fd;
+    *missing = fd == -ENOENT;
+    *why = file_error(-fd);
     return -1;
   }
-  long size = shim_sys(SYS_lseek, fd, 0, SEEK_END, 0, 0);
-  if (size < 0 || size > (long)SHIM_PLAN_MAX_BYTES) {
-    *err = size < 0 ? -size : EFBIG;
-    shim_sys(SYS_close, fd, 0, 0, 0, 0);
-    return -1;
+  struct stat st;
+  long size = -1;
+  if (shim_sys(SYS_fstat, fd, (long)&st, 0, 0, 0) < 0)
+    *why = "cannot be inspected (fstat failed)";
+  else if (!S_ISREG(st.st_mode))
+    *why = S_ISDIR(st.st_mode) ? "a directory, not a regular file" : "not a regular file (a FIFO, socket or device)";
+  else if (st.st_size > (off_t)SHIM_PLAN_MAX_BYTES)
+    *why = "larger than 4 MiB";
+  else
+    size = (long)st.st_size;
+  char *buf = MAP_FAILED;
+  if (size >= 0) {
+    buf = mmap(NULL, (size_t)size + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED) *why = file_error(ENOMEM);
   }
-  char *buf = mmap(NULL, (size_t)size + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (buf == MAP_FAILED) {
-    *err = ENOMEM;
     shim_sys(SYS_close, fd, 0, 0, 0, 0);
     return -1;
   }
@@ -76,33 +107,40 @@ static long read_plan(const char *path, char **out, long *err) {
   return got;
 }
 
+/* Every way a plan can be unusable ends here: one warning line, no
+ * redirects, the app runs. */
 static void load_plan(void) {
   const char *explicit_path = shim_env_value("DECANT_PLAN=");
-  const char *path = explicit_path && *explicit_path ? explicit_path : "/.decant/plan";
+  int is_explicit = explicit_path && *explicit_path;
+  const char *path = is_explicit ? explicit_path : "/.decant/plan";
   char *text = NULL;
-  long err = 0;
-  long len = read_plan(path, &text, &err);
+  const char *why = NULL;
+  int missing = 0;
+  long len = read_plan(path, &text, &why, &missing);
   if (len < 0) {
     /* The default location missing just means "not in a decant container". */
-    if (explicit_path && *explicit_path) shim_report("cannot read plan ", path, ": redirects are off", NULL);
+    if (is_explicit || !missing) shim_report("cannot read plan ", path, " (", why, "): redirects are off", NULL);
     return;
   }
   size_t arena_size = shim_plan_arena_bytes(text, (size_t)len);
   void *arena = mmap(NULL, arena_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (arena == MAP_FAILED) {
     shim_report("cannot map memory for plan ", path, ": redirects are off", NULL);
+    munmap(text, (size_t)len + 1);
     return;
   }
   struct shim_plan plan;
   char msg[256];
   if (shim_plan_parse(text, (size_t)len, arena, arena_size, &plan, msg, sizeof msg) < 0) {
-    shim_report("invalid plan ", path, ": ", msg);
+    shim_report("invalid plan ", path, ": ", msg, "; redirects are off", NULL);
+    munmap(arena, arena_size);
+    munmap(text, (size_t)len + 1);
     return;
   }
   /* Published before shim_state becomes READY (release store in init). */
   shim_plan = plan;
   shim_active = 1;
-  if (explicit_path && *explicit_path) shim_copy_str(shim_env_plan, SHIM_ENV_MAX, "DECANT_PLAN=", explicit_path);
+  if (is_explicit) shim_copy_str(shim_env_plan, SHIM_ENV_MAX, "DECANT_PLAN=", explicit_path);
 }
 
 static void apply_seccomp(void) {
@@ -151,7 +189,7 @@ static void apply_seccomp(void) {
     if (r == -ENOSYS) r = shim_sys(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, (long)&prog, 0, 0);
   }
   if (r < 0) {
-    shim_report("cannot apply the seccomp filter (mode ", mode, "): ", errno_name(-r));
+    shim_report("cannot apply the seccomp filter (mode ", mode, "): ", errno_name(-r), NULL);
     shim_seccomp_failed = 1;
     return;
   }

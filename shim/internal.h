@@ -95,8 +95,9 @@ SHIM_HIDDEN void shim_free_ptr(void *pp);
 
 /* A raw, tagged system call that preserves errno; returns -errno on error. */
 SHIM_HIDDEN long shim_sys(long nr, long a, long b, long c, long d, long e);
-/* Writes one line "decant-shim: " a b c d to stderr (NULL parts skipped). */
-SHIM_HIDDEN void shim_report(const char *a, const char *b, const char *c, const char *d);
+/* Writes one line to stderr: "decant-shim: " and the parts up to the
+ * terminating NULL. */
+SHIM_HIDDEN void shim_report(const char *first, ...) __attribute__((sentinel));
 SHIM_HIDDEN size_t shim_slen(const char *s);
 SHIM_HIDDEN int shim_starts_with(const char *s, const char *prefix);
 SHIM_HIDDEN int shim_str_eq(const char *a, const char *b);

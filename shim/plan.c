@@ -104,11 +104,34 @@ size_t shim_plan_arena_bytes(const char *text, size_t len) {
   size_t rule = sizeof(struct shim_host_rule);
   if (sizeof(struct shim_path_rule) > rule) rule = sizeof(struct shim_path_rule);
   if (sizeof(struct shim_port_rule) > rule) rule = sizeof(struct shim_port_rule);
-  /* Three arrays each sized for every line, plus the decoded BPF and padding. */
-  return 3 * lines * rule + len / 2 + 64;
+  /* Three arrays each sized for every line, the path rules' sort buffer,
+   * the decoded BPF and padding. */
+  return 3 * lines * rule + lines * sizeof(struct shim_path_rule) + len / 2 + 64 + 16;
 }
 
 #define MAX_FIELDS 6
+
+/* Stable bottom-up merge sort of the path rules, longest from first, so the
+ * first match is the longest prefix and, among equally long duplicates, the
+ * earlier line wins. O(n log n): a plan is data from outside the process,
+ * and an insertion sort over a few hundred thousand rules would hang the app
+ * before main. */
+static void sort_paths(struct shim_path_rule *a, struct shim_path_rule *tmp, size_t n) {
+  struct shim_path_rule *src = a, *dst = tmp;
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) dst[k++] = src[j].from_len > src[i].from_len ? src[j++] : src[i++];
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    struct shim_path_rule *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != a) memcpy(a, src, n * sizeof *a);
+}
 
 static void *arena_take(char **cur, char *end, size_t bytes) {
   uintptr_t p = ((uintptr_t)*cur + 15) & ~(uintptr_t)15;
@@ -132,7 +155,8 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
   plan->paths = arena_take(&cur, end, lines * sizeof *plan->paths);
   plan->ports = arena_take(&cur, end, lines * sizeof *plan->ports);
   plan->hosts = arena_take(&cur, end, lines * sizeof *plan->hosts);
-  if (!plan->paths || !plan->ports || !plan->hosts) {
+  struct shim_path_rule *sort_tmp = arena_take(&cur, end, lines * sizeof *sort_tmp);
+  if (!plan->paths || !plan->ports || !plan->hosts || !sort_tmp) {
     set_err(err, errlen, 0, "plan arena too small", NULL);
     return -1;
   }
@@ -196,15 +220,7 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
       r->from_len = strlen(f[1]);
       r->to = f[2];
       r->to_len = strlen(f[2]);
-      /* Insertion keeps the array sorted longest-first, so the first
-       * match is the longest prefix. */
-      size_t i = plan->n_paths++;
-      struct shim_path_rule tmp = *r;
-      while (i > 0 && plan->paths[i - 1].from_len < tmp.from_len) {
-        plan->paths[i] = plan->paths[i - 1];
-        i--;
-      }
-      plan->paths[i] = tmp;
+      plan->n_paths++;
     } else if (strcmp(kw, "port") == 0 && (nf == 4 || nf == 5)) {
       struct shim_port_rule *r = &plan->ports[plan->n_ports];
       memset(r, 0, sizeof *r);
@@ -306,6 +322,7 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
     set_err(err, errlen, 0, seen_magic ? "plan is truncated (no 'end' line)" : "empty plan", NULL);
     return -1;
   }
+  sort_paths(plan->paths, sort_tmp, plan->n_paths);
   return 0;
 }
 

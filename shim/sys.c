@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <stdarg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -61,7 +62,7 @@ const char *shim_env_value(const char *name_eq) {
   return NULL;
 }
 
-void shim_report(const char *a, const char *b, const char *c, const char *d) {
+void shim_report(const char *first, ...) {
   /* One write per line, so it stays whole; a short line on the stack when
    * not even scratch memory is left. */
   char small[256];
@@ -69,9 +70,12 @@ void shim_report(const char *a, const char *b, const char *c, const char *d) {
   size_t cap = line ? SHIM_BUF_BYTES : sizeof small;
   if (!line) line = small;
   size_t n = 0;
-  const char *parts[5] = {"decant-shim: ", a, b, c, d};
-  for (int i = 0; i < 5; i++)
-    for (const char *s = parts[i]; s && *s && n < cap - 2; s++) line[n++] = *s;
+  for (const char *s = "decant-shim: "; *s; s++) line[n++] = *s;
+  va_list ap;
+  va_start(ap, first);
+  for (const char *part = first; part; part = va_arg(ap, const char *))
+    for (const char *s = part; *s && n < cap - 2; s++) line[n++] = *s;
+  va_end(ap);
   line[n++] = '\n';
   shim_sys(SYS_write, 2, (long)line, (long)n, 0, 0);
   if (line != small) shim_free(line);

@@ -5,7 +5,7 @@
 # the target, the server listens on the remapped port, the client reaches
 # it, uname shows the profile's release, the filter returns EPERM).
 # usage: integration.sh SECTION   (paths ports hosts identity unix exec
-#                                  threads seccomp learn smallstack)
+#                                  threads seccomp learn smallstack planfile)
 set -u
 . "$(dirname "$0")/lib.sh"
 : "${CORPUS:?}"
@@ -371,6 +371,77 @@ smallstack)
       fail "$mode: the shim uses more than 2 KiB of stack per call: $report"
     ok "$mode: extra stack bytes per call: $report"
   done
+  ;;
+
+planfile)
+  # A plan that cannot be used never stops the app: whatever DECANT_PLAN
+  # names (a FIFO, a device, a directory, nothing, an empty, truncated,
+  # oversized or corrupt file), the app runs unredirected within seconds and
+  # stderr gets exactly one warning line.
+  mkdir -p "$tmp/real"
+  echo hello >"$tmp/real/hello"
+  { profile_head planfile
+    echo "redirects:"
+    echo "  paths: [{from: /legacy/pf, to: $tmp/real}]"
+    echo "  ports: [{from: 7070, to: 17070, proto: tcp}]"
+    echo "  identity: {uname_release: 3.10.0-planfile}"
+  } >"$tmp/planfile.yaml"
+  plan planfile
+  good=$tmp/planfile.plan
+  expect hello "a good plan redirects" "$(LD_PRELOAD="$SHIM" DECANT_PLAN="$good" cat /legacy/pf/hello)"
+  # unusable NAME PLAN [EXPECTED-WARNING]: one warning (or, for corruptions
+  # that happen to stay valid, none when EXPECTED-WARNING is "any").
+  unusable() {
+    rc=0
+    out=$(timeout 10 env LD_PRELOAD="$SHIM" DECANT_PLAN="$2" cat "$tmp/real/hello" 2>"$tmp/pf.err") || rc=$?
+    [ $rc = 0 ] || fail "$1: the app exited $rc (124: hung before main): $(cat "$tmp/pf.err")"
+    [ "$out" = hello ] || fail "$1: the app printed '$out'"
+    lines=$(wc -l <"$tmp/pf.err")
+    case ${3:-} in
+      any) [ "$lines" -le 1 ] || fail "$1: $lines lines on stderr: $(cat "$tmp/pf.err")" ;;
+      *)
+        [ "$lines" = 1 ] || fail "$1: expected one warning line, got $lines: $(cat "$tmp/pf.err")"
+        grep -q "^decant-shim: .*${3:-}" "$tmp/pf.err" || fail "$1: unexpected warning: $(cat "$tmp/pf.err")"
+        ;;
+    esac
+  }
+  mkfifo "$tmp/fifo"
+  unusable "a FIFO" "$tmp/fifo" "not a regular file"
+  ok "a FIFO plan: one warning, no hang"
+  unusable "a directory" "$tmp/real" "a directory"
+  unusable "a character device" /dev/zero "not a regular file"
+  unusable "a missing file" "$tmp/nonexistent" "no such file"
+  : >"$tmp/empty.plan"
+  unusable "an empty file" "$tmp/empty.plan" "empty plan"
+  head -n -1 "$good" >"$tmp/trunc.plan"
+  unusable "a plan without its end line" "$tmp/trunc.plan" "truncated"
+  head -c $(($(wc -c <"$good") / 2)) "$good" >"$tmp/half.plan"
+  unusable "a plan cut in the middle" "$tmp/half.plan" "invalid plan"
+  { echo "decant-plan 1"; head -c 5000000 /dev/zero | tr '\0' '#'; echo; echo end; } >"$tmp/big.plan"
+  unusable "a plan over 4 MiB" "$tmp/big.plan" "larger than 4 MiB"
+  { echo "decant-plan 1"; printf 'seccomp enforce x86_64 '; head -c 80000 /dev/zero | tr '\0' 'a'; echo; echo end; } >"$tmp/bpf.plan"
+  unusable "a BPF program of 5000 instructions" "$tmp/bpf.plan" "max 4096"
+  printf 'decant-plan 1\nport tcp 99999999999999999999999 1\nend\n' >"$tmp/port.plan"
+  unusable "a port number that overflows" "$tmp/port.plan" "ports 1-65535"
+  ok "directory, device, missing, empty, truncated, oversized, huge counts: one warning each"
+  i=0
+  while [ $i -lt 25 ]; do
+    head -c $(($(od -An -N2 -tu2 /dev/urandom) + 1)) /dev/urandom >"$tmp/random.plan"
+    unusable "random bytes ($i)" "$tmp/random.plan" "invalid plan"
+    # One byte of the good plan overwritten: rejected, or still a plan.
+    size=$(wc -c <"$good")
+    off=$(($(od -An -N2 -tu2 /dev/urandom) % size))
+    { head -c $off "$good"; head -c 1 /dev/urandom; tail -c +$((off + 2)) "$good"; } >"$tmp/flip.plan"
+    unusable "a corrupted byte at $off ($i)" "$tmp/flip.plan" any
+    i=$((i + 1))
+  done
+  ok "25 random files and 25 single-byte corruptions: no crash, no hang, at most one warning"
+  # Many rules are data, not a reason to hang: 300000 path rules of two
+  # lengths (quadratic to insert one by one) load in well under the timeout.
+  awk -v t="$tmp/real" 'BEGIN { print "decant-plan 1"; for (i = 0; i < 150000; i++) print "path /a /s";
+    for (i = 0; i < 150000; i++) print "path /ab /l"; print "path /legacy/pf " t; print "end" }' >"$tmp/many.plan"
+  out=$(timeout 10 env LD_PRELOAD="$SHIM" DECANT_PLAN="$tmp/many.plan" cat /legacy/pf/hello 2>"$tmp/pf.err")
+  expect hello "300000 path rules load and apply" "$out"
   ;;
 
 *)
