@@ -20,10 +20,6 @@
 #define SHIM_EXPORT __attribute__((visibility("default")))
 #define SHIM_HIDDEN __attribute__((visibility("hidden")))
 
-/* Marks the shim's own system calls in the otherwise unused sixth argument
- * register, so the learn supervisor and the enforce filter can tell them
- * from the app's (see docs/shim.md, "Own system calls"). ASCII "decantsh". */
-#define SHIM_SYSCALL_TAG 0x6465636e74736868ULL
 
 enum shim_state { SHIM_UNINIT = 0, SHIM_INITIALIZING = 1, SHIM_READY = 2 };
 

@@ -179,8 +179,8 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
       return -1;
     }
     if (!seen_magic) {
-      if (strcmp(line, SHIM_PLAN_MAGIC) != 0) {
-        set_err(err, errlen, lineno, "not a decant plan (expected '" SHIM_PLAN_MAGIC "')", NULL);
+      if (strcmp(line, DECANT_PLAN_MAGIC) != 0) {
+        set_err(err, errlen, lineno, "not a decant plan (expected '" DECANT_PLAN_MAGIC "')", NULL);
         return -1;
       }
       seen_magic = 1;
@@ -208,9 +208,9 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
       }
     }
     const char *kw = f[0];
-    if (strcmp(kw, "end") == 0 && nf == 1) {
+    if (strcmp(kw, DECANT_PLAN_KW_END) == 0 && nf == 1) {
       seen_end = 1;
-    } else if (strcmp(kw, "path") == 0 && nf == 3) {
+    } else if (strcmp(kw, DECANT_PLAN_KW_PATH) == 0 && nf == 3) {
       struct shim_path_rule *r = &plan->paths[plan->n_paths];
       if (f[1][0] != '/' || f[2][0] != '/' || !shim_path_is_clean(f[1]) || !shim_path_is_clean(f[2])) {
         set_err(err, errlen, lineno, "path rule needs normalized absolute paths:", f[1]);
@@ -221,12 +221,12 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
       r->to = f[2];
       r->to_len = strlen(f[2]);
       plan->n_paths++;
-    } else if (strcmp(kw, "port") == 0 && (nf == 4 || nf == 5)) {
+    } else if (strcmp(kw, DECANT_PLAN_KW_PORT) == 0 && (nf == 4 || nf == 5)) {
       struct shim_port_rule *r = &plan->ports[plan->n_ports];
       memset(r, 0, sizeof *r);
-      if (strcmp(f[1], "tcp") == 0)
+      if (strcmp(f[1], DECANT_PLAN_PROTO_TCP) == 0)
         r->proto = SHIM_TCP;
-      else if (strcmp(f[1], "udp") == 0)
+      else if (strcmp(f[1], DECANT_PLAN_PROTO_UDP) == 0)
         r->proto = SHIM_UDP;
       else {
         set_err(err, errlen, lineno, "port rule protocol is not tcp or udp:", f[1]);
@@ -241,7 +241,7 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
         return -1;
       }
       plan->n_ports++;
-    } else if (strcmp(kw, "host") == 0 && nf == 3) {
+    } else if (strcmp(kw, DECANT_PLAN_KW_HOST) == 0 && nf == 3) {
       struct shim_host_rule *r = &plan->hosts[plan->n_hosts];
       memset(r, 0, sizeof *r);
       r->from = f[1];
@@ -256,31 +256,31 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
         }
       }
       plan->n_hosts++;
-    } else if (strcmp(kw, "uname") == 0 && nf == 3) {
+    } else if (strcmp(kw, DECANT_PLAN_KW_UNAME) == 0 && nf == 3) {
       if (strlen(f[2]) >= 65) {
         set_err(err, errlen, lineno, "uname value longer than 64 bytes:", f[1]);
         return -1;
       }
-      if (strcmp(f[1], "sysname") == 0)
+      if (strcmp(f[1], DECANT_PLAN_UNAME_SYSNAME) == 0)
         plan->uname_sysname = f[2];
-      else if (strcmp(f[1], "nodename") == 0)
+      else if (strcmp(f[1], DECANT_PLAN_UNAME_NODENAME) == 0)
         plan->uname_nodename = f[2];
-      else if (strcmp(f[1], "release") == 0)
+      else if (strcmp(f[1], DECANT_PLAN_UNAME_RELEASE) == 0)
         plan->uname_release = f[2];
-      else if (strcmp(f[1], "version") == 0)
+      else if (strcmp(f[1], DECANT_PLAN_UNAME_VERSION) == 0)
         plan->uname_version = f[2];
-      else if (strcmp(f[1], "machine") == 0)
+      else if (strcmp(f[1], DECANT_PLAN_UNAME_MACHINE) == 0)
         plan->uname_machine = f[2];
       else {
         set_err(err, errlen, lineno, "unknown uname field:", f[1]);
         return -1;
       }
-    } else if (strcmp(kw, "seccomp") == 0 && (nf == 3 || nf == 4)) {
-      if (strcmp(f[1], "off") == 0)
+    } else if (strcmp(kw, DECANT_PLAN_KW_SECCOMP) == 0 && (nf == 3 || nf == 4)) {
+      if (strcmp(f[1], DECANT_PLAN_SECCOMP_OFF) == 0)
         plan->seccomp_mode = SHIM_SECCOMP_OFF;
-      else if (strcmp(f[1], "enforce") == 0)
+      else if (strcmp(f[1], DECANT_PLAN_SECCOMP_ENFORCE) == 0)
         plan->seccomp_mode = SHIM_SECCOMP_ENFORCE;
-      else if (strcmp(f[1], "log") == 0)
+      else if (strcmp(f[1], DECANT_PLAN_SECCOMP_LOG) == 0)
         plan->seccomp_mode = SHIM_SECCOMP_LOG;
       else {
         set_err(err, errlen, lineno, "unknown seccomp mode:", f[1]);

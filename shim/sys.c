@@ -1,7 +1,8 @@
 /* The shim's own system calls and the few string helpers every part of it
  * shares. shim_sys() is the only way the shim talks to the kernel once the
- * app runs: it tags the call (SHIM_SYSCALL_TAG in the sixth argument
- * register, see docs/shim.md "Own system calls") and leaves errno alone.
+ * app runs: it tags the call (DECANT_SHIM_SYSCALL_TAG from plan_contract.h
+ * in the sixth argument register, see docs/shim.md "Own system calls") and
+ * leaves errno alone.
  * Nothing here allocates, locks or uses stdio, so it runs in signal
  * handlers and between fork and exec. */
 #define _GNU_SOURCE
@@ -15,7 +16,7 @@ extern char **environ;
 
 long shim_sys(long nr, long a, long b, long c, long d, long e) {
   int saved = errno;
-  long r = syscall(nr, a, b, c, d, e, (long)SHIM_SYSCALL_TAG);
+  long r = syscall(nr, a, b, c, d, e, (long)DECANT_SHIM_SYSCALL_TAG);
   if (r == -1) r = -errno;
   errno = saved;
   return r;
