@@ -1,9 +1,12 @@
-/* Shared internals of libdecant-shim.so: the loaded plan, lazy
- * initialization, resolution of the real libc functions, path mapping for
- * the interposed calls and the learn-mode recorder. Everything here must be
- * callable from any thread, after fork, and from async-signal context: no
- * malloc, no locks, no stdio, and no large buffers on the stack (the
- * scratch pool in scratch.c holds them). */
+/* Shared internals of libdecant-shim.so, one section per source file: the
+ * loaded plan and load-time setup (init.c), tagged system calls and string
+ * helpers (sys.c), binding of the real libc functions (symbols.c), scratch
+ * memory (scratch.c), path mapping (pathmap.c), the learn-mode recorder
+ * (learn.c) and children's environments (child_env.c); the interpose_*.c
+ * files hold the exported wrappers. Everything here must be callable from
+ * any thread, after fork, and from async-signal context: no malloc, no
+ * locks, no stdio, and no large buffers on the stack (the scratch pool in
+ * scratch.c holds them). */
 #ifndef DECANT_SHIM_INTERNAL_H
 #define DECANT_SHIM_INTERNAL_H
 
