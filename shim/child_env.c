@@ -3,8 +3,9 @@
  * still preloads this shim, still names the plan and the learn directory,
  * and knows whether the seccomp filter it inherits was applied. An
  * environment that already has all of that is passed on as it is; otherwise
- * the new array comes from scratch memory (scratch.c), sized for the
- * environment, never from a variable-length array on the app's stack. */
+ * the new array goes into memory the caller provides (sized by
+ * shim_child_env_size) or scratch memory (scratch.c), never into a
+ * variable-length array on the app's stack. */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -70,23 +71,33 @@ static char *compose_preload(char *p, const char *rest) {
   return p;
 }
 
-char *const *shim_child_env(char *const *envp, void **mem) {
+/* The scan of envp, or 0 in *needed when envp can be passed on as it is. */
+static void scan_for_child(char *const *envp, struct env_scan *s, int *needed) {
+  memset(s, 0, sizeof *s);
+  *needed = 0;
   shim_init();
-  *mem = NULL;
-  if ((!shim_active && !shim_learning) || shim_self_path[0] == 0) return envp;
-  struct env_scan s = {0};
-  s.has_plan = shim_env_plan[0] == 0;
-  s.has_learn = shim_env_learn[0] == 0;
-  s.has_mark = !shim_seccomp_applied && !shim_seccomp_failed;
-  scan(envp, &s);
-  if (s.preload_ok && !s.rewrite && s.has_plan && s.has_learn && s.has_mark) return envp;
+  if ((!shim_active && !shim_learning) || shim_self_path[0] == 0) return;
+  s->has_plan = shim_env_plan[0] == 0;
+  s->has_learn = shim_env_learn[0] == 0;
+  s->has_mark = !shim_seccomp_applied && !shim_seccomp_failed;
+  scan(envp, s);
+  *needed = !(s->preload_ok && !s->rewrite && s->has_plan && s->has_learn && s->has_mark);
+}
+
+size_t shim_child_env_size(char *const *envp) {
+  struct env_scan s;
+  int needed;
+  scan_for_child(envp, &s, &needed);
+  return needed ? (s.count + 5) * sizeof(char *) + s.extra_bytes : 0;
+}
+
+char *const *shim_child_env_build(char *const *envp, void *mem) {
+  struct env_scan s;
+  int needed;
+  scan_for_child(envp, &s, &needed);
+  if (!needed) return envp;
+  char **out = mem;
   size_t slots = s.count + 5;
-  char **out = shim_alloc(slots * sizeof *out + s.extra_bytes);
-  if (!out) {
-    errno = E2BIG;
-    return NULL;
-  }
-  *mem = out;
   char *strings = (char *)(out + slots);
   size_t n = 0;
   for (size_t i = 0; i < s.count; i++) {
@@ -107,4 +118,15 @@ char *const *shim_child_env(char *const *envp, void **mem) {
   if (!s.has_mark) out[n++] = (char *)(shim_seccomp_applied ? "DECANT_SHIM_SECCOMP=1" : "DECANT_SHIM_SECCOMP=failed");
   out[n] = NULL;
   return out;
+}
+
+char *const *shim_child_env(char *const *envp, void **mem) {
+  *mem = NULL;
+  size_t bytes = shim_child_env_size(envp);
+  if (bytes == 0) return envp;
+  if (!(*mem = shim_alloc(bytes))) {
+    errno = E2BIG;
+    return NULL;
+  }
+  return shim_child_env_build(envp, *mem);
 }

@@ -156,5 +156,9 @@ static inline const char *shim_open_access(int flags) {
  * errno E2BIG when no memory is left for it (an environment that large
  * would not fit through execve anyway). */
 SHIM_HIDDEN char *const *shim_child_env(char *const *envp, void **mem);
+/* The same in two steps, for memory the caller manages: the bytes needed
+ * (0: envp is fine as it is), then the array built into mem. */
+SHIM_HIDDEN size_t shim_child_env_size(char *const *envp);
+SHIM_HIDDEN char *const *shim_child_env_build(char *const *envp, void *mem);
 
 #endif

@@ -336,11 +336,13 @@ learn)
 smallstack)
   # 16 KiB thread stacks, an 8 KiB sigaltstack, signal handlers interrupting
   # redirected calls, and an execve with a 2.5 MB environment: all must work
-  # (or fail with E2BIG) under the shim, in plain and in learn mode.
+  # (or fail with E2BIG) under the shim, in plain and in learn mode; and
+  # vfork+exec must not leave memory taken in the parent.
   : "${SMALL_STACKS:?}"
   mkdir -p "$tmp/real" "$tmp/rec"
   printf 'A\n' >"$tmp/real/a"
   printf 'B\n' >"$tmp/real/b"
+  cp /bin/true "$tmp/real/true"
   { profile_head smallstack
     echo "redirects:"
     echo "  paths: [{from: /legacy/small, to: $tmp/real}]"

@@ -21,13 +21,16 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define SMALL_THREAD_STACK 16384 /* PTHREAD_STACK_MIN on x86-64 */
 #define SMALL_ALT_STACK 8192     /* the traditional SIGSTKSZ */
 
 static char app_a[4096], app_b[4096], app_unclean[4096], app_rel[4096], app_tmp1[4096], app_tmp2[4096];
-static char real_a[4096];
+static char real_a[4096], app_true[4096];
 static char **big_env;
 static int verify; /* run mode: check results; depth mode: only call */
 static volatile sig_atomic_t failed;
@@ -138,6 +141,44 @@ static void use_alt_stack(size_t size) {
   }
 }
 
+/* VmSize of this process in kB. */
+static long vm_size_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmSize: %ld", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb;
+}
+
+/* A vfork()ed child that execs runs in this process's memory and never
+ * returns: whatever memory its exec call took must not stay taken here. */
+static void vfork_execs(int n) {
+  long before = vm_size_kb();
+  for (int i = 0; i < n && !failed; i++) {
+    char *argv[] = {(char *)"true", NULL};
+    pid_t pid = vfork();
+    if (pid == 0) {
+      if (i % 2)
+        execl(app_true, "true", (char *)NULL);
+      else
+        execve(app_true, argv, environ);
+      _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      fail_with("vfork + exec of a redirected program");
+  }
+  long grew = vm_size_kb() - before;
+  if (grew > 1024) {
+    snprintf(failure, sizeof failure, "%d vfork+exec grew the address space by %ld kB", n, grew);
+    failed = 1;
+  }
+  /* And redirected calls still work afterwards. */
+  for (int i = 0; i < 200; i++) op_open_redirected();
+}
+
 static void do_run(void) {
   pthread_attr_t at;
   pthread_t t;
@@ -179,6 +220,8 @@ static void do_run(void) {
   setitimer(ITIMER_REAL, &it, NULL);
   if (handler_runs == 0) fail_with("the timer signal never fired");
   check("signal handlers interrupting redirected calls on the same thread");
+  vfork_execs(400);
+  check("400 vfork + exec of a redirected program leak nothing");
   printf("(%ld opens, %ld interrupting handlers)\n", loops, (long)handler_runs);
   printf("all ok\n");
 }
@@ -230,6 +273,7 @@ int main(int argc, char **argv) {
   snprintf(app_tmp1, sizeof app_tmp1, "%s/tmp1", app);
   snprintf(app_tmp2, sizeof app_tmp2, "%s/tmp2", app);
   snprintf(real_a, sizeof real_a, "%s/a", real);
+  snprintf(app_true, sizeof app_true, "%s/true", app);
   if (chdir("/") != 0) return 2;
   /* ~2.5 MB of environment in 80000 small variables: more than the kernel
    * takes with an 8 MB stack limit (a quarter of it), so execve must fail
