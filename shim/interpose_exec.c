@@ -166,7 +166,8 @@ static int exec_search(struct exec_ctx *c, const char *file, char *const argv[],
     if (!e) break;
     s = e;
   }
-  errno = got_eacces ? EACCES : cand ? ENOENT : ENOMEM;
+  if (!cand) errno = ENOMEM;
+  if (got_eacces) errno = EACCES;
   return -1;
 }
 
