@@ -11,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "policy/seccomp.h"
+#include "shim/plan_contract.h"
 
 namespace decant {
 namespace {
@@ -42,7 +43,7 @@ Result<CompiledPlan> compile_plan(const Profile& p, const PlanOptions& options) 
   std::string& t = out.text;
   t += fmt::format("# decant plan for {} ({}); see docs/shim.md\n",
                    plan_escape(p.metadata.name.empty() ? p.binary.path : p.metadata.name), p.metadata.generator);
-  t += "decant-plan 1\n";
+  t += DECANT_PLAN_MAGIC "\n";
 
   // Paths: normalized, trailing slashes dropped, one target per source.
   std::map<std::string, std::string> paths;
@@ -54,14 +55,15 @@ Result<CompiledPlan> compile_plan(const Profile& p, const PlanOptions& options) 
   std::vector<std::pair<std::string, std::string>> sorted(paths.begin(), paths.end());
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  for (const auto& [from, to] : sorted) t += fmt::format("path {} {}\n", plan_escape(from), plan_escape(to));
+  for (const auto& [from, to] : sorted)
+    t += fmt::format(DECANT_PLAN_KW_PATH " {} {}\n", plan_escape(from), plan_escape(to));
 
   // Ports.
   for (const auto& r : p.redirects.ports)
-    t += fmt::format("port {} {} {}{}\n", r.proto, r.from, r.to, r.address.empty() ? "" : " " + r.address);
+    t += fmt::format(DECANT_PLAN_KW_PORT " {} {} {}{}\n", r.proto, r.from, r.to, r.address.empty() ? "" : " " + r.address);
 
   // Hosts: names, or IP literals that connect() rewrites.
-  for (const auto& r : p.redirects.hosts) t += fmt::format("host {} {}\n", plan_escape(r.from), plan_escape(r.to));
+  for (const auto& r : p.redirects.hosts) t += fmt::format(DECANT_PLAN_KW_HOST " {} {}\n", plan_escape(r.from), plan_escape(r.to));
 
   // Identity (each field fits struct utsname).
   const Identity& id = p.redirects.identity;
@@ -71,7 +73,7 @@ Result<CompiledPlan> compile_plan(const Profile& p, const PlanOptions& options) 
                                                                       {"machine", "uname_machine", id.uname_machine},
                                                                       {"nodename", "hostname", id.hostname}}) {
     if (value.empty()) continue;
-    t += fmt::format("uname {} {}\n", key, plan_escape(value));
+    t += fmt::format(DECANT_PLAN_KW_UNAME " {} {}\n", key, plan_escape(value));
   }
 
   // Enforcement.
@@ -88,15 +90,15 @@ Result<CompiledPlan> compile_plan(const Profile& p, const PlanOptions& options) 
   }
   out.seccomp_mode = mode;
   if (mode == "off") {
-    t += fmt::format("seccomp off {}\n", plan_escape(spec->arch));
+    t += fmt::format(DECANT_PLAN_KW_SECCOMP " " DECANT_PLAN_SECCOMP_OFF " {}\n", plan_escape(spec->arch));
   } else {
     auto bpf = compile_seccomp_bpf(*spec);
     if (!bpf) return bpf.error();
     out.bpf_instructions = bpf->size() / 8;
-    t += fmt::format("seccomp {} {} {}\n", mode, plan_escape(spec->arch), hex(*bpf));
+    t += fmt::format(DECANT_PLAN_KW_SECCOMP " {} {} {}\n", mode, plan_escape(spec->arch), hex(*bpf));
     out.bpf = std::move(*bpf);
   }
-  t += "end\n";
+  t += DECANT_PLAN_KW_END "\n";
   return out;
 }
 

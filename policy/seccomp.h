@@ -12,13 +12,14 @@
 
 #include "common/error.h"
 #include "profiles/profile.h"
+#include "shim/plan_contract.h"
 
 namespace decant {
 
-// Marks the shim's own system calls (sixth argument register); must equal
-// SHIM_SYSCALL_TAG in shim/internal.h. Filters allow the shim's calls that
-// carry it, so enforcing the app's allowlist never breaks the shim itself.
-constexpr uint64_t kShimSyscallTag = 0x6465636e74736868ULL;
+// Marks the shim's own system calls (sixth argument register; defined once
+// in shim/plan_contract.h). Filters allow the shim's calls that carry it, so
+// enforcing the app's allowlist never breaks the shim itself.
+constexpr uint64_t kShimSyscallTag = DECANT_SHIM_SYSCALL_TAG;
 
 // The system calls the shim makes after a filter is in place (path mapping,
 // port translation, learn records, re-applying in exec'd children).

@@ -10,7 +10,7 @@
  * aarch64 the whole ABI starts at GLIBC_2.17, so nothing older exists and
  * nothing needs pinning. The shim does not use dlsym at all (it lived in
  * libdl.so.2 before glibc 2.34 and allocates on first use there; see
- * shim_next in shim.c), so libc.so.6 is its only dependency. */
+ * shim_next in symbols.c), so libc.so.6 is its only dependency. */
 #ifndef DECANT_SHIM_GLIBC_COMPAT_H
 #define DECANT_SHIM_GLIBC_COMPAT_H
 

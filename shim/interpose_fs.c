@@ -38,9 +38,10 @@
     }                                                                                    \
   } while (0)
 
+/* The mapped path lives in scratch memory freed when the wrapper returns. */
 #define MAP(n, dirfd, path, fail)                         \
-  char b##n##_[SHIM_PATH_MAX];                            \
-  const char *p##n = shim_map(dirfd, path, b##n##_);      \
+  SHIM_SCOPED char *b##n##_ = NULL;                       \
+  const char *p##n = shim_map(dirfd, path, &b##n##_);     \
   if (!p##n && path) return fail
 
 #define NEED(name, fail)    \

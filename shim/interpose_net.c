@@ -77,8 +77,8 @@ static const struct sockaddr *map_unix(const struct sockaddr *addr, socklen_t *l
     n++;
   }
   path[n] = 0;
-  char buf[SHIM_PATH_MAX];
-  const char *mapped = shim_map(AT_FDCWD, path, buf);
+  SHIM_SCOPED char *buf = NULL;
+  const char *mapped = shim_map(AT_FDCWD, path, &buf);
   if (shim_learning) shim_learn_path(op, "write", AT_FDCWD, path, mapped && mapped != path ? mapped : path, 0);
   if (!mapped || mapped == path) return addr;
   size_t ml = strlen(mapped);

@@ -104,17 +104,193 @@ size_t shim_plan_arena_bytes(const char *text, size_t len) {
   size_t rule = sizeof(struct shim_host_rule);
   if (sizeof(struct shim_path_rule) > rule) rule = sizeof(struct shim_path_rule);
   if (sizeof(struct shim_port_rule) > rule) rule = sizeof(struct shim_port_rule);
-  /* Three arrays each sized for every line, plus the decoded BPF and padding. */
-  return 3 * lines * rule + len / 2 + 64;
+  /* Three arrays each sized for every line, the path rules' sort buffer,
+   * the decoded BPF and padding. */
+  return 3 * lines * rule + lines * sizeof(struct shim_path_rule) + len / 2 + 64 + 16;
 }
 
 #define MAX_FIELDS 6
+
+/* Stable bottom-up merge sort of the path rules, longest from first, so the
+ * first match is the longest prefix and, among equally long duplicates, the
+ * earlier line wins. O(n log n): a plan is data from outside the process,
+ * and an insertion sort over a few hundred thousand rules would hang the app
+ * before main. */
+static void sort_paths(struct shim_path_rule *a, struct shim_path_rule *tmp, size_t n) {
+  struct shim_path_rule *src = a, *dst = tmp;
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      size_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) dst[k++] = src[j].from_len > src[i].from_len ? src[j++] : src[i++];
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    struct shim_path_rule *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != a) memcpy(a, src, n * sizeof *a);
+}
 
 static void *arena_take(char **cur, char *end, size_t bytes) {
   uintptr_t p = ((uintptr_t)*cur + 15) & ~(uintptr_t)15;
   if (p + bytes > (uintptr_t)end) return NULL;
   *cur = (char *)(p + bytes);
   return (void *)p;
+}
+
+/* State of one parse: where the plan and its arena are, which line. */
+struct parser {
+  struct shim_plan *plan;
+  char *cur, *end; /* unused arena */
+  long lineno;
+  char *err;
+  size_t errlen;
+};
+
+static int fail(struct parser *ps, const char *a, const char *b) {
+  set_err(ps->err, ps->errlen, ps->lineno, a, b);
+  return -1;
+}
+
+/* path FROM TO: both normalized absolute paths. */
+static int parse_path(struct parser *ps, char **f, int nf) {
+  struct shim_plan *plan = ps->plan;
+  struct shim_path_rule *r = &plan->paths[plan->n_paths];
+  if (f[1][0] != '/' || f[2][0] != '/' || !shim_path_is_clean(f[1]) || !shim_path_is_clean(f[2]))
+    return fail(ps, "path rule needs normalized absolute paths:", f[1]);
+  r->from = f[1];
+  r->from_len = strlen(f[1]);
+  r->to = f[2];
+  r->to_len = strlen(f[2]);
+  plan->n_paths++;
+  return 0;
+}
+
+/* port PROTO FROM TO [ADDRESS]. */
+static int parse_port(struct parser *ps, char **f, int nf) {
+  struct shim_plan *plan = ps->plan;
+  struct shim_port_rule *r = &plan->ports[plan->n_ports];
+  memset(r, 0, sizeof *r);
+  if (strcmp(f[1], DECANT_PLAN_PROTO_TCP) == 0)
+    r->proto = SHIM_TCP;
+  else if (strcmp(f[1], DECANT_PLAN_PROTO_UDP) == 0)
+    r->proto = SHIM_UDP;
+  else
+    return fail(ps, "port rule protocol is not tcp or udp:", f[1]);
+  if (parse_u16(f[2], &r->from) < 0 || parse_u16(f[3], &r->to) < 0 || r->from == 0 || r->to == 0)
+    return fail(ps, "port rule needs ports 1-65535", NULL);
+  if (nf == 5 && parse_ip(f[4], &r->addr_family, r->addr) < 0)
+    return fail(ps, "port rule address is not an IP literal:", f[4]);
+  plan->n_ports++;
+  return 0;
+}
+
+/* host FROM TO: a name, or an IP literal mapped to one of its family. */
+static int parse_host(struct parser *ps, char **f, int nf) {
+  struct shim_plan *plan = ps->plan;
+  struct shim_host_rule *r = &plan->hosts[plan->n_hosts];
+  memset(r, 0, sizeof *r);
+  r->from = f[1];
+  r->to = f[2];
+  r->from_len = strlen(f[1]);
+  if (r->from_len > 1 && f[1][r->from_len - 1] == '.') r->from_len--;
+  if (parse_ip(f[1], &r->literal_family, r->from_addr) == 0) {
+    int tf = 0;
+    if (parse_ip(f[2], &tf, r->to_addr) < 0 || tf != r->literal_family)
+      return fail(ps, "host rule from an IP literal needs a literal of the same family:", f[2]);
+  }
+  plan->n_hosts++;
+  return 0;
+}
+
+/* uname FIELD VALUE (at most 64 bytes, what struct utsname holds). */
+static int parse_uname(struct parser *ps, char **f, int nf) {
+  struct shim_plan *plan = ps->plan;
+  if (strlen(f[2]) >= 65)
+    return fail(ps, "uname value longer than 64 bytes:", f[1]);
+  if (strcmp(f[1], DECANT_PLAN_UNAME_SYSNAME) == 0)
+    plan->uname_sysname = f[2];
+  else if (strcmp(f[1], DECANT_PLAN_UNAME_NODENAME) == 0)
+    plan->uname_nodename = f[2];
+  else if (strcmp(f[1], DECANT_PLAN_UNAME_RELEASE) == 0)
+    plan->uname_release = f[2];
+  else if (strcmp(f[1], DECANT_PLAN_UNAME_VERSION) == 0)
+    plan->uname_version = f[2];
+  else if (strcmp(f[1], DECANT_PLAN_UNAME_MACHINE) == 0)
+    plan->uname_machine = f[2];
+  else
+    return fail(ps, "unknown uname field:", f[1]);
+  return 0;
+}
+
+/* seccomp MODE ARCH [BPF]: BPF as hex, whole instructions, at most 4096. */
+static int parse_seccomp(struct parser *ps, char **f, int nf) {
+  struct shim_plan *plan = ps->plan;
+  if (strcmp(f[1], DECANT_PLAN_SECCOMP_OFF) == 0)
+    plan->seccomp_mode = SHIM_SECCOMP_OFF;
+  else if (strcmp(f[1], DECANT_PLAN_SECCOMP_ENFORCE) == 0)
+    plan->seccomp_mode = SHIM_SECCOMP_ENFORCE;
+  else if (strcmp(f[1], DECANT_PLAN_SECCOMP_LOG) == 0)
+    plan->seccomp_mode = SHIM_SECCOMP_LOG;
+  else
+    return fail(ps, "unknown seccomp mode:", f[1]);
+  plan->seccomp_arch = f[2];
+  if (nf == 4) {
+    size_t hl = strlen(f[3]);
+    /* A sock_filter is 8 bytes: 16 hex digits per instruction. */
+    if (hl % 16 != 0 || hl / 16 > 4096)
+      return fail(ps, "seccomp BPF length is not a whole number of instructions (max 4096)", NULL);
+    unsigned char *bpf = arena_take(&ps->cur, ps->end, hl / 2);
+    if (!bpf)
+      return fail(ps, "plan arena too small for the BPF program", NULL);
+    for (size_t i = 0; i < hl / 2; i++) {
+      int h = hexval((unsigned char)f[3][2 * i]), l = hexval((unsigned char)f[3][2 * i + 1]);
+      if (h < 0 || l < 0)
+        return fail(ps, "seccomp BPF is not hex", NULL);
+      bpf[i] = (unsigned char)(h * 16 + l);
+    }
+    plan->bpf = bpf;
+    plan->bpf_len = hl / 2;
+  } else if (plan->seccomp_mode != SHIM_SECCOMP_OFF)
+    return fail(ps, "seccomp mode needs a BPF program", NULL);
+  return 0;
+}
+
+/* Splits a directive line on single spaces and decodes every field. */
+static int split_fields(struct parser *ps, char *line, char **f, int *nf) {
+  char *s = line;
+  *nf = 0;
+  while (*s) {
+    if (*nf == MAX_FIELDS) return fail(ps, "too many fields", NULL);
+    f[(*nf)++] = s;
+    char *sp = strchr(s, ' ');
+    if (!sp) break;
+    *sp = 0;
+    s = sp + 1;
+  }
+  for (int i = 0; i < *nf; i++)
+    if (f[i][0] == 0 || percent_decode(f[i]) < 0) return fail(ps, "empty or malformed field", NULL);
+  return 0;
+}
+
+/* One directive line after the magic; sets *seen_end on 'end'. */
+static int parse_directive(struct parser *ps, char *line, int *seen_end) {
+  char *f[MAX_FIELDS] = {0};
+  int nf = 0;
+  if (split_fields(ps, line, f, &nf) < 0) return -1;
+  const char *kw = f[0];
+  if (strcmp(kw, DECANT_PLAN_KW_END) == 0 && nf == 1) {
+    *seen_end = 1;
+    return 0;
+  }
+  if (strcmp(kw, DECANT_PLAN_KW_PATH) == 0 && nf == 3) return parse_path(ps, f, nf);
+  if (strcmp(kw, DECANT_PLAN_KW_PORT) == 0 && (nf == 4 || nf == 5)) return parse_port(ps, f, nf);
+  if (strcmp(kw, DECANT_PLAN_KW_HOST) == 0 && nf == 3) return parse_host(ps, f, nf);
+  if (strcmp(kw, DECANT_PLAN_KW_UNAME) == 0 && nf == 3) return parse_uname(ps, f, nf);
+  if (strcmp(kw, DECANT_PLAN_KW_SECCOMP) == 0 && (nf == 3 || nf == 4)) return parse_seccomp(ps, f, nf);
+  return fail(ps, "unknown directive or wrong field count:", kw);
 }
 
 int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, struct shim_plan *plan, char *err,
@@ -128,184 +304,42 @@ int shim_plan_parse(char *text, size_t len, void *arena, size_t arena_size, stru
   size_t lines = 1;
   for (size_t i = 0; i < len; i++)
     if (text[i] == '\n') lines++;
-  char *cur = (char *)arena, *end = cur + arena_size;
-  plan->paths = arena_take(&cur, end, lines * sizeof *plan->paths);
-  plan->ports = arena_take(&cur, end, lines * sizeof *plan->ports);
-  plan->hosts = arena_take(&cur, end, lines * sizeof *plan->hosts);
-  if (!plan->paths || !plan->ports || !plan->hosts) {
+  struct parser ps = {plan, (char *)arena, (char *)arena + arena_size, 0, err, errlen};
+  plan->paths = arena_take(&ps.cur, ps.end, lines * sizeof *plan->paths);
+  plan->ports = arena_take(&ps.cur, ps.end, lines * sizeof *plan->ports);
+  plan->hosts = arena_take(&ps.cur, ps.end, lines * sizeof *plan->hosts);
+  struct shim_path_rule *sort_tmp = arena_take(&ps.cur, ps.end, lines * sizeof *sort_tmp);
+  if (!plan->paths || !plan->ports || !plan->hosts || !sort_tmp) {
     set_err(err, errlen, 0, "plan arena too small", NULL);
     return -1;
   }
 
   int seen_magic = 0, seen_end = 0;
-  long lineno = 0;
   char *p = text;
   while (*p) {
     char *nl = strchr(p, '\n');
     char *next = nl ? nl + 1 : p + strlen(p);
     if (nl) *nl = 0;
-    lineno++;
+    ps.lineno++;
     char *line = p;
     p = next;
     size_t ll = strlen(line);
     if (ll && line[ll - 1] == '\r') line[--ll] = 0;
     if (ll == 0 || line[0] == '#') continue;
-    if (seen_end) {
-      set_err(err, errlen, lineno, "text after 'end'", NULL);
-      return -1;
-    }
+    if (seen_end) return fail(&ps, "text after 'end'", NULL);
     if (!seen_magic) {
-      if (strcmp(line, SHIM_PLAN_MAGIC) != 0) {
-        set_err(err, errlen, lineno, "not a decant plan (expected '" SHIM_PLAN_MAGIC "')", NULL);
-        return -1;
-      }
+      if (strcmp(line, DECANT_PLAN_MAGIC) != 0)
+        return fail(&ps, "not a decant plan (expected '" DECANT_PLAN_MAGIC "')", NULL);
       seen_magic = 1;
       continue;
     }
-    /* Split on single spaces. */
-    char *f[MAX_FIELDS] = {0};
-    int nf = 0;
-    char *s = line;
-    while (*s) {
-      if (nf == MAX_FIELDS) {
-        set_err(err, errlen, lineno, "too many fields", NULL);
-        return -1;
-      }
-      f[nf++] = s;
-      char *sp = strchr(s, ' ');
-      if (!sp) break;
-      *sp = 0;
-      s = sp + 1;
-    }
-    for (int i = 0; i < nf; i++) {
-      if (f[i][0] == 0 || percent_decode(f[i]) < 0) {
-        set_err(err, errlen, lineno, "empty or malformed field", NULL);
-        return -1;
-      }
-    }
-    const char *kw = f[0];
-    if (strcmp(kw, "end") == 0 && nf == 1) {
-      seen_end = 1;
-    } else if (strcmp(kw, "path") == 0 && nf == 3) {
-      struct shim_path_rule *r = &plan->paths[plan->n_paths];
-      if (f[1][0] != '/' || f[2][0] != '/' || !shim_path_is_clean(f[1]) || !shim_path_is_clean(f[2])) {
-        set_err(err, errlen, lineno, "path rule needs normalized absolute paths:", f[1]);
-        return -1;
-      }
-      r->from = f[1];
-      r->from_len = strlen(f[1]);
-      r->to = f[2];
-      r->to_len = strlen(f[2]);
-      /* Insertion keeps the array sorted longest-first, so the first
-       * match is the longest prefix. */
-      size_t i = plan->n_paths++;
-      struct shim_path_rule tmp = *r;
-      while (i > 0 && plan->paths[i - 1].from_len < tmp.from_len) {
-        plan->paths[i] = plan->paths[i - 1];
-        i--;
-      }
-      plan->paths[i] = tmp;
-    } else if (strcmp(kw, "port") == 0 && (nf == 4 || nf == 5)) {
-      struct shim_port_rule *r = &plan->ports[plan->n_ports];
-      memset(r, 0, sizeof *r);
-      if (strcmp(f[1], "tcp") == 0)
-        r->proto = SHIM_TCP;
-      else if (strcmp(f[1], "udp") == 0)
-        r->proto = SHIM_UDP;
-      else {
-        set_err(err, errlen, lineno, "port rule protocol is not tcp or udp:", f[1]);
-        return -1;
-      }
-      if (parse_u16(f[2], &r->from) < 0 || parse_u16(f[3], &r->to) < 0 || r->from == 0 || r->to == 0) {
-        set_err(err, errlen, lineno, "port rule needs ports 1-65535", NULL);
-        return -1;
-      }
-      if (nf == 5 && parse_ip(f[4], &r->addr_family, r->addr) < 0) {
-        set_err(err, errlen, lineno, "port rule address is not an IP literal:", f[4]);
-        return -1;
-      }
-      plan->n_ports++;
-    } else if (strcmp(kw, "host") == 0 && nf == 3) {
-      struct shim_host_rule *r = &plan->hosts[plan->n_hosts];
-      memset(r, 0, sizeof *r);
-      r->from = f[1];
-      r->to = f[2];
-      r->from_len = strlen(f[1]);
-      if (r->from_len > 1 && f[1][r->from_len - 1] == '.') r->from_len--;
-      if (parse_ip(f[1], &r->literal_family, r->from_addr) == 0) {
-        int tf = 0;
-        if (parse_ip(f[2], &tf, r->to_addr) < 0 || tf != r->literal_family) {
-          set_err(err, errlen, lineno, "host rule from an IP literal needs a literal of the same family:", f[2]);
-          return -1;
-        }
-      }
-      plan->n_hosts++;
-    } else if (strcmp(kw, "uname") == 0 && nf == 3) {
-      if (strlen(f[2]) >= 65) {
-        set_err(err, errlen, lineno, "uname value longer than 64 bytes:", f[1]);
-        return -1;
-      }
-      if (strcmp(f[1], "sysname") == 0)
-        plan->uname_sysname = f[2];
-      else if (strcmp(f[1], "nodename") == 0)
-        plan->uname_nodename = f[2];
-      else if (strcmp(f[1], "release") == 0)
-        plan->uname_release = f[2];
-      else if (strcmp(f[1], "version") == 0)
-        plan->uname_version = f[2];
-      else if (strcmp(f[1], "machine") == 0)
-        plan->uname_machine = f[2];
-      else {
-        set_err(err, errlen, lineno, "unknown uname field:", f[1]);
-        return -1;
-      }
-    } else if (strcmp(kw, "seccomp") == 0 && (nf == 3 || nf == 4)) {
-      if (strcmp(f[1], "off") == 0)
-        plan->seccomp_mode = SHIM_SECCOMP_OFF;
-      else if (strcmp(f[1], "enforce") == 0)
-        plan->seccomp_mode = SHIM_SECCOMP_ENFORCE;
-      else if (strcmp(f[1], "log") == 0)
-        plan->seccomp_mode = SHIM_SECCOMP_LOG;
-      else {
-        set_err(err, errlen, lineno, "unknown seccomp mode:", f[1]);
-        return -1;
-      }
-      plan->seccomp_arch = f[2];
-      if (nf == 4) {
-        size_t hl = strlen(f[3]);
-        /* A sock_filter is 8 bytes: 16 hex digits per instruction. */
-        if (hl % 16 != 0 || hl / 16 > 4096) {
-          set_err(err, errlen, lineno, "seccomp BPF length is not a whole number of instructions (max 4096)", NULL);
-          return -1;
-        }
-        unsigned char *bpf = arena_take(&cur, end, hl / 2);
-        if (!bpf) {
-          set_err(err, errlen, lineno, "plan arena too small for the BPF program", NULL);
-          return -1;
-        }
-        for (size_t i = 0; i < hl / 2; i++) {
-          int h = hexval((unsigned char)f[3][2 * i]), l = hexval((unsigned char)f[3][2 * i + 1]);
-          if (h < 0 || l < 0) {
-            set_err(err, errlen, lineno, "seccomp BPF is not hex", NULL);
-            return -1;
-          }
-          bpf[i] = (unsigned char)(h * 16 + l);
-        }
-        plan->bpf = bpf;
-        plan->bpf_len = hl / 2;
-      } else if (plan->seccomp_mode != SHIM_SECCOMP_OFF) {
-        set_err(err, errlen, lineno, "seccomp mode needs a BPF program", NULL);
-        return -1;
-      }
-    } else {
-      set_err(err, errlen, lineno, "unknown directive or wrong field count:", kw);
-      return -1;
-    }
+    if (parse_directive(&ps, line, &seen_end) < 0) return -1;
   }
   if (!seen_magic || !seen_end) {
     set_err(err, errlen, 0, seen_magic ? "plan is truncated (no 'end' line)" : "empty plan", NULL);
     return -1;
   }
+  sort_paths(plan->paths, sort_tmp, plan->n_paths);
   return 0;
 }
 

@@ -1,4 +1,5 @@
-/* The shim's view of a plan (format in docs/shim.md) and the pure functions
+/* The shim's view of a plan (format in docs/shim.md, grammar keywords in
+ * plan_contract.h) and the pure functions
  * behind every redirect: parsing the plan once at load, lexical path
  * normalization, longest-prefix path matching, port and host rule lookup.
  * Nothing here calls an interposed function, allocates or takes a lock, so
@@ -10,11 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plan_contract.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define SHIM_PLAN_MAGIC "decant-plan 1"
 /* Plans are small; a larger file is a mistake, not something to map. */
 #define SHIM_PLAN_MAX_BYTES (4u << 20)
 /* Shim-internal path buffers; longer paths pass through unchanged. */

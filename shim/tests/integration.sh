@@ -5,7 +5,7 @@
 # the target, the server listens on the remapped port, the client reaches
 # it, uname shows the profile's release, the filter returns EPERM).
 # usage: integration.sh SECTION   (paths ports hosts identity unix exec
-#                                  threads seccomp learn)
+#                                  threads seccomp learn smallstack planfile)
 set -u
 . "$(dirname "$0")/lib.sh"
 : "${CORPUS:?}"
@@ -331,6 +331,119 @@ learn)
   [ "$(wc -l <"$tmp/learn3.err")" -eq 1 ] || fail "learn of a missing command: $(cat "$tmp/learn3.err")"
   [ ! -e "$tmp/none.yaml" ] || fail "learn of a missing command wrote an output"
   ok "a missing command is an error and writes nothing"
+  ;;
+
+smallstack)
+  # 16 KiB thread stacks, an 8 KiB sigaltstack, signal handlers interrupting
+  # redirected calls, and an execve with a 2.5 MB environment: all must work
+  # (or fail with E2BIG) under the shim, in plain and in learn mode; and
+  # vfork+exec must not leave memory taken in the parent.
+  : "${SMALL_STACKS:?}"
+  mkdir -p "$tmp/real" "$tmp/rec"
+  printf 'A\n' >"$tmp/real/a"
+  printf 'B\n' >"$tmp/real/b"
+  cp /bin/true "$tmp/real/true"
+  { profile_head smallstack
+    echo "redirects:"
+    echo "  paths: [{from: /legacy/small, to: $tmp/real}]"
+  } >"$tmp/smallstack.yaml"
+  plan smallstack
+  "$SMALL_STACKS" run /legacy/small "$tmp/real" >"$tmp/native.out" 2>&1
+  expect 1 "without the shim the redirected opens fail (the test can fail)" "$?"
+  for mode in plan learn; do
+    if [ $mode = learn ]; then set -- env DECANT_LEARN="$tmp/rec"; else set --; fi
+    "$@" env LD_PRELOAD="$SHIM" DECANT_PLAN="$tmp/smallstack.plan" timeout 60 \
+      "$SMALL_STACKS" run /legacy/small "$tmp/real" >"$tmp/run.$mode.out" 2>"$tmp/run.$mode.err"
+    rc=$?
+    [ $rc = 0 ] || fail "small_stacks ($mode) exited $rc (139 = SIGSEGV): $(tail -3 "$tmp/run.$mode.err")"
+    grep -q '^all ok$' "$tmp/run.$mode.out" || fail "small_stacks ($mode) did not finish"
+    ok "$mode: $(grep -c '^ok ' "$tmp/run.$mode.out") small-stack checks: $(tail -2 "$tmp/run.$mode.out" | head -1)"
+  done
+  grep -q '"path":"/legacy/small/a"' "$tmp"/rec/shim.*.jsonl || fail "learn mode recorded nothing"
+  # The shim's own stack use per call: touched bytes with the shim minus
+  # without it, for the same call, must stay under 2 KiB.
+  "$SMALL_STACKS" depth /legacy/small "$tmp/real" >"$tmp/depth.native" || fail "depth (native)"
+  for mode in plan learn; do
+    if [ $mode = learn ]; then set -- env DECANT_LEARN="$tmp/rec"; else set --; fi
+    "$@" env LD_PRELOAD="$SHIM" DECANT_PLAN="$tmp/smallstack.plan" \
+      "$SMALL_STACKS" depth /legacy/small "$tmp/real" >"$tmp/depth.$mode" || fail "depth ($mode)"
+    report=$(awk 'NR == FNR { native[$2] = $3; next }
+                  { extra = $3 - native[$2]; printf "%s=%d ", $2, extra; if (extra > 2048) bad = bad " " $2 }
+                  END { if (bad != "") { print "OVER:" bad; exit 1 } }' "$tmp/depth.native" "$tmp/depth.$mode") ||
+      fail "$mode: the shim uses more than 2 KiB of stack per call: $report"
+    ok "$mode: extra stack bytes per call: $report"
+  done
+  ;;
+
+planfile)
+  # A plan that cannot be used never stops the app: whatever DECANT_PLAN
+  # names (a FIFO, a device, a directory, nothing, an empty, truncated,
+  # oversized or corrupt file), the app runs unredirected within seconds and
+  # stderr gets exactly one warning line.
+  mkdir -p "$tmp/real"
+  echo hello >"$tmp/real/hello"
+  { profile_head planfile
+    echo "redirects:"
+    echo "  paths: [{from: /legacy/pf, to: $tmp/real}]"
+    echo "  ports: [{from: 7070, to: 17070, proto: tcp}]"
+    echo "  identity: {uname_release: 3.10.0-planfile}"
+  } >"$tmp/planfile.yaml"
+  plan planfile
+  good=$tmp/planfile.plan
+  expect hello "a good plan redirects" "$(LD_PRELOAD="$SHIM" DECANT_PLAN="$good" cat /legacy/pf/hello)"
+  # unusable NAME PLAN [EXPECTED-WARNING]: one warning (or, for corruptions
+  # that happen to stay valid, none when EXPECTED-WARNING is "any").
+  unusable() {
+    rc=0
+    out=$(timeout 10 env LD_PRELOAD="$SHIM" DECANT_PLAN="$2" cat "$tmp/real/hello" 2>"$tmp/pf.err") || rc=$?
+    [ $rc = 0 ] || fail "$1: the app exited $rc (124: hung before main): $(cat "$tmp/pf.err")"
+    [ "$out" = hello ] || fail "$1: the app printed '$out'"
+    lines=$(wc -l <"$tmp/pf.err")
+    case ${3:-} in
+      any) [ "$lines" -le 1 ] || fail "$1: $lines lines on stderr: $(cat "$tmp/pf.err")" ;;
+      *)
+        [ "$lines" = 1 ] || fail "$1: expected one warning line, got $lines: $(cat "$tmp/pf.err")"
+        grep -q "^decant-shim: .*${3:-}" "$tmp/pf.err" || fail "$1: unexpected warning: $(cat "$tmp/pf.err")"
+        ;;
+    esac
+  }
+  mkfifo "$tmp/fifo"
+  unusable "a FIFO" "$tmp/fifo" "not a regular file"
+  ok "a FIFO plan: one warning, no hang"
+  unusable "a directory" "$tmp/real" "a directory"
+  unusable "a character device" /dev/zero "not a regular file"
+  unusable "a missing file" "$tmp/nonexistent" "no such file"
+  : >"$tmp/empty.plan"
+  unusable "an empty file" "$tmp/empty.plan" "empty plan"
+  head -n -1 "$good" >"$tmp/trunc.plan"
+  unusable "a plan without its end line" "$tmp/trunc.plan" "truncated"
+  head -c $(($(wc -c <"$good") / 2)) "$good" >"$tmp/half.plan"
+  unusable "a plan cut in the middle" "$tmp/half.plan" "invalid plan"
+  { echo "decant-plan 1"; head -c 5000000 /dev/zero | tr '\0' '#'; echo; echo end; } >"$tmp/big.plan"
+  unusable "a plan over 4 MiB" "$tmp/big.plan" "larger than 4 MiB"
+  { echo "decant-plan 1"; printf 'seccomp enforce x86_64 '; head -c 80000 /dev/zero | tr '\0' 'a'; echo; echo end; } >"$tmp/bpf.plan"
+  unusable "a BPF program of 5000 instructions" "$tmp/bpf.plan" "max 4096"
+  printf 'decant-plan 1\nport tcp 99999999999999999999999 1\nend\n' >"$tmp/port.plan"
+  unusable "a port number that overflows" "$tmp/port.plan" "ports 1-65535"
+  ok "directory, device, missing, empty, truncated, oversized, huge counts: one warning each"
+  i=0
+  while [ $i -lt 25 ]; do
+    head -c $(($(od -An -N2 -tu2 /dev/urandom) + 1)) /dev/urandom >"$tmp/random.plan"
+    unusable "random bytes ($i)" "$tmp/random.plan" "invalid plan"
+    # One byte of the good plan overwritten: rejected, or still a plan.
+    size=$(wc -c <"$good")
+    off=$(($(od -An -N2 -tu2 /dev/urandom) % size))
+    { head -c $off "$good"; head -c 1 /dev/urandom; tail -c +$((off + 2)) "$good"; } >"$tmp/flip.plan"
+    unusable "a corrupted byte at $off ($i)" "$tmp/flip.plan" any
+    i=$((i + 1))
+  done
+  ok "25 random files and 25 single-byte corruptions: no crash, no hang, at most one warning"
+  # Many rules are data, not a reason to hang: 300000 path rules of two
+  # lengths (quadratic to insert one by one) load in well under the timeout.
+  awk -v t="$tmp/real" 'BEGIN { print "decant-plan 1"; for (i = 0; i < 150000; i++) print "path /a /s";
+    for (i = 0; i < 150000; i++) print "path /ab /l"; print "path /legacy/pf " t; print "end" }' >"$tmp/many.plan"
+  out=$(timeout 10 env LD_PRELOAD="$SHIM" DECANT_PLAN="$tmp/many.plan" cat /legacy/pf/hello 2>"$tmp/pf.err")
+  expect hello "300000 path rules load and apply" "$out"
   ;;
 
 *)
