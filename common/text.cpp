@@ -1,0 +1,19 @@
+// Implementation of the shared text helpers (see text.h).
+#include "common/text.h"
+
+namespace decant {
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::string_view line : lines(text)) out.emplace_back(line);
+  return out;
+}
+
+std::string trim(std::string_view s, std::string_view chars) {
+  size_t b = s.find_first_not_of(chars);
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(chars);
+  return std::string(s.substr(b, e - b + 1));
+}
+
+}  // namespace decant
