@@ -138,6 +138,10 @@ std::string discovery_to_json(const Discovery& d) {
                                {"workdir", &s.workdir}, {"type", &s.type}, {"pidfile", &s.pidfile}})
       if (!v->empty()) o[k] = *v;
     if (!s.env.empty()) o["env"] = s.env;
+    if (!s.writable.empty()) {
+      o["writable"] = nlohmann::ordered_json::array();
+      for (const auto& w : s.writable) o["writable"].push_back({{"path", w.path}, {"evidence", w.evidence}});
+    }
     o["listen"] = nlohmann::ordered_json::array();
     for (const auto& l : s.listen) o["listen"].push_back({{"port", l.port}, {"proto", l.proto}, {"evidence", l.evidence}});
     o["evidence"] = s.evidence;

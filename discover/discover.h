@@ -24,6 +24,11 @@ struct ServiceListen {
   std::string evidence;  // "socket: /lib/systemd/system/x.socket:5: ListenStream=8080"
 };
 
+struct ServiceWritable {
+  std::string path;
+  std::string evidence;  // "/lib/systemd/system/x.service:12: StateDirectory=x"
+};
+
 struct DiscoveredService {
   std::string name;     // unit or script name without suffix: "redis-server"
   std::string manager;  // systemd | sysv | inetd | xinetd
@@ -33,6 +38,7 @@ struct DiscoveredService {
   std::string user, group, workdir, type, pidfile;
   std::map<std::string, std::string> env;
   std::vector<ServiceListen> listen;
+  std::vector<ServiceWritable> writable;  // directories the service writes (state, logs, runtime)
   std::vector<std::string> evidence;  // where each fact came from
 };
 

@@ -173,6 +173,26 @@ std::map<std::string, std::string> service_environment(const GuestRoot& root, co
   return env;
 }
 
+// Directories the unit lets the service write: systemd.exec(5)'s
+// ReadWritePaths= (and its old name), and the managed directories under
+// /var/lib, /var/log, /run and /var/cache.
+void read_writable(const LoadedUnit& u, DiscoveredService& s) {
+  const std::pair<const char*, const char*> kManaged[] = {{"StateDirectory", "/var/lib/"}, {"LogsDirectory", "/var/log/"},
+                                                          {"RuntimeDirectory", "/run/"}, {"CacheDirectory", "/var/cache/"},
+                                                          {"ReadWritePaths", ""}, {"ReadWriteDirectories", ""}};
+  for (const auto& [key, base] : kManaged)
+    for (const auto* a : u.file.all("Service", key))
+      if (auto words = split_unit_words(expand_specifiers(a->value, u.names)))
+        for (const auto& w : *words) {
+          std::string path = strip_optional(w);
+          if (!path.empty() && path[0] == '+') path.erase(0, 1);
+          path = path.substr(0, path.find(':'));  // StateDirectory=foo:bar (v254 symlinks) keeps foo
+          if (path.empty()) continue;
+          if (*base) path = base + path;
+          if (path[0] == '/') s.writable.push_back({path, fmt::format("{}: {}={}", a->origin, key, a->value)});
+        }
+}
+
 // Fills argv, user, type... of a service unit; leaves a reason when it is
 // not a daemon decant can run.
 void read_service(const GuestRoot& root, const LoadedUnit& u, DiscoveredService& s) {
@@ -196,6 +216,7 @@ void read_service(const GuestRoot& root, const LoadedUnit& u, DiscoveredService&
   }
   s.argv = cmd->argv;
   s.argv[0] = cmd->path;
+  read_writable(u, s);
   s.evidence.push_back(fmt::format("{}: ExecStart={}", starts.back()->origin, starts.back()->value));
 }
 

@@ -139,6 +139,9 @@ void read_init_script(const GuestRoot& root, const std::string& script, Discover
   s.pidfile = start.pidfile;
   s.workdir = start.workdir;
   s.type = "forking";
+  // The pid file's directory is written at every start.
+  if (!s.pidfile.empty() && s.pidfile.rfind('/') > 0)
+    s.writable.push_back({s.pidfile.substr(0, s.pidfile.rfind('/')), fmt::format("{}: --pidfile {}", start.origin, s.pidfile)});
   s.evidence.push_back(fmt::format("{}: starts {}", start.origin, start.program));
   if (std::string off = disabling_switch(sh); !off.empty()) {
     s.enabled = false;

@@ -25,7 +25,8 @@ ALLOWED_INCLUDES = {
     "packager": {"policy", "analyzer", "guest", "profiles", "common"},
     "run": {"packager", "policy", "guest", "profiles", "common"},
     "learn": {"policy", "profiles", "common"},
-    "cli": {"learn", "run", "packager", "policy", "analyzer", "discover", "elf", "guest", "profiles", "common"},
+    "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profiles", "common"},
+    "cli": {"convert", "learn", "run", "packager", "policy", "analyzer", "discover", "elf", "guest", "profiles", "common"},
     "shim": set(),
 }
 # The one header the shim shares with the C++ side.
@@ -42,6 +43,7 @@ ALLOWED_LINKS = {
     "packager": {"policy", "guest", "profile", "common"},
     "run": {"packager", "policy", "guest", "profile", "common"},
     "learn": {"policy", "profile", "common"},
+    "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profile", "common"},
 }
 # Heavy binary-analysis libraries only the analysis stages may link.
 ANALYSIS_ONLY = {"LIEF::LIEF": {"elf", "analyzer"}, "PkgConfig::CAPSTONE": {"analyzer"}}
