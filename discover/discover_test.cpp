@@ -145,6 +145,7 @@ class SystemdGuest : public ::testing::Test {
     t.write("/lib/systemd/system/multi-user.target", "[Unit]\nWants=extra.service\n");
     t.write("/lib/systemd/system/web.service",
             "[Service]\nUser=www\nEnvironmentFile=-/etc/default/web\nExecStart=/usr/sbin/web -f $WEB_OPTS\n"
+            "StateDirectory=web\nReadWritePaths=-/srv/uploads /srv/tmp\n"
             "[Install]\nWantedBy=multi-user.target\nAlias=httpd.service\n");
     t.write("/etc/default/web", "WEB_OPTS=\"-p 8080\"\n");
     t.write("/etc/systemd/system/web.service.d/override.conf", "[Service]\nExecStart=\nExecStart=/usr/sbin/web -D\n");
@@ -195,6 +196,10 @@ TEST_F(SystemdGuest, FindsWhatSystemdStarts) {
   EXPECT_EQ(web->argv, (Strings{"/usr/sbin/web", "-D"}));  // the drop-in reset and replaced ExecStart
   EXPECT_EQ(web->user, "www");
   EXPECT_EQ(web->env.at("WEB_OPTS"), "-p 8080");
+  ASSERT_EQ(web->writable.size(), 3u);
+  EXPECT_EQ(web->writable[0].path, "/var/lib/web");
+  EXPECT_EQ(web->writable[1].path, "/srv/uploads");
+  EXPECT_EQ(web->writable[2].path, "/srv/tmp");
 
   const DiscoveredService* old = find(*d, "old", "systemd");
   ASSERT_NE(old, nullptr);
@@ -234,6 +239,8 @@ TEST_F(SystemdGuest, FindsWhatSystemdStarts) {
   EXPECT_EQ(legacy->user, "legacy");
   EXPECT_EQ(legacy->group, "staff");
   EXPECT_EQ(legacy->pidfile, "/run/legacyd.pid");
+  ASSERT_EQ(legacy->writable.size(), 1u);
+  EXPECT_EQ(legacy->writable[0].path, "/run");
 
   const DiscoveredService* off = find(*d, "offd", "sysv");
   ASSERT_NE(off, nullptr);
