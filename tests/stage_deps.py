@@ -17,6 +17,7 @@ ALLOWED_INCLUDES = {
     "guest": {"common"},
     "elf": {"common"},
     "profiles": {"common"},
+    "discover": {"guest", "common"},
     "analyzer": {"elf", "guest", "profiles", "common"},
     "policy": {"profiles", "common", "shim"},  # shim: only the plan contract header
     # analyzer: only data headers (shim_needs.h); the link check below keeps
@@ -24,7 +25,8 @@ ALLOWED_INCLUDES = {
     "packager": {"policy", "analyzer", "guest", "profiles", "common"},
     "run": {"packager", "policy", "guest", "profiles", "common"},
     "learn": {"policy", "profiles", "common"},
-    "cli": {"learn", "run", "packager", "policy", "analyzer", "elf", "guest", "profiles", "common"},
+    "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profiles", "common"},
+    "cli": {"convert", "learn", "run", "packager", "policy", "analyzer", "discover", "elf", "guest", "profiles", "common"},
     "shim": set(),
 }
 # The one header the shim shares with the C++ side.
@@ -35,11 +37,13 @@ ALLOWED_LINKS = {
     "guest": {"common"},
     "elf": {"common"},
     "profile": {"common"},
+    "discover": {"guest", "common"},
     "analyzer": {"elf", "guest", "profile", "common"},
     "policy": {"profile", "common"},
     "packager": {"policy", "guest", "profile", "common"},
     "run": {"packager", "policy", "guest", "profile", "common"},
     "learn": {"policy", "profile", "common"},
+    "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profile", "common"},
 }
 # Heavy binary-analysis libraries only the analysis stages may link.
 ANALYSIS_ONLY = {"LIEF::LIEF": {"elf", "analyzer"}, "PkgConfig::CAPSTONE": {"analyzer"}}

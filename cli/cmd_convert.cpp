@@ -1,0 +1,93 @@
+// `decant convert SOURCE... -o OUTDIR [--only NAME]... [--format LIST]`: a whole
+// guest in, one container per boot service out (docs/convert.md). Exit 0
+// when every started service converted, 1 when one failed, 2 for bad input.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "common/file_util.h"
+#include "convert/convert.h"
+#include "packager/shim_payload.h"
+#include "packager/staged_output.h"
+
+namespace decant {
+namespace {
+
+struct ConvertArgs {
+  std::vector<std::string> sources, only;
+  std::string output, formats = "oci-archive,bundle", mode = "minimal", shim;
+  bool force = false, no_shim = false, quiet = false;
+};
+
+Result<std::vector<PackageFormat>> parse_formats(const std::string& list) {
+  std::vector<PackageFormat> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    PackageFormat f;
+    if (!parse_format(item, f)) return bad_input(fmt::format("--format: unknown format '{}'", item));
+    out.push_back(f);
+  }
+  if (out.empty()) return bad_input("--format: no format given");
+  return out;
+}
+
+int run_convert(const ConvertArgs& a) {
+  StagedOutput::remove_scratch_on_interrupt();
+  ConvertOptions o;
+  auto formats = parse_formats(a.formats);
+  if (!formats) return fail(formats.error());
+  o.formats = *formats;
+  o.mode = a.mode == "system" ? PackageMode::System : PackageMode::Minimal;
+  o.only = a.only;
+  o.force = a.force;
+  if (!a.no_shim) {
+    o.shim_path = a.shim.empty() ? default_shim_path() : a.shim;
+    if (access(o.shim_path.c_str(), R_OK) != 0) {
+      if (!a.shim.empty()) return fail(bad_input(fmt::format("{}: cannot read the shim", a.shim)));
+      std::fprintf(stderr, "decant: warning: no shim at %s; converting without redirects\n", o.shim_path.c_str());
+      o.shim_path.clear();
+    }
+  }
+  if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) o.mtime = std::strtoll(sde, nullptr, 10);
+  if (!a.quiet) o.progress = [](const std::string& line) { std::fprintf(stderr, "decant: %s\n", line.c_str()); };
+  bool all_ok = true;
+  for (const auto& source : a.sources) {
+    o.source = source;
+    // Several sources: one subdirectory each, named after the source.
+    o.outdir = a.sources.size() == 1 ? a.output : a.output + "/" + path_basename(source);
+    auto report = convert_guest(o);
+    if (!report) return fail(report.error());
+    if (Status s = write_file_atomic(o.outdir + "/summary.json", summary_json(*report), Overwrite::Replace); !s)
+      return fail(s.error());
+    all_ok = all_ok && report->all_converted();
+  }
+  return all_ok ? 0 : 1;
+}
+
+Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
+                              auto a = std::make_shared<ConvertArgs>();
+                              CLI::App* cmd = app.add_subcommand(
+                                  "convert", "convert every boot service of a guest into a container");
+                              cmd->add_option("source", a->sources, "guest root directory (one or more)")->required();
+                              cmd->add_option("-o,--output", a->output, "output directory")->required();
+                              cmd->add_option("--only", a->only, "convert only this service (repeatable)");
+                              cmd->add_option("--format", a->formats,
+                                              "artifacts, comma-separated: oci-archive,bundle (default), oci-dir, lxc");
+                              cmd->add_option("--mode", a->mode, "minimal (default) or system")
+                                  ->check(CLI::IsMember({"minimal", "system"}));
+                              cmd->add_option("--shim", a->shim, "libdecant-shim.so to include (default: next to decant)");
+                              cmd->add_flag("--no-shim", a->no_shim, "package without the shim and plan");
+                              cmd->add_flag("--force", a->force, "redo services whose inputs are unchanged");
+                              cmd->add_flag("-q,--quiet", a->quiet, "no progress lines");
+                              return [a] { return run_convert(*a); };
+                            },
+                            4}};
+
+}  // namespace
+}  // namespace decant

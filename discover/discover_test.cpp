@@ -1,0 +1,281 @@
+// Unit tests of the discover stage: the unit-file, shell, inetd and xinetd
+// readers from text, including the awkward cases (continuations with
+// comments, quoting, specifiers, prefixes, resets, drop-ins, aliases, masks,
+// sourced defaults), and whole fake guests built in a temp directory.
+#include "discover/discover.h"
+
+#include <gtest/gtest.h>
+
+#include "discover/shell_vars.h"
+#include "discover/superserver.h"
+#include "discover/unit_file.h"
+#include "guest/test_tree.h"
+
+namespace decant {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+TEST(UnitFile, ContinuationsCommentsAndResets) {
+  UnitFile u;
+  ASSERT_TRUE(parse_unit_text("# c\n[Service]\nExecStart=/bin/a \\\n# skipped inside\n  -x \\\n  y\n"
+                              "Environment=A=1\nEnvironment=\nEnvironment=B=2\n; semi comment\n[Install]\nWantedBy=m.target\n",
+                              "/u.service", u)
+                  .ok());
+  EXPECT_EQ(u.get("Service", "ExecStart"), "/bin/a -x y");
+  ASSERT_EQ(u.all("Service", "Environment").size(), 1u);
+  EXPECT_EQ(u.all("Service", "Environment")[0]->value, "B=2");
+  EXPECT_EQ(u.last("Service", "ExecStart")->origin, "/u.service:3");
+  EXPECT_EQ(u.get("Install", "WantedBy"), "m.target");
+  UnitFile bad;
+  EXPECT_FALSE(parse_unit_text("ExecStart=/bin/x\n", "/bad", bad).ok());
+}
+
+TEST(UnitFile, WordsQuotesAndEscapes) {
+  auto w = split_unit_words(R"(/bin/x "two words" 'single "q"' a\ b \x41\tz)");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(*w, (Strings{"/bin/x", "two words", "single \"q\"", "a b", "A\tz"}));
+  EXPECT_FALSE(split_unit_words("\"open").ok());
+}
+
+TEST(UnitFile, ExecPrefixesSpecifiersAndVariables) {
+  UnitNames n = unit_names("getty@tty1.service");
+  EXPECT_EQ(n.prefix, "getty");
+  EXPECT_EQ(n.instance, "tty1");
+  std::map<std::string, std::string> env = {{"OPTS", "-a  -b"}, {"CONF", "/etc/x.conf"}};
+  auto c = parse_exec("-/sbin/agetty $OPTS --conf=${CONF} %I %n %%", n, env);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->ignore_failure);
+  EXPECT_EQ(c->path, "/sbin/agetty");
+  EXPECT_EQ(c->argv, (Strings{"/sbin/agetty", "-a", "-b", "--conf=/etc/x.conf", "tty1", "getty@tty1.service", "%"}));
+  auto at = parse_exec("@/usr/sbin/daemon mydaemon -f", n, {});
+  ASSERT_TRUE(at.ok());
+  EXPECT_EQ(at->path, "/usr/sbin/daemon");
+  EXPECT_EQ(at->argv, (Strings{"mydaemon", "-f"}));
+  auto plus = parse_exec("+/bin/true $UNSET", n, {});
+  ASSERT_TRUE(plus.ok());
+  EXPECT_TRUE(plus->privileged);
+  EXPECT_EQ(plus->argv, Strings{"/bin/true"});
+  EXPECT_FALSE(parse_exec("-", n, {}).ok());
+  EXPECT_EQ(expand_specifiers("%p-%i %H", unit_names("a-b@x\\x2dy.service")), "a-b-x\\x2dy %H");
+  EXPECT_EQ(expand_specifiers("%I", unit_names("a@x-y.service")), "x/y");
+}
+
+TEST(Shell, AssignmentsQuotesDefaultsAndSourcing) {
+  ShellScript sh;
+  auto reader = [](const std::string& p) -> Result<std::string> {
+    if (p == "/etc/default/d") return std::string("START=no\nOPTS=\"-p 99 $BASE\"\n");
+    return bad_input("absent");
+  };
+  evaluate_shell("#!/bin/sh\nBASE=/srv\nNAME=d\nDAEMON=/usr/sbin/$NAME\nX=${UNSET:-fallback}\n"
+                 "[ -r /etc/default/$NAME ] && . /etc/default/$NAME\n. /etc/default/missing\n"
+                 "Q='it''s' ; export Y=\"a \\\"b\\\"\"\nD=$(date)\n"
+                 "do_start() {\n  start-stop-daemon --start --exec $DAEMON -- $OPTS\n}\n",
+                 "/etc/init.d/d", reader, sh);
+  EXPECT_EQ(sh.vars["DAEMON"].value, "/usr/sbin/d");
+  EXPECT_EQ(sh.vars["X"].value, "fallback");
+  EXPECT_EQ(sh.vars["START"].value, "no");
+  EXPECT_EQ(sh.vars["START"].origin, "/etc/default/d:1");
+  EXPECT_EQ(sh.vars["OPTS"].value, "-p 99 /srv");
+  EXPECT_EQ(sh.vars["Q"].value, "its");
+  EXPECT_EQ(sh.vars["Y"].value, "a \"b\"");
+  EXPECT_FALSE(sh.vars["D"].known);
+  EXPECT_EQ(sh.sourced, Strings{"/etc/default/d"});
+  ASSERT_FALSE(sh.commands.empty());
+  auto last = expand_shell_words(sh.commands.back().raw, sh.vars);
+  EXPECT_EQ(last, (Strings{"start-stop-daemon", "--start", "--exec", "/usr/sbin/d", "--", "-p", "99", "/srv"}));
+}
+
+TEST(Superserver, InetdTcpdOffMarkerAndServices) {
+  auto services = parse_services("ftp 21/tcp\ntftp 69/udp\nfinger 79/tcp # comment\nsmtp 25/tcp mail\n");
+  EXPECT_EQ(services["mail/tcp"], 25);
+  auto e = parse_inetd_conf("# comment\nftp stream tcp nowait root /usr/sbin/tcpd in.ftpd -l\n"
+                            "#<off># finger stream tcp nowait nobody /usr/sbin/tcpd /usr/sbin/in.fingerd\n"
+                            "tftp dgram udp wait nobody.nogroup /usr/sbin/in.tftpd in.tftpd /srv/tftp\n"
+                            "echo stream tcp nowait root internal\n",
+                            "/etc/inetd.conf", services);
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].argv, (Strings{"/usr/sbin/in.ftpd", "-l"}));
+  EXPECT_EQ(e[0].wrapper, "/usr/sbin/tcpd");
+  EXPECT_EQ(e[0].port, 21);
+  EXPECT_TRUE(e[1].disabled);
+  EXPECT_EQ(e[1].argv, Strings{"/usr/sbin/in.fingerd"});
+  EXPECT_EQ(e[2].argv, (Strings{"/usr/sbin/in.tftpd", "/srv/tftp"}));
+  EXPECT_EQ(e[2].user, "nobody");
+  EXPECT_EQ(e[2].group, "nogroup");
+  EXPECT_TRUE(e[2].wait);
+  EXPECT_EQ(e[2].port, 69);
+  EXPECT_TRUE(e[3].internal);
+}
+
+TEST(Superserver, XinetdBlocksIncludesAndDisable) {
+  auto services = parse_services("telnet 23/tcp\n");
+  auto f = parse_xinetd("defaults\n{\n  instances = 60\n}\nincludedir /etc/xinetd.d\n"
+                        "service telnet\n{\n  socket_type = stream\n  wait = no\n  user = root\n"
+                        "  server = /usr/sbin/in.telnetd\n  server_args = -h\n  server_args += -n\n}\n"
+                        "service tftp\n{\n  socket_type = dgram\n  port = 6969\n  server = /usr/sbin/in.tftpd\n"
+                        "  disable = yes\n}\n",
+                        "/etc/xinetd.conf", services);
+  EXPECT_EQ(f.includedirs, Strings{"/etc/xinetd.d"});
+  ASSERT_EQ(f.entries.size(), 2u);
+  EXPECT_EQ(f.entries[0].argv, (Strings{"/usr/sbin/in.telnetd", "-h", "-n"}));
+  EXPECT_EQ(f.entries[0].port, 23);
+  EXPECT_EQ(f.entries[0].protocol, "tcp");
+  EXPECT_EQ(f.entries[1].port, 6969);
+  EXPECT_EQ(f.entries[1].protocol, "udp");
+  EXPECT_TRUE(f.entries[1].disabled);
+}
+
+const DiscoveredService* find(const Discovery& d, const std::string& name, const std::string& manager) {
+  for (const auto& s : d.services)
+    if (s.name == name && s.manager == manager) return &s;
+  return nullptr;
+}
+
+// A systemd guest: an enabled service with a drop-in and an alias, a masked
+// one, an instance, a socket unit, SysV scripts (one superseded, one
+// disabled in /etc/default, one plain) and inetd entries behind an enabled inetd.
+class SystemdGuest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    t.write("/etc/os-release", "ID=debian\n");
+    t.write("/lib/systemd/systemd", "");
+    t.symlink("/lib/systemd/systemd", "/sbin/init");
+    t.symlink("/lib/systemd/system/multi-user.target", "/etc/systemd/system/default.target");
+    t.write("/lib/systemd/system/multi-user.target", "[Unit]\nWants=extra.service\n");
+    t.write("/lib/systemd/system/web.service",
+            "[Service]\nUser=www\nEnvironmentFile=-/etc/default/web\nExecStart=/usr/sbin/web -f $WEB_OPTS\n"
+            "StateDirectory=web\nReadWritePaths=-/srv/uploads /srv/tmp\n"
+            "[Install]\nWantedBy=multi-user.target\nAlias=httpd.service\n");
+    t.write("/etc/default/web", "WEB_OPTS=\"-p 8080\"\n");
+    t.write("/etc/systemd/system/web.service.d/override.conf", "[Service]\nExecStart=\nExecStart=/usr/sbin/web -D\n");
+    t.symlink("/lib/systemd/system/web.service", "/etc/systemd/system/multi-user.target.wants/httpd.service");
+    t.symlink("/lib/systemd/system/web.service", "/etc/systemd/system/www.service");  // an alias
+    t.write("/lib/systemd/system/multi-user.target", "[Unit]\nWants=extra.service www.service\n");
+    t.write("/lib/systemd/system/extra.service", "[Service]\nType=oneshot\nExecStart=/bin/setup\n");
+    t.write("/lib/systemd/system/old.service", "[Service]\nExecStart=/usr/sbin/old\n[Install]\nWantedBy=multi-user.target\n");
+    t.symlink("/dev/null", "/etc/systemd/system/old.service");
+    t.symlink("/lib/systemd/system/old.service", "/etc/systemd/system/multi-user.target.wants/old.service");
+    t.write("/lib/systemd/system/worker@.service", "[Service]\nExecStart=/usr/bin/worker --queue %i\n");
+    t.symlink("/lib/systemd/system/worker@.service", "/etc/systemd/system/multi-user.target.wants/worker@mail.service");
+    t.write("/lib/systemd/system/idle.service", "[Service]\nExecStart=/usr/bin/idle\n[Install]\nWantedBy=multi-user.target\n");
+    t.write("/lib/systemd/system/sockets.target", "");
+    t.write("/lib/systemd/system/multi-user.target.wants/sockets.target", "");
+    t.write("/lib/systemd/system/echo.socket", "[Socket]\nListenStream=0.0.0.0:7777\nListenDatagram=7778\nListenStream=/run/e.sock\n");
+    t.write("/lib/systemd/system/echo.service", "[Service]\nExecStart=/usr/bin/echod\n");
+    t.symlink("/lib/systemd/system/echo.socket", "/etc/systemd/system/sockets.target.wants/echo.socket");
+    t.write("/etc/init.d/web", "DAEMON=/usr/sbin/web\n");
+    t.symlink("../init.d/web", "/etc/rc2.d/S01web");
+    t.write("/etc/init.d/legacyd", "NAME=legacyd\nDAEMON=/opt/legacy/bin/$NAME\n[ -r /etc/default/$NAME ] && . /etc/default/$NAME\n"
+                                   "case \"$1\" in\n start)\n  start-stop-daemon --start --quiet --chuid legacy:staff "
+                                   "--pidfile /run/$NAME.pid --exec $DAEMON -- $DAEMON_OPTS\n  ;;\nesac\n");
+    t.write("/etc/default/legacyd", "DAEMON_OPTS=\"-c /etc/legacy.conf\"\n");
+    t.symlink("../init.d/legacyd", "/etc/rc3.d/S20legacyd");
+    t.write("/etc/init.d/offd", "DAEMON=/usr/sbin/offd\n. /etc/default/offd\n");
+    t.write("/etc/default/offd", "ENABLED=0\n");
+    t.symlink("../init.d/offd", "/etc/rc2.d/S02offd");
+    t.write("/etc/init.d/inetutils-inetd", "start-stop-daemon --start --exec /usr/sbin/inetutils-inetd\n");
+    t.symlink("../init.d/inetutils-inetd", "/etc/rc2.d/S03inetutils-inetd");
+    t.write("/etc/services", "ftp 21/tcp\n");
+    t.write("/etc/inetd.conf", "ftp stream tcp nowait root /usr/sbin/tcpd in.ftpd\n");
+  }
+  TestTree t;
+};
+
+TEST_F(SystemdGuest, FindsWhatSystemdStarts) {
+  auto root = GuestRoot::open(t.root());
+  ASSERT_TRUE(root.ok());
+  auto d = discover_services(*root);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->init, "systemd");
+  EXPECT_EQ(d->default_target, "multi-user.target");
+
+  const DiscoveredService* web = find(*d, "web", "systemd");
+  ASSERT_NE(web, nullptr);
+  EXPECT_TRUE(web->enabled) << web->reason;
+  EXPECT_EQ(web->argv, (Strings{"/usr/sbin/web", "-D"}));  // the drop-in reset and replaced ExecStart
+  EXPECT_EQ(web->user, "www");
+  EXPECT_EQ(web->env.at("WEB_OPTS"), "-p 8080");
+  ASSERT_EQ(web->writable.size(), 3u);
+  EXPECT_EQ(web->writable[0].path, "/var/lib/web");
+  EXPECT_EQ(web->writable[1].path, "/srv/uploads");
+  EXPECT_EQ(web->writable[2].path, "/srv/tmp");
+
+  const DiscoveredService* old = find(*d, "old", "systemd");
+  ASSERT_NE(old, nullptr);
+  EXPECT_FALSE(old->enabled);
+  EXPECT_NE(old->reason.find("masked"), std::string::npos);
+
+  const DiscoveredService* worker = find(*d, "worker@mail", "systemd");
+  ASSERT_NE(worker, nullptr);
+  EXPECT_TRUE(worker->enabled);
+  EXPECT_EQ(worker->argv, (Strings{"/usr/bin/worker", "--queue", "mail"}));
+  EXPECT_EQ(find(*d, "worker@", "systemd"), nullptr);
+
+  const DiscoveredService* extra = find(*d, "extra", "systemd");
+  ASSERT_NE(extra, nullptr);
+  EXPECT_NE(extra->reason.find("oneshot"), std::string::npos);
+
+  const DiscoveredService* idle = find(*d, "idle", "systemd");
+  ASSERT_NE(idle, nullptr);
+  EXPECT_FALSE(idle->enabled);
+
+  const DiscoveredService* echo = find(*d, "echo", "systemd");
+  ASSERT_NE(echo, nullptr);
+  EXPECT_TRUE(echo->enabled);
+  ASSERT_EQ(echo->listen.size(), 2u);
+  EXPECT_EQ(echo->listen[0].port, 7777);
+  EXPECT_EQ(echo->listen[1].proto, "udp");
+
+  const DiscoveredService* sysv_web = find(*d, "web", "sysv");
+  ASSERT_NE(sysv_web, nullptr);
+  EXPECT_FALSE(sysv_web->enabled);
+  EXPECT_NE(sysv_web->reason.find("superseded"), std::string::npos);
+
+  const DiscoveredService* legacy = find(*d, "legacyd", "sysv");
+  ASSERT_NE(legacy, nullptr);
+  EXPECT_TRUE(legacy->enabled) << legacy->reason;
+  EXPECT_EQ(legacy->argv, (Strings{"/opt/legacy/bin/legacyd", "-c", "/etc/legacy.conf"}));
+  EXPECT_EQ(legacy->user, "legacy");
+  EXPECT_EQ(legacy->group, "staff");
+  EXPECT_EQ(legacy->pidfile, "/run/legacyd.pid");
+  ASSERT_EQ(legacy->writable.size(), 1u);
+  EXPECT_EQ(legacy->writable[0].path, "/run");
+
+  const DiscoveredService* off = find(*d, "offd", "sysv");
+  ASSERT_NE(off, nullptr);
+  EXPECT_FALSE(off->enabled);
+  EXPECT_NE(off->reason.find("/etc/default/offd:1: ENABLED=0"), std::string::npos);
+
+  const DiscoveredService* ftp = find(*d, "ftp", "inetd");
+  ASSERT_NE(ftp, nullptr);
+  EXPECT_TRUE(ftp->enabled) << ftp->reason;
+  EXPECT_EQ(ftp->argv, Strings{"/usr/sbin/in.ftpd"});
+  ASSERT_EQ(ftp->listen.size(), 1u);
+  EXPECT_EQ(ftp->listen[0].port, 21);
+}
+
+TEST(Discover, SysvGuestUsesInittabRunlevel) {
+  TestTree t;
+  t.write("/etc/inittab", "id:3:initdefault:\n");
+  t.write("/sbin/init", "");
+  t.write("/etc/init.d/a", "DAEMON=/usr/sbin/a\n");
+  t.symlink("../init.d/a", "/etc/rc3.d/S10a");
+  t.write("/etc/init.d/b", "DAEMON=/usr/sbin/b\n");
+  t.symlink("../init.d/b", "/etc/rc2.d/S10b");
+  t.write("/etc/init.d/c", "echo nothing to start\n");
+  t.symlink("../init.d/c", "/etc/rc3.d/S11c");
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->init, "sysv");
+  EXPECT_EQ(d->default_target, "runlevel 3");
+  ASSERT_NE(find(*d, "a", "sysv"), nullptr);
+  EXPECT_TRUE(find(*d, "a", "sysv")->enabled);
+  EXPECT_EQ(find(*d, "b", "sysv"), nullptr);
+  ASSERT_NE(find(*d, "c", "sysv"), nullptr);
+  EXPECT_FALSE(find(*d, "c", "sysv")->enabled);
+  EXPECT_FALSE(discover_services(*GuestRoot::open("/proc/self/fdinfo")).ok());
+}
+
+}  // namespace
+}  // namespace decant

@@ -1,0 +1,53 @@
+// The part of POSIX sh that SysV init scripts and the /etc/default files
+// they source use to say how a daemon starts: variable assignments (quoted,
+// concatenated, `${VAR:-default}`), `export`, `.`/`source` of another file,
+// and commands whose words are expanded from those variables. Not a shell:
+// nothing runs, command substitutions stay unknown, and every value keeps
+// the file and line it came from, because a consultant asks "why".
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace decant {
+
+struct ShellValue {
+  std::string value;
+  std::string origin;  // "guest/path:line"
+  bool known = true;   // false when a $(...) or `...` was involved
+};
+
+struct ShellCommand {
+  std::vector<std::string> words;  // expanded with the variables set when it was read
+  std::vector<std::string> raw;    // unexpanded, to expand again once the whole file is read
+  std::string origin;
+};
+
+struct ShellScript {
+  std::map<std::string, ShellValue> vars;
+  std::vector<ShellCommand> commands;   // simple commands, top level and in functions, in order
+  std::vector<std::string> sourced;     // files read through `.`/source, in order
+};
+
+// Reads a sourced file: returns its text, or an error when it is absent
+// (a `[ -r F ] && . F` guard makes absence normal).
+using ShellReader = std::function<Result<std::string>(const std::string& guest_path)>;
+
+// Evaluates script text into vars/commands. Sourced files are read through
+// read (at most 8 levels deep). display names the file in origins.
+void evaluate_shell(const std::string& text, const std::string& display, const ShellReader& read, ShellScript& out,
+                    int depth = 0);
+
+// Expands $VAR, ${VAR}, ${VAR:-x}, ${VAR-x}, ${VAR:=x} and quotes in one
+// shell word list, splitting unquoted expansions at blanks.
+std::vector<std::string> expand_shell_words(const std::string& text, const std::map<std::string, ShellValue>& vars,
+                                            bool* known = nullptr);
+// The same for words a ShellCommand kept raw.
+std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw,
+                                            const std::map<std::string, ShellValue>& vars, bool* known = nullptr);
+
+}  // namespace decant

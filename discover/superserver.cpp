@@ -1,0 +1,154 @@
+// Reads inetd.conf, xinetd files and /etc/services (see superserver.h).
+#include "discover/superserver.h"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "common/file_util.h"
+#include "common/text.h"
+
+namespace decant {
+namespace {
+
+std::vector<std::string> words_of(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// tcpd execs the daemon named by its argv[0], from /usr/sbin when relative
+// (Debian's REAL_DAEMON_DIR).
+void unwrap_tcpd(SuperserverEntry& e) {
+  if (e.argv.empty() || path_basename(e.argv[0]) != "tcpd") return;
+  e.wrapper = e.argv[0];
+  e.argv.erase(e.argv.begin());
+  if (!e.argv.empty() && e.argv[0].front() != '/') e.argv[0] = "/usr/sbin/" + e.argv[0];
+}
+
+uint16_t lookup_port(const std::map<std::string, uint16_t>& services, const std::string& name,
+                     const std::string& proto) {
+  auto it = services.find(name + "/" + proto);
+  return it == services.end() ? 0 : it->second;
+}
+
+}  // namespace
+
+std::map<std::string, uint16_t> parse_services(const std::string& text) {
+  std::map<std::string, uint16_t> out;
+  for (std::string_view raw : lines(text)) {
+    std::string line(raw.substr(0, raw.find('#')));
+    auto w = words_of(line);
+    if (w.size() < 2) continue;
+    size_t slash = w[1].find('/');
+    if (slash == std::string::npos) continue;
+    unsigned long port = std::strtoul(w[1].c_str(), nullptr, 10);
+    if (port == 0 || port > 65535) continue;
+    std::string proto = w[1].substr(slash + 1);
+    for (size_t i = 0; i < w.size(); ++i)
+      if (i != 1) out.emplace(w[i] + "/" + proto, static_cast<uint16_t>(port));
+  }
+  return out;
+}
+
+std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const std::string& display,
+                                               const std::map<std::string, uint16_t>& services) {
+  std::vector<SuperserverEntry> out;
+  size_t line_no = 0;
+  for (std::string_view raw : lines(text)) {
+    ++line_no;
+    std::string line = trim(raw);
+    bool off = line.rfind("#<off>#", 0) == 0;
+    if (off) line = trim(line.substr(7));
+    else if (line.empty() || line[0] == '#') continue;
+    auto w = words_of(line);
+    if (w.size() < 6) continue;
+    SuperserverEntry e;
+    e.origin = fmt::format("{}:{}", display, line_no);
+    e.service = w[0].substr(w[0].rfind(':') == std::string::npos ? 0 : w[0].rfind(':') + 1);
+    e.socket_type = w[1];
+    e.protocol = w[2].substr(w[2].rfind('/') == std::string::npos ? 0 : w[2].rfind('/') + 1);
+    if (e.protocol.size() > 3 && e.protocol.back() == '6') e.protocol.pop_back();  // tcp6 -> tcp
+    e.wait = w[3].rfind("wait", 0) == 0;
+    size_t sep = w[4].find_first_of(".:");
+    e.user = w[4].substr(0, sep);
+    if (sep != std::string::npos) e.group = w[4].substr(sep + 1);
+    e.internal = w[5] == "internal";
+    if (!e.internal) {
+      // w[6] is the program's argv[0]: only tcpd reads it (as the daemon to run).
+      e.argv.push_back(w[5]);
+      if (path_basename(w[5]) == "tcpd" && w.size() > 6) e.argv.push_back(w[6]);
+      for (size_t i = 7; i < w.size(); ++i) e.argv.push_back(w[i]);
+      unwrap_tcpd(e);
+    }
+    e.port = lookup_port(services, e.service, e.protocol);
+    if (e.port == 0) e.port = static_cast<uint16_t>(std::strtoul(e.service.c_str(), nullptr, 10));
+    e.disabled = off;
+    if (off) e.disabled_by = "#<off># marker (update-inetd --disable)";
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+XinetdFile parse_xinetd(const std::string& text, const std::string& display,
+                        const std::map<std::string, uint16_t>& services) {
+  XinetdFile out;
+  SuperserverEntry cur;
+  std::map<std::string, std::string> attrs;
+  std::string args;
+  bool in_service = false, in_block = false;
+  size_t line_no = 0;
+  auto finish = [&] {
+    if (!in_service) return;
+    cur.socket_type = attrs.count("socket_type") ? attrs["socket_type"] : "stream";
+    cur.protocol = attrs.count("protocol") ? attrs["protocol"] : (cur.socket_type == "dgram" ? "udp" : "tcp");
+    cur.wait = attrs["wait"] == "yes";
+    cur.user = attrs["user"];
+    cur.group = attrs["group"];
+    cur.internal = attrs["type"].find("INTERNAL") != std::string::npos;
+    if (attrs.count("server")) {
+      cur.argv.push_back(attrs["server"]);
+      for (auto& a : words_of(args)) cur.argv.push_back(a);
+      unwrap_tcpd(cur);
+    }
+    cur.port = attrs.count("port") ? static_cast<uint16_t>(std::strtoul(attrs["port"].c_str(), nullptr, 10))
+                                   : lookup_port(services, cur.service, cur.protocol);
+    if (attrs["disable"] == "yes") cur.disabled = true, cur.disabled_by = "disable = yes";
+    out.entries.push_back(cur);
+  };
+  for (std::string_view raw : lines(text)) {
+    ++line_no;
+    std::string line = trim(raw.substr(0, raw.find('#')));
+    if (line.empty()) continue;
+    if (!in_block) {
+      auto w = words_of(line);
+      if (w[0] == "includedir" && w.size() > 1) out.includedirs.push_back(w[1]);
+      if (w[0] == "service" && w.size() > 1) {
+        cur = SuperserverEntry{};
+        cur.service = w[1];
+        cur.origin = fmt::format("{}:{}", display, line_no);
+        attrs.clear();
+        args.clear();
+        in_service = true;
+      } else if (w[0] == "defaults") in_service = false;
+      if (line.find('{') != std::string::npos) in_block = true;
+      continue;
+    }
+    if (line == "{") continue;
+    if (line == "}") {
+      finish();
+      in_block = in_service = false;
+      continue;
+    }
+    size_t op = line.find('=');
+    if (op == std::string::npos) continue;
+    bool append = op > 0 && (line[op - 1] == '+' || line[op - 1] == '-');
+    std::string key = trim(line.substr(0, append ? op - 1 : op)), value = trim(line.substr(op + 1));
+    if (key == "server_args") args = append ? args + " " + value : value;
+    else attrs[key] = append ? attrs[key] + " " + value : value;
+  }
+  return out;
+}
+
+}  // namespace decant

@@ -1,0 +1,45 @@
+// Services a superserver starts on demand: inetd.conf (netkit, inetutils,
+// openbsd-inetd: one line per service, `#<off>#` for entries update-inetd
+// disabled) and xinetd (xinetd.conf with `includedir`, `defaults`, one
+// `service NAME { attr = value }` block each, `disable = yes`). Ports come
+// from the guest's /etc/services, as the superserver itself looks them up.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace decant {
+
+struct SuperserverEntry {
+  std::string service;            // "ftp", or the xinetd service name
+  std::string socket_type;        // stream | dgram
+  std::string protocol;           // tcp | udp
+  bool wait = false;
+  std::string user, group;
+  std::vector<std::string> argv;  // program and arguments; argv[0] is a path
+  std::string wrapper;            // "/usr/sbin/tcpd" when the entry runs through it
+  uint16_t port = 0;              // 0 when the name is not in /etc/services
+  bool internal = false;          // served by the superserver itself (echo, daytime)
+  bool disabled = false;
+  std::string disabled_by;        // "#<off># marker", "disable = yes"
+  std::string origin;             // guest path:line
+};
+
+// /etc/services as a map "name/proto" -> port (aliases included).
+std::map<std::string, uint16_t> parse_services(const std::string& text);
+
+std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const std::string& display,
+                                               const std::map<std::string, uint16_t>& services);
+
+// One xinetd file's service blocks; defaults holds `defaults {}` attributes
+// seen so far (xinetd.conf is read before its includedir).
+struct XinetdFile {
+  std::vector<SuperserverEntry> entries;
+  std::vector<std::string> includedirs;
+};
+XinetdFile parse_xinetd(const std::string& text, const std::string& display,
+                        const std::map<std::string, uint16_t>& services);
+
+}  // namespace decant
