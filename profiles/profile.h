@@ -195,13 +195,16 @@ struct Profile {
 enum class ProfileFormat { Yaml, Json };
 
 // Serializes with a stable field order (the order of docs/profile.md).
+// Strings are bytes: what is not UTF-8 is written as \uefXX escapes, so the
+// output is always UTF-8 and writing never throws.
 std::string to_yaml(const Profile& profile);
 std::string to_json(const Profile& profile);
 std::string serialize(const Profile& profile, ProfileFormat format);
 
 // Parses YAML or JSON (JSON is read as YAML, which keeps line numbers for
 // errors). Unknown fields, wrong types and invalid values are errors naming
-// the field and its line. `origin` names the input in messages.
+// the field and its line. `origin` names the input in messages. Guest paths
+// come back normalized ('..' above / is an error), and the profile validated.
 Result<Profile> parse_profile(const std::string& text, const std::string& origin);
 Result<Profile> load_profile(const std::string& path);
 

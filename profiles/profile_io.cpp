@@ -850,7 +850,8 @@ Status check_process(const Profile& p, const std::function<Status(const std::str
   if (!p.workdir.empty() && p.workdir[0] != '/') return err(fmt::format("workdir: '{}' is not absolute", p.workdir));
   std::vector<std::pair<std::string, const std::string*>> texts{
       {"binary.path", &p.binary.path}, {"workdir", &p.workdir}, {"user", &p.user}, {"metadata.name", &p.metadata.name}};
-  for (size_t i = 0; i < p.entrypoint.size(); ++i) texts.emplace_back(fmt::format("entrypoint[{}]", i), &p.entrypoint[i]);
+  for (size_t i = 0; i < p.entrypoint.size(); ++i)
+    texts.emplace_back(fmt::format("entrypoint[{}]", i), &p.entrypoint[i]);
   for (const auto& [k, v] : p.env) {
     if (k.empty() || k.find('=') != std::string::npos)
       return err(fmt::format("env: '{}' is not a variable name (empty or contains '=')", k));

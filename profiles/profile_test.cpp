@@ -176,6 +176,33 @@ TEST(Profile, NonUtf8BytesRoundTripExactlyInYamlAndJson) {
   EXPECT_EQ(j["binary"]["needed"][0].get<std::string>(), "lib\xee\xbf\xbf.so");
 }
 
+// Any byte string but NUL (refused on reading) survives both formats.
+TEST(Profile, RandomByteStringsRoundTripExactly) {
+  uint32_t seed = 12345;
+  auto next = [&] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0xFF; };
+  for (int round = 0; round < 200; ++round) {
+    Profile p = sample();
+    for (int k = 0; k < 4; ++k) {
+      std::string s;
+      for (size_t n = next() % 24; n > 0; --n) {
+        // One byte in three from the interesting ones: the escapes' own
+        // bytes (EE BE|BF xx), UTF-8 leads, a surrogate's lead.
+        static const unsigned char picks[] = {0xEE, 0xBE, 0xBF, 0x80, 0xBF, 0xC3, 0xA9, 0xED, 0xF4, '\\', '"'};
+        unsigned b = next() % 3 == 0 ? picks[next() % sizeof picks] : next();
+        s += static_cast<char>(b ? b : 0xFF);
+      }
+      p.hazards[0].evidence.push_back(s);
+    }
+    for (ProfileFormat f : {ProfileFormat::Yaml, ProfileFormat::Json}) {
+      std::string text = serialize(p, f);
+      ASSERT_TRUE(is_utf8(text));
+      auto back = parse_profile(text, "p");
+      ASSERT_TRUE(back.ok()) << back.error().message;
+      ASSERT_EQ(back->hazards[0].evidence, p.hazards[0].evidence) << text;
+    }
+  }
+}
+
 TEST(Profile, ValidUtf8IsWrittenAsIs) {
   Profile p = sample();
   p.source.os.pretty = "Debian GNU/Linux 11 (bullseye) \xe2\x80\x94 \xc3\xbc";  // "— ü"

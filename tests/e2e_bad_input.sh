@@ -215,6 +215,17 @@ if [ -n "$cc_cmd" ]; then
         fail "DT_NEEDED lib\\xff.so (json)" "the output is not UTF-8 JSON"
       fi
     done
+    # A symbol name that is not UTF-8 (the code cache stores names as JSON).
+    printf 'int g(void) __asm__("g\\377x");\nint g(void) { return 2; }\nint main(void) { return g(); }\n' \
+      >"$tmp/bytes/sym.c"
+    if "$cc_cmd" -o "$tmp/bytes/sym-ff" "$tmp/bytes/sym.c"; then
+      cases=$((cases + 1))
+      timeout 20 "$DECANT" analyze --format json "$tmp/bytes/sym-ff" >"$tmp/stdout" 2>"$tmp/stderr"
+      rc=$?
+      [ "$rc" = 0 ] || fail "symbol g\\xffx" "exit code $rc: $(head -c 300 "$tmp/stderr")"
+    else
+      fail "symbol g\\xffx" "could not compile the test binary with $cc_cmd"
+    fi
   else
     fail "DT_NEEDED lib\\xff.so" "could not compile the test binary with $cc_cmd"
   fi

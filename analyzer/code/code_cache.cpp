@@ -188,7 +188,13 @@ void store_cached_summary(const std::string& cache_root, const ObjectSummary& s)
   // mkdir -p, ignoring errors: a failed store only costs time next run.
   for (size_t i = 1; i <= dir.size(); ++i)
     if (i == dir.size() || dir[i] == '/') ::mkdir(dir.substr(0, i).c_str(), 0755);
-  (void)write_file_atomic(entry_path(cache_root, s.sha256), summary_to_json(s), Overwrite::Replace);
+  std::string text;
+  try {
+    text = summary_to_json(s);
+  } catch (const nlohmann::json::exception&) {
+    return;  // names that are not UTF-8 (a guest's symbols are bytes) cannot be JSON: not cached
+  }
+  (void)write_file_atomic(entry_path(cache_root, s.sha256), text, Overwrite::Replace);
 }
 
 }  // namespace decant
