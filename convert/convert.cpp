@@ -16,6 +16,7 @@
 
 #include "analyzer/analyze.h"
 #include "analyzer/guest_facts.h"
+#include "common/fs_tree.h"
 #include "common/file_util.h"
 #include "discover/discover.h"
 #include "packager/staged_output.h"

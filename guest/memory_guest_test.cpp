@@ -162,5 +162,27 @@ TEST(MemoryGuest, LaterChangesAreSeenAndReplacingADirectoryDropsItsTree) {
   EXPECT_EQ(*root.list_directory("/opt"), std::vector<std::string>{"app"});
 }
 
+// A guest whose disk fails under one path: the fake makes the failure
+// reachable, and GuestRoot must report it as the machine's, not the user's.
+class FailingGuest : public MemoryGuest {
+ public:
+  int lstat(const std::string& path, struct stat* st) const override {
+    return path == "/srv/bad" ? EIO : MemoryGuest::lstat(path, st);
+  }
+};
+
+TEST(MemoryGuest, IoErrorsAreEnvironmentErrorsMissingFilesBadInput) {
+  auto fs = std::make_shared<FailingGuest>();
+  fs->add_file("/srv/bad/file", "x");
+  GuestRoot root(fs);
+  auto r = root.read_file("/srv/bad/file");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Environment);
+  EXPECT_EQ(r.error().message, "/srv/bad/file: Input/output error");
+  auto missing = root.read_file("/srv/missing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::BadInput);
+}
+
 }  // namespace
 }  // namespace decant

@@ -2,6 +2,9 @@
 // in the profile with observed: evidence.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "common/temp_dir.h"
 #include "learn/merge_observed.h"
 
 namespace decant {
@@ -82,6 +85,27 @@ TEST(Learn, LearnedNonUtf8PathSurvivesTheProfileWriters) {
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(back->files[0].path, "/srv/caf\xe9/\xff");
   }
+}
+
+// Every *.jsonl file of the directory, one record a line; a last line
+// without its newline (a process killed mid-write) still counts.
+TEST(Learn, MergesEveryRecordFileOfADirectory) {
+  TempDir d;
+  d.write("shim.10.jsonl",
+          "{\"op\":\"open\",\"access\":\"read\",\"path\":\"/etc/a\",\"errno\":0,\"pid\":10}\n\n"
+          "{\"op\":\"open\",\"access\":\"read\",\"path\":\"/etc/b\",\"errno\":0,\"pid\":10}");
+  d.write("supervisor.jsonl", "{\"op\":\"syscall\",\"name\":\"chroot\",\"nr\":161,\"pid\":11,\"count\":1}\n");
+  d.write("plan", "{\"op\":\"open\",\"access\":\"read\",\"path\":\"/not/a/record\",\"pid\":12}\n");
+  Profile p = base();
+  auto s = merge_learn_dir(d.dir(), p);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->records, 3u);
+  EXPECT_EQ(s->processes, 2u);
+  EXPECT_TRUE(s->warnings.empty());
+  ASSERT_EQ(p.files.size(), 2u);
+  EXPECT_EQ(p.files[0].path, "/etc/a");
+  EXPECT_EQ(p.files[1].path, "/etc/b");
+  EXPECT_EQ(p.syscalls.allow, std::vector<std::string>{"chroot"});
 }
 
 }  // namespace

@@ -164,7 +164,7 @@ Result<PackageReport> package(const PackageOptions& o) {
   files->add_inline("/.decant/runtime.json", runtime_config(*spec, ro).dump(2) + "\n");
 
   // 7. One layer, the same bytes for every format, within the size bound.
-  s = check_image_size(*files, o.max_bytes);
+  Status s = check_image_size(*files, o.max_bytes);
   if (!s) return s.error();
   LayerInput in;
   in.scratch = staged->scratch();
@@ -189,7 +189,7 @@ Result<PackageReport> package(const PackageOptions& o) {
     case PackageFormat::Lxc: written = write_lxc(in, out); break;
   }
   if (!written) return written.error();
-  Status s = staged->commit(out);
+  s = staged->commit(out);
   if (!s) return s.error();
 
   report.digest = written->digest.digest;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/fs_tree.h"
 #include "guest/guest_root.h"
 #include "packager/staged_output.h"
 #include "packager/tar_writer.h"

@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/fs_tree.h"
 #include "common/file_util.h"
 #include "packager/file_set.h"
 #include "packager/oci_config.h"
