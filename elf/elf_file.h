@@ -30,9 +30,7 @@ struct ElfVersionNeed {
 struct ElfInfo {
   ElfIdent ident;
   uint64_t size = 0;
-  uint64_t entry = 0;
   std::string interpreter;  // PT_INTERP
-  bool has_dynamic = false; // PT_DYNAMIC present
   std::string soname;
   std::vector<std::string> needed;
   std::vector<std::string> rpath;    // raw DT_RPATH entries (DSTs unexpanded)
