@@ -9,6 +9,7 @@
 
 #include "analyzer/code/disassembly.h"
 #include "elf/eh_frame.h"
+#include "elf/elf_file.h"
 
 namespace decant {
 namespace {
@@ -44,6 +45,12 @@ TEST(CodeView, ErrorsNameTheGuestPath) {
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.error().message.find("nonexistent-decant-host-root"), std::string::npos) << v.error().message;
   EXPECT_EQ(v.error().message.rfind("/usr/sbin/daemon: ", 0), 0u) << v.error().message;
+  auto ident = read_elf_ident("/nonexistent-decant-host-root/usr/sbin/daemon", "/usr/sbin/daemon");
+  ASSERT_FALSE(ident.ok());
+  EXPECT_EQ(ident.error().message.rfind("/usr/sbin/daemon: ", 0), 0u) << ident.error().message;
+  auto elf = read_elf("/nonexistent-decant-host-root/usr/sbin/daemon", "/usr/sbin/daemon");
+  ASSERT_FALSE(elf.ok());
+  EXPECT_EQ(elf.error().message.rfind("/usr/sbin/daemon: ", 0), 0u) << elf.error().message;
 }
 
 TEST(CodeView, ReadsCorpusBinary) {
