@@ -157,7 +157,7 @@ class Resolver {
   // ld.so's open_verify: the candidate must be an ELF of the same class and
   // machine with a Linux-compatible OS ABI, or the search goes on.
   bool acceptable(const std::string& canonical) const {
-    auto ident = read_elf_ident(root_.host_path(canonical));
+    auto ident = read_elf_ident(root_.host_path(canonical), canonical);
     if (!ident) return false;
     return ident->is64 == main_->ident.is64 && ident->machine == main_->ident.machine &&
            (ident->osabi == ELFOSABI_SYSV || ident->osabi == ELFOSABI_GNU) && ident->type == ET_DYN;

@@ -406,19 +406,19 @@ Result<ElfInfo> read_elf_view(const ByteView& b, const std::string& name) {
 
 }  // namespace
 
-Result<ElfIdent> read_elf_ident(const std::string& host_path) {
+Result<ElfIdent> read_elf_ident(const std::string& host_path, const std::string& display_name) {
   int fd = ::open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return bad_input(fmt::format("{}: cannot open: {}", host_path, std::strerror(errno)));
+  if (fd < 0) return bad_input(fmt::format("{}: cannot open: {}", display_name, std::strerror(errno)));
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return bad_input(fmt::format("{}: not a regular file", host_path));
+    return bad_input(fmt::format("{}: not a regular file", display_name));
   }
   uint8_t buf[sizeof(Elf64_Ehdr)];
   ssize_t n = ::pread(fd, buf, sizeof buf, 0);
   ::close(fd);
-  if (n < 0) return bad_input(fmt::format("{}: read error: {}", host_path, std::strerror(errno)));
-  return parse_elf_ident(buf, static_cast<size_t>(n), host_path);
+  if (n < 0) return bad_input(fmt::format("{}: read error: {}", display_name, std::strerror(errno)));
+  return parse_elf_ident(buf, static_cast<size_t>(n), display_name);
 }
 
 Result<ElfInfo> read_elf_bytes(const std::vector<uint8_t>& bytes, const std::string& name) {

@@ -30,9 +30,7 @@ struct ElfVersionNeed {
 struct ElfInfo {
   ElfIdent ident;
   uint64_t size = 0;
-  uint64_t entry = 0;
   std::string interpreter;  // PT_INTERP
-  bool has_dynamic = false; // PT_DYNAMIC present
   std::string soname;
   std::vector<std::string> needed;
   std::vector<std::string> rpath;    // raw DT_RPATH entries (DSTs unexpanded)
@@ -56,8 +54,9 @@ struct ElfInfo {
 };
 
 // Reads the identification and header fields. Fails on anything that is not
-// a well-formed ELF header (bad magic, truncated, unknown class).
-Result<ElfIdent> read_elf_ident(const std::string& host_path);
+// a well-formed ELF header (bad magic, truncated, unknown class); messages
+// call the file display_name (the guest path).
+Result<ElfIdent> read_elf_ident(const std::string& host_path, const std::string& display_name);
 
 // Full structural read. `display_name` is what error messages call the file
 // (the guest path). Never throws, never crashes on malformed input that the

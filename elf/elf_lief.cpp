@@ -47,11 +47,9 @@ Result<ElfInfo> extract_with_lief(const std::vector<uint8_t>& bytes, const ElfId
   }
   if (!bin) return bad_input(fmt::format("{}: malformed ELF (LIEF could not parse it)", name));
   try {
-    info.entry = bin->header().entrypoint();
     if (bin->has_interpreter()) info.interpreter = bin->interpreter();
     for (const LIEF::ELF::Segment& seg : bin->segments()) {
       auto type = seg.type();
-      if (type == LIEF::ELF::SEGMENT_TYPES::PT_DYNAMIC) info.has_dynamic = true;
       if (type == LIEF::ELF::SEGMENT_TYPES::PT_GNU_STACK) {
         info.has_gnu_stack = true;
         info.gnu_stack_flags = static_cast<uint32_t>(seg.flags());

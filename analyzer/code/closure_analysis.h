@@ -22,7 +22,7 @@ struct Node {
   bool operator<(const Node& o) const { return obj != o.obj ? obj < o.obj : fn < o.fn; }
 };
 
-// glibc's own objects (libc, ld.so, libpthread, NSS modules, ...).
+// glibc's own objects (libc, ld.so, libpthread, NSS modules, ...); reachability.cpp.
 bool is_glibc_object(const std::string& soname);
 
 // What the dlopen() and NSS passes share: the objects already known by

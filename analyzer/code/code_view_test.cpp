@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "analyzer/code/disassembly.h"
+#include "elf/eh_frame.h"
+#include "elf/elf_file.h"
 
 namespace decant {
 namespace {
@@ -43,6 +45,12 @@ TEST(CodeView, ErrorsNameTheGuestPath) {
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.error().message.find("nonexistent-decant-host-root"), std::string::npos) << v.error().message;
   EXPECT_EQ(v.error().message.rfind("/usr/sbin/daemon: ", 0), 0u) << v.error().message;
+  auto ident = read_elf_ident("/nonexistent-decant-host-root/usr/sbin/daemon", "/usr/sbin/daemon");
+  ASSERT_FALSE(ident.ok());
+  EXPECT_EQ(ident.error().message.rfind("/usr/sbin/daemon: ", 0), 0u) << ident.error().message;
+  auto elf = read_elf("/nonexistent-decant-host-root/usr/sbin/daemon", "/usr/sbin/daemon");
+  ASSERT_FALSE(elf.ok());
+  EXPECT_EQ(elf.error().message.rfind("/usr/sbin/daemon: ", 0), 0u) << elf.error().message;
 }
 
 TEST(CodeView, ReadsCorpusBinary) {
@@ -56,6 +64,35 @@ TEST(CodeView, ReadsCorpusBinary) {
   for (auto& r : v->relocs)
     if (r.symbol == "syscall") has_syscall_import = true;
   EXPECT_TRUE(has_syscall_import);
+}
+
+// One CIE (augmentation "zR", FDE pointers pc-relative sdata4) and one FDE
+// whose pc_begin is 0x2000, in a section mapped at 0x1000.
+std::vector<uint8_t> tiny_eh_frame() {
+  std::vector<uint8_t> b = {13, 0, 0, 0, 0, 0, 0, 0, 1, 'z', 'R', 0, 1, 0x78, 0x10, 1, 0x1b};
+  uint32_t pc = 0x2000 - (0x1000 + 25);
+  std::vector<uint8_t> fde = {13, 0, 0, 0, 21, 0, 0, 0, uint8_t(pc), uint8_t(pc >> 8), uint8_t(pc >> 16),
+                              uint8_t(pc >> 24), 0x10, 0, 0, 0, 0};
+  b.insert(b.end(), fde.begin(), fde.end());
+  b.insert(b.end(), {0, 0, 0, 0});
+  return b;
+}
+
+TEST(EhFrame, FindsFdeStarts) {
+  auto b = tiny_eh_frame();
+  EXPECT_EQ(eh_frame_fde_starts(b.data(), b.size(), 0x1000, false), (std::vector<uint64_t>{0x2000}));
+}
+
+TEST(EhFrame, TruncatedOrCorruptRecordsEndTheWalkSafely) {
+  auto b = tiny_eh_frame();
+  for (size_t n = 0; n < b.size(); ++n) {
+    std::vector<uint8_t> cut(b.begin(), b.begin() + n);  // exact size: ASan sees any overread
+    auto starts = eh_frame_fde_starts(cut.data(), cut.size(), 0x1000, false);
+    EXPECT_LE(starts.size(), 1u);
+  }
+  b[0] = 0xff;  // CIE length past the end
+  EXPECT_TRUE(eh_frame_fde_starts(b.data(), b.size(), 0x1000, false).empty());
+  EXPECT_TRUE(eh_frame_fde_starts(nullptr, 0, 0x1000, false).empty());
 }
 
 TEST(Disassembly, DecodesSyscallShapes) {
