@@ -12,10 +12,11 @@
 #include "elf/elf_file.h"
 #include "analyzer/guest_facts.h"
 #include "common/file_util.h"
+#include "common/version.h"
 
 namespace decant {
 
-const char* const kGenerator = "decant 0.1.0";
+const char* const kGenerator = kVersionString;
 
 bool split_symbol_version(const std::string& name, std::string& family, std::string& version) {
   for (size_t i = 0; i + 1 < name.size(); ++i) {

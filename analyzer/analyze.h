@@ -20,7 +20,7 @@ struct Analysis {
   Closure closure;
 };
 
-extern const char* const kGenerator;  // "decant 0.1.0"
+extern const char* const kGenerator;  // kVersionString (common/version.h): "decant 0.1.0"
 
 // binary_guest_path: absolute path inside the guest.
 Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary_guest_path,

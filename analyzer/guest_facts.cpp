@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "common/file_util.h"
+#include "common/text.h"
 
 namespace decant {
 
@@ -27,12 +28,8 @@ OsInfo detect_os(const GuestRoot& root) {
   for (const char* path : {"/etc/os-release", "/usr/lib/os-release"}) {
     auto text = root.read_file(path, 1 << 16);
     if (!text) continue;
-    size_t pos = 0;
-    while (pos < text->size()) {
-      size_t nl = text->find('\n', pos);
-      if (nl == std::string::npos) nl = text->size();
-      std::string line = text->substr(pos, nl - pos);
-      pos = nl + 1;
+    for (std::string_view line_view : lines(*text)) {
+      std::string line(line_view);
       size_t eq = line.find('=');
       if (eq == std::string::npos) continue;
       std::string key = line.substr(0, eq), value = unquote(line.substr(eq + 1));

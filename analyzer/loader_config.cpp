@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/text.h"
 
 namespace decant {
 
@@ -23,13 +24,6 @@ constexpr uint64_t kMaxConfTotalBytes = 4 << 20;  // all files together
 constexpr size_t kMaxConfFiles = 256;
 constexpr size_t kMaxIncludes = 256;  // distinct include patterns
 constexpr size_t kMaxConfDirs = 1024;  // distinct directories
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 // One walk over /etc/ld.so.conf and its includes, with its budget.
 struct ConfReader {
@@ -98,14 +92,11 @@ struct ConfReader {
     cfg.ld_so_conf_files.push_back(path);
     // ldconfig processes lines in order and an include's directories take the
     // include line's place, so parse one line at a time.
-    for (size_t pos = 0; pos <= text->size();) {
-      size_t nl = text->find('\n', pos);
-      if (nl == std::string::npos) nl = text->size();
+    for (std::string_view line : lines(*text)) {
       std::vector<std::string> dirs, includes;
-      parse_ld_so_conf(text->substr(pos, nl - pos), path_dirname(path), dirs, includes);
+      parse_ld_so_conf(std::string(line), path_dirname(path), dirs, includes);
       for (auto& d : dirs) add_dir(d);
       for (auto& pattern : includes) include(pattern, depth);
-      pos = nl + 1;
     }
   }
 };
@@ -143,22 +134,18 @@ std::string platform_for(uint16_t machine) {
 
 void parse_ld_so_conf(const std::string& text, const std::string& conf_dir, std::vector<std::string>& dirs,
                       std::vector<std::string>& include_patterns) {
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string line = text.substr(pos, nl - pos);
-    pos = nl + 1;
+  for (std::string_view line_view : lines(text)) {
+    std::string line(line_view);
     size_t hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
-    line = trim(line);
+    line = trim(line, " \t\r\n");
     if (line.empty()) continue;
     auto starts_word = [&](const char* w) {
       size_t n = std::char_traits<char>::length(w);
       return line.compare(0, n, w) == 0 && line.size() > n && (line[n] == ' ' || line[n] == '\t');
     };
     if (starts_word("include")) {
-      std::string rest = trim(line.substr(7));
+      std::string rest = trim(line.substr(7), " \t\r\n");
       size_t i = 0;
       while (i < rest.size()) {
         size_t j = rest.find_first_of(" \t", i);
@@ -173,7 +160,7 @@ void parse_ld_so_conf(const std::string& text, const std::string& conf_dir, std:
     if (starts_word("hwcap")) continue;  // ldconfig's hwcap lines name no directory
     // Legacy "DIR=TYPE" lines: the type selects a libc flavor, not a directory.
     size_t eq = line.find('=');
-    if (eq != std::string::npos) line = trim(line.substr(0, eq));
+    if (eq != std::string::npos) line = trim(line.substr(0, eq), " \t\r\n");
     while (line.size() > 1 && line.back() == '/') line.pop_back();
     if (!line.empty()) dirs.push_back(line);
   }

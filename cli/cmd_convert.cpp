@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "common/host_paths.h"
 #include "common/file_util.h"
 #include "convert/convert.h"
 #include "packager/shim_payload.h"
@@ -47,7 +48,7 @@ int run_convert(const ConvertArgs& a) {
   o.only = a.only;
   o.force = a.force;
   if (!a.no_shim) {
-    o.shim_path = a.shim.empty() ? default_shim_path() : a.shim;
+    o.shim_path = a.shim.empty() ? locate_shim() : a.shim;
     if (access(o.shim_path.c_str(), R_OK) != 0) {
       if (!a.shim.empty()) return fail(bad_input(fmt::format("{}: cannot read the shim", a.shim)));
       std::fprintf(stderr, "decant: warning: no shim at %s; converting without redirects\n", o.shim_path.c_str());

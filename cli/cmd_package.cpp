@@ -9,6 +9,7 @@
 
 #include "analyzer/shim_needs.h"
 #include "cli/command.h"
+#include "common/host_paths.h"
 #include "guest/guest_root.h"
 #include "packager/package.h"
 #include "packager/shim_payload.h"
@@ -38,7 +39,7 @@ int run_package(const PackageArgs& a) {
   if (!a.max_size.empty() && !parse_size(a.max_size, o.max_bytes))
     return fail(bad_input(fmt::format("--max-size {}: not a size (e.g. 64G)", a.max_size)));
   if (!a.no_shim) {
-    std::string shim_path = a.shim.empty() ? default_shim_path() : a.shim;
+    std::string shim_path = a.shim.empty() ? locate_shim() : a.shim;
     if (a.shim.empty() && access(shim_path.c_str(), R_OK) != 0) {
       std::fprintf(stderr, "decant: warning: no shim at %s (build target decant-shim or pass --shim/--no-shim); "
                            "packaging without redirects\n", shim_path.c_str());

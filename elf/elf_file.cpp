@@ -408,7 +408,10 @@ Result<ElfInfo> read_elf_view(const ByteView& b, const std::string& name) {
 
 Result<ElfIdent> read_elf_ident(const std::string& host_path, const std::string& display_name) {
   int fd = ::open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return bad_input(fmt::format("{}: cannot open: {}", display_name, std::strerror(errno)));
+  if (fd < 0) {
+    int e = errno;
+    return errno_error(e, fmt::format("{}: cannot open: {}", display_name, std::strerror(e)));
+  }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -417,7 +420,10 @@ Result<ElfIdent> read_elf_ident(const std::string& host_path, const std::string&
   uint8_t buf[sizeof(Elf64_Ehdr)];
   ssize_t n = ::pread(fd, buf, sizeof buf, 0);
   ::close(fd);
-  if (n < 0) return bad_input(fmt::format("{}: read error: {}", display_name, std::strerror(errno)));
+  if (n < 0) {
+    int e = errno;
+    return errno_error(e, fmt::format("{}: read error: {}", display_name, std::strerror(e)));
+  }
   return parse_elf_ident(buf, static_cast<size_t>(n), display_name);
 }
 

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/text.h"
 
 namespace decant {
 
@@ -260,12 +261,8 @@ Result<std::string> guest_text(const GuestRoot& root, const std::string& path) {
 
 // The guest's line for name in a colon-separated database, or "".
 std::string find_line(const std::string& db, const std::string& key, size_t field) {
-  size_t i = 0;
-  while (i < db.size()) {
-    size_t j = db.find('\n', i);
-    if (j == std::string::npos) j = db.size();
-    std::string line = db.substr(i, j - i);
-    i = j + 1;
+  for (std::string_view line_view : lines(db)) {
+    std::string line(line_view);
     std::vector<std::string> f;
     size_t a = 0;
     for (;;) {
@@ -318,12 +315,8 @@ std::string system_accounts(const GuestRoot& root, const std::string& db, uint32
   std::string out;
   bool have_service = service_line.empty();
   if (text.ok()) {
-    size_t i = 0;
-    while (i < text->size()) {
-      size_t j = text->find('\n', i);
-      if (j == std::string::npos) j = text->size();
-      std::string line = text->substr(i, j - i);
-      i = j + 1;
+    for (std::string_view line_view : lines(*text)) {
+      std::string line(line_view);
       uint32_t id;
       if (line.empty() || line[0] == '#' || !parse_u32(field_of(line, 2), id)) continue;
       if (id < 1000 || id >= 65534 || id == keep_id) {

@@ -118,7 +118,7 @@ Result<PackageReport> package(const PackageOptions& o) {
   if (!shim) return shim.error();
 
   // 5. The profile travels with the image: provenance, and what `decant
-  //    run` reads to rebuild a runtime config from an archive.
+  //    run` checks an artifact's runtime config against.
   std::string profile_json = to_json(*profile);
   std::string profile_digest = "sha256:" + sha256_hex(profile_json.data(), profile_json.size());
   files->add_inline("/.decant/profile.json", profile_json);

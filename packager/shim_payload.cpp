@@ -15,18 +15,6 @@
 
 namespace decant {
 
-std::string default_shim_path() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "libdecant-shim.so";
-  buf[n] = '\0';
-  // The shim target builds into build/shim/; an install puts it beside decant.
-  std::string dir = path_dirname(buf);
-  for (const std::string& cand : {dir + "/libdecant-shim.so", dir + "/shim/libdecant-shim.so"})
-    if (::access(cand.c_str(), R_OK) == 0) return cand;
-  return dir + "/libdecant-shim.so";
-}
-
 Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, const ShimNeeds* shim,
                                      FileSet& set, std::vector<std::string>& warnings) {
   ShimPayload out;

@@ -28,8 +28,4 @@ struct ShimPayload {
 Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& profile, const ShimNeeds* shim,
                                      FileSet& set, std::vector<std::string>& warnings);
 
-// Default shim location: libdecant-shim.so next to the running executable
-// (or in its shim/ subdirectory, where the build puts it).
-std::string default_shim_path();
-
 }  // namespace decant

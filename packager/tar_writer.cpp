@@ -165,7 +165,10 @@ Status write_hole(BlobWriter& w, uint64_t n) {
 Status copy_data(BlobWriter& w, const std::string& host, uint64_t expect, const std::string& name,
                  const std::vector<std::pair<uint64_t, uint64_t>>& extents = {}) {
   int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return bad_input(fmt::format("{}: cannot open: {}", host, std::strerror(errno)));
+  if (fd < 0) {
+    int e = errno;
+    return errno_error(e, fmt::format("{}: cannot open: {}", name, std::strerror(e)));
+  }
   struct stat st;
   // Grown meanwhile (a log): the first expect bytes are taken, as stat said.
   if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < expect) {

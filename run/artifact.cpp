@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/host_paths.h"
 #include "common/fs_tree.h"
 #include "guest/guest_root.h"
 #include "packager/staged_output.h"
@@ -31,13 +32,6 @@ bool is_dir(const std::string& p) {
 bool exists(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return normalize_absolute(p);
-  char cwd[4096];
-  if (!::getcwd(cwd, sizeof cwd)) return p;
-  return normalize_absolute(std::string(cwd) + "/" + p);
 }
 
 Result<json> read_json(const std::string& path) {
@@ -180,7 +174,7 @@ Result<Artifact> open_archive(const std::string& archive, const std::string& lab
 }  // namespace
 
 Result<Artifact> open_artifact(const std::string& artifact, const std::string& label, const std::string& cache) {
-  std::string art = absolute(artifact);
+  std::string art = absolute_path(artifact);
   if (!exists(art)) return bad_input(fmt::format("{}: no such file or directory", label));
   if (is_dir(art) && exists(art + "/config.json")) {
     auto c = read_json(art + "/config.json");

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/host_paths.h"
 #include "packager/oci_config.h"
 #include "common/fs_tree.h"
 #include "packager/staged_output.h"
@@ -106,26 +107,7 @@ void runtime_quietly(const std::string& runtime, bool hybrid, std::vector<std::s
     }
 }
 
-std::string which(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t i = 0;
-  while (i <= dirs.size()) {
-    size_t j = dirs.find(':', i);
-    if (j == std::string::npos) j = dirs.size();
-    std::string cand = dirs.substr(i, j - i) + "/" + name;
-    if (j > i && ::access(cand.c_str(), X_OK) == 0) return cand;
-    i = j + 1;
-  }
-  return "";
-}
-
-std::string cache_root(const RunOptions& o) {
-  if (!o.cache_dir.empty()) return o.cache_dir;
-  if (const char* c = std::getenv("DECANT_CACHE")) return std::string(c) + "/run";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/decant/run";
-}
+std::string cache_root(const RunOptions& o) { return o.cache_dir.empty() ? cache_dir() + "/run" : o.cache_dir; }
 
 // Explains the runtime failures people meet on real hosts; "" when the
 // tail says nothing decant recognizes.
@@ -446,12 +428,12 @@ Result<std::string> find_runtime(const std::string& preferred) {
   if (!preferred.empty()) {
     if (preferred != "crun" && preferred != "runc")
       return bad_input(fmt::format("unknown runtime {} (crun or runc)", preferred));
-    std::string p = which(preferred);
+    std::string p = find_executable(preferred);
     if (p.empty()) return env_error(fmt::format("{} is not installed (scripts/install-deps.sh installs it)", preferred));
     return p;
   }
   for (const char* r : {"crun", "runc"}) {
-    std::string p = which(r);
+    std::string p = find_executable(r);
     if (!p.empty()) return p;
   }
   return env_error("no OCI runtime found: install crun or runc (scripts/install-deps.sh installs both)");

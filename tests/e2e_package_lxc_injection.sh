@@ -39,7 +39,8 @@ refused 'entrypoint[1]' arg.json
 jq '.workdir = "/\rlxc.apparmor.profile = unconfined"' profile.json >cwd.json
 refused workdir cwd.json
 jq '.redirects.paths += [{"from": "/var/cache/x", "to": "/data/c\nlxc.cap.keep = sys_admin"}]' profile.json >mnt.json
-refused 'writable directory' mnt.json
+# The profile reader refuses it first (validate_profile), naming the field.
+refused 'redirects.paths[1].to' mnt.json
 
 # The same kind of values without line breaks package, and the config holds
 # only decant's keys: one line each, one mount entry per writable directory.

@@ -10,16 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/host_paths.h"
 
 namespace decant {
 
 using json = nlohmann::json;
 
-std::string default_cache_root() {
-  if (const char* c = std::getenv("DECANT_CACHE"); c && *c) return c;
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/decant";
-  return "/tmp/decant-cache";
-}
+std::string default_cache_root() { return cache_dir(); }
 
 namespace {
 

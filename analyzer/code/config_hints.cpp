@@ -12,17 +12,11 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/text.h"
 
 namespace decant {
 
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
@@ -50,12 +44,9 @@ unsigned port_value(std::string v, std::string* address) {
 
 std::vector<ConfigPort> parse_port_directives(const std::string& text) {
   std::vector<ConfigPort> out;
-  size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    size_t e = text.find('\n', pos);
-    if (e == std::string::npos) e = text.size();
-    std::string line = text.substr(pos, e - pos);
-    pos = e + 1;
+  size_t line_no = 0;
+  for (std::string_view line_view : lines(text)) {
+    std::string line(line_view);
     ++line_no;
     size_t hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
@@ -114,12 +105,8 @@ std::vector<std::string> package_config_files(const GuestRoot& root, const std::
     if (text->find("\n" + binary + "\n") == std::string::npos && text->compare(0, binary.size() + 1, binary + "\n") != 0)
       continue;
     *package = e.substr(0, e.size() - 5);
-    size_t pos = 0;
-    while (pos < text->size()) {
-      size_t nl = text->find('\n', pos);
-      if (nl == std::string::npos) nl = text->size();
-      std::string path = text->substr(pos, nl - pos);
-      pos = nl + 1;
+    for (std::string_view path_view : lines(*text)) {
+      std::string path(path_view);
       if (config_like(path)) out.push_back(path);
     }
     break;

@@ -7,6 +7,7 @@
 
 #include "analyzer/code/closure_analysis.h"
 #include "analyzer/code/config_hints.h"
+#include "common/text.h"
 
 namespace decant {
 
@@ -16,12 +17,8 @@ namespace {
 std::map<std::string, unsigned> read_services(const GuestRoot& root) {
   std::map<std::string, unsigned> services;
   if (auto text = root.read_file("/etc/services", 4 << 20)) {
-    size_t i = 0;
-    while (i < text->size()) {
-      size_t e = text->find('\n', i);
-      if (e == std::string::npos) e = text->size();
-      std::string line = text->substr(i, e - i);
-      i = e + 1;
+    for (std::string_view line_view : lines(*text)) {
+      std::string line(line_view);
       char name[64], proto[16];
       unsigned port;
       if (line.empty() || line[0] == '#') continue;

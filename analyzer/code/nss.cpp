@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "analyzer/code/closure_analysis.h"
+#include "common/text.h"
 
 namespace decant {
 
@@ -15,12 +16,8 @@ namespace {
 // Service names of nsswitch.conf text ("files", "dns", "systemd", ...).
 std::set<std::string> nss_services(const std::string& text) {
   std::set<std::string> services;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t e = text.find('\n', i);
-    if (e == std::string::npos) e = text.size();
-    std::string line = text.substr(i, e - i);
-    i = e + 1;
+  for (std::string_view line_view : lines(text)) {
+    std::string line(line_view);
     size_t hash = line.find('#');
     if (hash != std::string::npos) line.resize(hash);
     size_t colon = line.find(':');
