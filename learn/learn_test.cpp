@@ -6,21 +6,13 @@
 
 #include "common/temp_dir.h"
 #include "learn/merge_observed.h"
+#include "profiles/test_profiles.h"
 
 namespace decant {
 namespace {
 
-Profile base() {
-  Profile p;
-  p.metadata.name = "t";
-  p.binary.path = "/usr/sbin/t";
-  p.binary.arch = "x86_64";
-  p.syscalls.arch = "x86_64";
-  return p;
-}
-
 TEST(Learn, MergesRecordsWithObservedEvidence) {
-  Profile p = base();
+  Profile p = test_profile();
   p.files.push_back({"/etc/app.conf", "read", false, {"static: .rodata"}});
   p.network.connect.push_back({"db.legacy.internal", 5432, "tcp", "medium", {"static: x"}});
   p.syscalls.allow = {"read", "write"};
@@ -73,7 +65,7 @@ TEST(Learn, MergesRecordsWithObservedEvidence) {
 // A learned Latin-1 path is bytes in the profile, and the profile written
 // with it must read back to the same bytes (it used to abort decant learn).
 TEST(Learn, LearnedNonUtf8PathSurvivesTheProfileWriters) {
-  Profile p = base();
+  Profile p = test_profile();
   LearnSummary s;
   merge_learn_lines({R"({"op":"open","access":"read","path":"/srv/caf\u00e9/\u00ff","errno":0,"pid":10})"}, p, s);
   ASSERT_EQ(p.files.size(), 1u);
@@ -96,7 +88,7 @@ TEST(Learn, MergesEveryRecordFileOfADirectory) {
           "{\"op\":\"open\",\"access\":\"read\",\"path\":\"/etc/b\",\"errno\":0,\"pid\":10}");
   d.write("supervisor.jsonl", "{\"op\":\"syscall\",\"name\":\"chroot\",\"nr\":161,\"pid\":11,\"count\":1}\n");
   d.write("plan", "{\"op\":\"open\",\"access\":\"read\",\"path\":\"/not/a/record\",\"pid\":12}\n");
-  Profile p = base();
+  Profile p = test_profile();
   auto s = merge_learn_dir(d.dir(), p);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->records, 3u);

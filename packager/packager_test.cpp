@@ -30,6 +30,7 @@
 #include "packager/staged_output.h"
 #include "packager/tar_writer.h"
 #include "packager/writers.h"
+#include "profiles/test_profiles.h"
 
 namespace decant {
 namespace {
@@ -279,19 +280,8 @@ TEST(TarWriter, SameSetGivesSameBytesAndRoundTripsHolesAndXattrs) {
   }
 }
 
-Profile server_profile() {
-  Profile p;
-  p.metadata.name = "srv";
-  p.binary.path = "/usr/sbin/srv";
-  p.binary.arch = "x86_64";
-  p.syscalls.arch = "x86_64";
-  p.entrypoint = {"/usr/sbin/srv", "-D"};
-  p.network.listen.push_back({80, "tcp", "0.0.0.0", "high", {}});
-  return p;
-}
-
 TEST(Seccomp, NoAllowlistMeansNoFilterAndAWarning) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   std::vector<std::string> warnings;
   EXPECT_TRUE(oci_seccomp(p, false, warnings).is_null());
   EXPECT_EQ(warnings.size(), 1u);
@@ -303,7 +293,7 @@ TEST(Seccomp, NoAllowlistMeansNoFilterAndAWarning) {
 }
 
 TEST(Seccomp, EnforceIsErrnoWithTheAllowlistPlusExecve) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   p.syscalls.allow = {"write", "read"};
   std::vector<std::string> warnings;
   auto s = oci_seccomp(p, false, warnings);
@@ -319,7 +309,7 @@ TEST(Seccomp, EnforceIsErrnoWithTheAllowlistPlusExecve) {
 }
 
 TEST(Seccomp, ShimCallsAreAllowedOnlyWithTheShimTag) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   p.syscalls.allow = {"read"};
   std::vector<std::string> warnings;
   auto s = oci_seccomp(p, true, warnings);
@@ -329,7 +319,7 @@ TEST(Seccomp, ShimCallsAreAllowedOnlyWithTheShimTag) {
 }
 
 TEST(Capabilities, FromPortsSyscallsAndFileCaps) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   p.syscalls.allow = {"setuid", "setgroups", "read"};
   std::vector<std::string> w;
   auto caps = needed_capabilities(p, "", {{80, "tcp"}}, w);
@@ -348,7 +338,7 @@ TEST(Capabilities, FromPortsSyscallsAndFileCaps) {
 }
 
 TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   p.redirects.ports.push_back({80, 8080, "tcp", ""});
   p.redirects.paths.push_back({"/var/log/srv", "/data/log"});
   p.files.push_back({"/var/log/srv/access.log", "write", false, {}});  // covered by the redirect
@@ -394,7 +384,7 @@ TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
 }
 
 TEST(Lxc, SeccompPolicyIsVersion2Allowlist) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   EXPECT_EQ(*lxc_seccomp_policy(p, {}, false), "");
   std::string text = *lxc_seccomp_policy(p, {"accept4", "read"}, false);
   EXPECT_EQ(text.substr(0, 29), "2\nallowlist errno 1\n[x86_64]\n");
@@ -454,7 +444,7 @@ TEST_F(FakeGuest, LxcMetadataEscapesControlCharactersInStrings) {
 }
 
 TEST(Lxc, ConfigRefusesControlCharactersInEveryValueNamingTheField) {
-  Profile base = server_profile();
+  Profile base = test_server_profile();
   std::vector<std::string> w;
   auto spec_of = [&](const Profile& p) {
     FileSet files;
@@ -493,7 +483,7 @@ TEST(Lxc, ConfigRefusesControlCharactersInEveryValueNamingTheField) {
 }
 
 TEST(Lxc, SeccompPolicyRefusesALineBreakInANameOrTheArch) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   auto bad = lxc_seccomp_policy(p, {"read", "write\n[all]\nmount"}, false);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("syscalls.allow[1]"), std::string::npos) << bad.error().message;
@@ -633,7 +623,7 @@ TEST_F(FakeGuest, MissingLibrariesAreWarnedOneLineEach) {
 // rules: the pairwise version needs minutes, past this binary's 60 s ctest
 // timeout; the set lookups need about a second.
 TEST(ImageSpec, ManyRedirectsAndWrittenFilesAreNotQuadratic) {
-  Profile p = server_profile();
+  Profile p = test_server_profile();
   const int n = 100000;
   for (int i = 0; i < n; ++i) {
     p.redirects.paths.push_back({fmt::format("/srv/in{}", i), fmt::format("/data/d{:06}", i)});

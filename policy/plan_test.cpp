@@ -9,18 +9,10 @@
 #include "policy/plan.h"
 #include "policy/seccomp.h"
 #include "shim/plan.h"
+#include "profiles/test_profiles.h"
 
 namespace decant {
 namespace {
-
-Profile base() {
-  Profile p;
-  p.metadata.name = "t";
-  p.binary.path = "/usr/sbin/t";
-  p.binary.arch = "x86_64";
-  p.syscalls.arch = "x86_64";
-  return p;
-}
 
 struct ShimView {
   std::string text;
@@ -38,7 +30,7 @@ void shim_parse(const std::string& text, ShimView& v) {
 }
 
 TEST(Plan, CompilesEveryRedirectForTheShim) {
-  Profile p = base();
+  Profile p = test_profile();
   p.redirects.paths = {{"/var/log/app/", "/data/log"}, {"/var/log", "/data/varlog"}, {"/opt/my app", "/srv/my app"}};
   p.redirects.ports = {{21, 2121, "tcp", ""}, {53, 5353, "udp", "127.0.0.1"}};
   p.redirects.hosts = {{"db.legacy.internal", "10.0.0.5"}, {"10.1.1.1", "127.0.0.1"}};
@@ -74,29 +66,29 @@ TEST(Plan, RejectsWhatTheShimCouldNotApply) {
     EXPECT_NE(c.error().message.find(needle), std::string::npos) << c.error().message;
     EXPECT_EQ(c.error().kind, ErrorKind::BadInput);
   };
-  Profile p = base();
+  Profile p = test_profile();
   p.redirects.hosts = {{"10.0.0.1", "db.example"}};
   expect_bad(p, "redirects.hosts");
-  p = base();
+  p = test_profile();
   p.redirects.paths = {{"/a", "/b"}, {"/a/", "/c"}};
   expect_bad(p, "redirected twice");
-  p = base();
+  p = test_profile();
   p.redirects.identity.uname_release = std::string(65, 'x');
   expect_bad(p, "redirects.identity.uname_release");
-  p = base();
+  p = test_profile();
   p.redirects.ports = {{80, 8080, "tcp", "localhost"}};
   expect_bad(p, "not an IP literal");
-  p = base();
+  p = test_profile();
   p.syscalls.allow = {"read", "not_a_syscall"};
   expect_bad(p, "not_a_syscall");
-  p = base();
+  p = test_profile();
   p.syscalls.allow = {"read"};
   p.enforcement.seccomp.errno_name = "EWHATEVER";
   expect_bad(p, "EWHATEVER");
 }
 
 TEST(Plan, EmptyAllowlistOrLearnModeMeansNoFilter) {
-  Profile p = base();
+  Profile p = test_profile();
   auto c = compile_plan(p);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->seccomp_mode, "off");
@@ -116,7 +108,7 @@ TEST(Plan, EmptyAllowlistOrLearnModeMeansNoFilter) {
 
 TEST(Plan, LogAndKillModesCompile) {
   for (auto [mode, action] : {std::pair<const char*, const char*>{"log", "errno"}, {"enforce", "kill"}}) {
-    Profile p = base();
+    Profile p = test_profile();
     p.syscalls.allow = {"read", "write"};
     p.enforcement.seccomp.mode = mode;
     p.enforcement.seccomp.default_action = action;

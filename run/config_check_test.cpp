@@ -20,6 +20,7 @@
 #include "profiles/profile.h"
 #include "run/artifact.h"
 #include "run/config_check.h"
+#include "profiles/test_profiles.h"
 
 namespace decant {
 namespace {
@@ -27,13 +28,7 @@ namespace {
 using nlohmann::json;
 
 Profile service_profile() {
-  Profile p;
-  p.metadata.name = "srv";
-  p.binary.path = "/usr/sbin/srv";
-  p.binary.arch = "x86_64";
-  p.syscalls.arch = "x86_64";
-  p.entrypoint = {"/usr/sbin/srv", "-D"};
-  p.network.listen.push_back({80, "tcp", "0.0.0.0", "high", {}});
+  Profile p = test_server_profile();
   p.syscalls.allow = {"read", "write", "setuid"};
   p.redirects.paths.push_back({"/var/log/srv", "/data/log"});
   return p;

@@ -14,16 +14,10 @@ case "$BUILD" in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PORT=${DEMO_PORT:-7070}
 ARGS="-1"
 [ "$PORT" = 7070 ] || ARGS="-1 -p $PORT"
-run() {
-    echo "+ $*" >&2
-    "$@"
-}
+DEMO=demo-convert
+. "$SRC/scripts/demo-lib.sh"
 
-if [ ! -x "$BUILD/decant" ] || [ ! -x "$BUILD/corpus/legacy_forkd" ] || [ ! -f "$BUILD/libdecant-shim.so" ]; then
-    [ -f "$BUILD/build.ninja" ] || run cmake -S "$SRC" -B "$BUILD" -G Ninja >/dev/null
-    run ninja -C "$BUILD" decant decant_shim corpus >/dev/null
-fi
-[ "$(id -u)" -eq 0 ] || { echo "demo-convert: crun needs root; rerun with sudo" >&2; exit 77; }
+demo_prepare
 WORK=$(mktemp -d /tmp/decant-demo.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"

@@ -11,16 +11,10 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
 case "$BUILD" in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 PORT=17070
-run() {
-    echo "+ $*" >&2
-    "$@"
-}
+DEMO=demo-package
+. "$SRC/scripts/demo-lib.sh"
 
-if [ ! -x "$BUILD/decant" ] || [ ! -x "$BUILD/corpus/legacy_forkd" ] || [ ! -f "$BUILD/libdecant-shim.so" ]; then
-    [ -f "$BUILD/build.ninja" ] || run cmake -S "$SRC" -B "$BUILD" -G Ninja >/dev/null
-    run ninja -C "$BUILD" decant decant_shim corpus >/dev/null
-fi
-[ "$(id -u)" -eq 0 ] || { echo "demo-package: crun needs root; rerun with sudo" >&2; exit 77; }
+demo_prepare
 command -v jq >/dev/null || { echo "demo-package: needs jq (scripts/install-deps.sh)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/decant-demo.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
