@@ -88,7 +88,7 @@ class Walker {
  private:
   void ensure_parents(const std::string& canonical);
   Status add_object(const std::string& canonical, const struct stat& st, bool recursive);
-  FileEntry entry_from(const std::string& host, const struct stat& st) const;
+  FileEntry entry_from(const std::string& canonical, const struct stat& st) const;
   void owner(FileEntry& e, const struct stat& st) const;
 
   const GuestRoot& root_;
@@ -109,7 +109,10 @@ void Walker::owner(FileEntry& e, const struct stat& st) const {
   }
 }
 
-FileEntry Walker::entry_from(const std::string& host, const struct stat& st) const {
+// Metadata and link targets come through GuestRoot's filesystem interface;
+// file data and xattrs are read from the host file the entry names.
+FileEntry Walker::entry_from(const std::string& canonical, const struct stat& st) const {
+  std::string host = root_.host_path(canonical);
   FileEntry e;
   e.mode = st.st_mode & 07777;
   owner(e, st);
@@ -118,9 +121,8 @@ FileEntry Walker::entry_from(const std::string& host, const struct stat& st) con
   } else if (S_ISLNK(st.st_mode)) {
     e.type = EntryType::Symlink;
     e.mode = 0777;
-    char buf[4096];
-    ssize_t n = ::readlink(host.c_str(), buf, sizeof buf);
-    if (n > 0) e.target.assign(buf, static_cast<size_t>(n));
+    int err = 0;
+    e.target = root_.fs().readlink(canonical, &err);
     return e;
   } else if (S_ISFIFO(st.st_mode)) {
     e.type = EntryType::Fifo;
@@ -145,8 +147,7 @@ void Walker::ensure_parents(const std::string& canonical) {
     prefix += "/" + comps[i];
     if (set_.entries.count(prefix)) continue;
     struct stat st;
-    std::string host = root_.host_path(prefix);
-    if (::lstat(host.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (root_.fs().lstat(prefix, &st) == 0 && S_ISDIR(st.st_mode)) {
       FileEntry e;
       e.type = EntryType::Directory;
       e.mode = st.st_mode & 07777;
@@ -159,7 +160,6 @@ void Walker::ensure_parents(const std::string& canonical) {
 }
 
 Status Walker::add_object(const std::string& canonical, const struct stat& st, bool recursive) {
-  std::string host = root_.host_path(canonical);
   if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
     set_.notes.push_back(fmt::format("skipped device node {} (the runtime provides /dev)", canonical));
     return Status::success();
@@ -169,7 +169,7 @@ Status Walker::add_object(const std::string& canonical, const struct stat& st, b
     return Status::success();
   }
   ensure_parents(canonical);
-  if (!set_.entries.count(canonical)) set_.entries.emplace(canonical, entry_from(host, st));
+  if (!set_.entries.count(canonical)) set_.entries.emplace(canonical, entry_from(canonical, st));
   if (S_ISDIR(st.st_mode) && recursive) return add_tree(canonical, {}, {}, {});
   return Status::success();
 }
@@ -184,15 +184,14 @@ Status Walker::add(const std::string& guest_path, bool recursive) {
   for (const auto& link : links) {
     if (set_.entries.count(link)) continue;
     struct stat st;
-    std::string host = root_.host_path(link);
-    if (::lstat(host.c_str(), &st) != 0) continue;
+    if (root_.fs().lstat(link, &st) != 0) continue;
     ensure_parents(link);
-    set_.entries.emplace(link, entry_from(host, st));
+    set_.entries.emplace(link, entry_from(link, st));
   }
   if (*canonical == "/") return Status::success();  // the guest root itself
   struct stat st;
-  if (::lstat(root_.host_path(*canonical).c_str(), &st) != 0)
-    return bad_input(fmt::format("{}: {} in the guest", guest_path, std::strerror(errno)));
+  if (int err = root_.fs().lstat(*canonical, &st); err != 0)
+    return bad_input(fmt::format("{}: {} in the guest", guest_path, std::strerror(err)));
   return add_object(*canonical, st, recursive);
 }
 
@@ -219,11 +218,11 @@ Status Walker::add_tree(const std::string& canonical, const std::vector<std::str
       std::string child = (dir == "/" ? "" : dir) + "/" + *it;
       if (std::find(exclude_all.begin(), exclude_all.end(), child) != exclude_all.end()) continue;
       struct stat st;
-      if (::lstat(root_.host_path(child).c_str(), &st) != 0) continue;  // vanished meanwhile
+      if (root_.fs().lstat(child, &st) != 0) continue;  // vanished meanwhile
       if (drop_files && !S_ISDIR(st.st_mode)) continue;
       if (S_ISDIR(st.st_mode)) {
         ensure_parents(child);
-        if (!set_.entries.count(child)) set_.entries.emplace(child, entry_from(root_.host_path(child), st));
+        if (!set_.entries.count(child)) set_.entries.emplace(child, entry_from(child, st));
         stack.push_back(child);
       } else {
         Status s = add_object(child, st, false);
