@@ -86,6 +86,25 @@ TEST(Shell, AssignmentsQuotesDefaultsAndSourcing) {
   EXPECT_EQ(last, (Strings{"start-stop-daemon", "--start", "--exec", "/usr/sbin/d", "--", "-p", "99", "/srv"}));
 }
 
+// A hostile guest's script that sources itself, or fans out to files that
+// source each other, ends after a bounded number of reads.
+TEST(Shell, SourcingIsBoundedAndCyclesAreNotReentered) {
+  size_t reads = 0;
+  auto reader = [&](const std::string& p) -> Result<std::string> {
+    ++reads;
+    if (p == "/a") return std::string(". /b\n. /b\n. /a\nA=1\n");
+    return std::string(". /a\n. /b\n. /a\nB=2\n");
+  };
+  ShellScript sh;
+  evaluate_shell(". /a\n. /a\n. /b\n. /b\n", "/etc/init.d/x", reader, sh);
+  EXPECT_LE(reads, kMaxSourcedFiles);
+  EXPECT_EQ(sh.vars["A"].value, "1");
+  EXPECT_EQ(sh.vars["B"].value, "2");
+  ShellScript self;
+  evaluate_shell(". /etc/init.d/x\nC=3\n", "/etc/init.d/x", reader, self);
+  EXPECT_TRUE(self.sourced.empty());
+}
+
 TEST(Superserver, InetdTcpdOffMarkerAndServices) {
   auto services = parse_services("ftp 21/tcp\ntftp 69/udp\nfinger 79/tcp # comment\nsmtp 25/tcp mail\n");
   EXPECT_EQ(services["mail/tcp"], 25);

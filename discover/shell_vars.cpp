@@ -5,6 +5,8 @@
 // static reader can know.
 #include "discover/shell_vars.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/text.h"
@@ -279,11 +281,16 @@ void evaluate_shell(const std::string& text, const std::string& display, const S
       for (size_t w = k; w < words.size(); ++w)
         for (auto& f : ex.fields(words[w])) cmd.words.push_back(std::move(f));
       if (cmd.words.empty()) continue;
-      if ((cmd.words[0] == "." || cmd.words[0] == "source") && cmd.words.size() >= 2 && depth < 8) {
-        if (auto sourced = read(cmd.words[1])) {
-          out.sourced.push_back(cmd.words[1]);
-          evaluate_shell(*sourced, cmd.words[1], read, out, depth + 1);
-        }
+      if (cmd.words[0] == "." || cmd.words[0] == "source") {
+        const std::string& file = cmd.words.size() >= 2 ? cmd.words[1] : std::string();
+        bool cycle = file == display || std::find(out.active.begin(), out.active.end(), file) != out.active.end();
+        if (!file.empty() && depth < 8 && !cycle && out.sourced.size() < kMaxSourcedFiles)
+          if (auto sourced = read(file)) {
+            out.sourced.push_back(file);
+            out.active.push_back(display);
+            evaluate_shell(*sourced, file, read, out, depth + 1);
+            out.active.pop_back();
+          }
         continue;
       }
       out.commands.push_back(std::move(cmd));

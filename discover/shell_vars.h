@@ -31,14 +31,20 @@ struct ShellScript {
   std::map<std::string, ShellValue> vars;
   std::vector<ShellCommand> commands;   // simple commands, top level and in functions, in order
   std::vector<std::string> sourced;     // files read through `.`/source, in order
+  std::vector<std::string> active;      // the chain of files being read now (a cycle is not re-entered)
 };
+
+// A hostile guest can make a file source itself or fan out: at most this
+// many `.`/source reads per evaluation, none re-entering a file being read.
+inline constexpr size_t kMaxSourcedFiles = 64;
 
 // Reads a sourced file: returns its text, or an error when it is absent
 // (a `[ -r F ] && . F` guard makes absence normal).
 using ShellReader = std::function<Result<std::string>(const std::string& guest_path)>;
 
 // Evaluates script text into vars/commands. Sourced files are read through
-// read (at most 8 levels deep). display names the file in origins.
+// read (at most 8 levels deep, kMaxSourcedFiles in all). display names the
+// file in origins.
 void evaluate_shell(const std::string& text, const std::string& display, const ShellReader& read, ShellScript& out,
                     int depth = 0);
 

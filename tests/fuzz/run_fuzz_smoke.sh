@@ -1,11 +1,12 @@
 #!/bin/sh
-# CTest smoke run of one libFuzzer target (fuzz.elf_reader_smoke, fuzz.code_view_smoke):
+# CTest smoke run of one libFuzzer target (fuzz.elf_reader_smoke, fuzz.code_view_smoke, fuzz.discover_smoke):
 # replays the generated seed corpus (which holds every crash found so far as
 # a regression case), then mutates for a bounded time. Any crash, sanitizer
 # report, timeout, leak or out-of-memory fails the test and the input is kept
 # under $DECANT_BUILD/fuzz-artifacts/.
 # Env: DECANT_FUZZER (the fuzzer binary), DECANT_SOURCE, DECANT_BUILD,
-#      FUZZ_SECONDS (default 60), DECANT_MUST_WORK=1 (a missing fuzzer fails).
+#      FUZZ_SECONDS (default 60), DECANT_MUST_WORK=1 (a missing fuzzer fails),
+#      DECANT_FUZZ_SEEDS (the seed generator, default tests/fuzz/make_seeds.sh).
 # Longer run by hand, e.g. 10 minutes with a persistent corpus:
 #   sh tests/fuzz/make_seeds.sh /tmp/seeds && mkdir -p /tmp/corpus &&
 #   build/tests/fuzz/elf_reader_fuzz -max_total_time=600 -rss_limit_mb=2048 \
@@ -15,6 +16,7 @@ set -u
 : "${DECANT_SOURCE:?DECANT_SOURCE must point to the source tree}"
 fuzzer=${DECANT_FUZZER:-}
 seconds=${FUZZ_SECONDS:-60}
+seeds=${DECANT_FUZZ_SEEDS:-$DECANT_SOURCE/tests/fuzz/make_seeds.sh}
 
 if [ -z "$fuzzer" ] || [ ! -x "$fuzzer" ]; then
   if [ -n "${DECANT_FUZZ_CXX:-}" ] && [ "${DECANT_FUZZ_CXX%-NOTFOUND}" = "$DECANT_FUZZ_CXX" ]; then
@@ -23,18 +25,18 @@ if [ -z "$fuzzer" ] || [ ! -x "$fuzzer" ]; then
     how="no clang++ with libFuzzer was found at configure time"
   fi
   if [ "${DECANT_MUST_WORK:-0}" = 1 ]; then
-    echo "FAIL: ELF reader fuzzer not built ($fuzzer): $how"
+    echo "FAIL: fuzzer not built ($fuzzer): $how"
     exit 1
   fi
-  echo "SKIP: ELF reader fuzzer not built: $how"
+  echo "SKIP: fuzzer not built: $how"
   exit 77
 fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/corpus" "$tmp/artifacts"
-if ! sh "$DECANT_SOURCE/tests/fuzz/make_seeds.sh" "$tmp/seeds"; then
-  echo "FAIL: make_seeds.sh could not generate the seed corpus"
+if ! sh "$seeds" "$tmp/seeds"; then
+  echo "FAIL: $seeds could not generate the seed corpus"
   exit 1
 fi
 echo "fuzzing $fuzzer for ${seconds}s over $(ls "$tmp/seeds" | wc -l) seeds"
@@ -63,7 +65,7 @@ if [ "$rc" -ne 0 ] || [ -n "$found" ] || grep -q -E '^==[0-9]+==ERROR|runtime er
   fi
   grep -E -A30 'ERROR|runtime error|ALARM|SUMMARY' "$tmp/log" | head -80
   echo "FAIL: fuzzer exit $rc; inputs kept in $keep: $found"
-  echo "reproduce: $fuzzer $keep/<input>  (and add it to tests/fuzz/make_seeds.sh)"
+  echo "reproduce: $fuzzer $keep/<input>  (and add it to $seeds)"
   exit 1
 fi
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$tmp/log"

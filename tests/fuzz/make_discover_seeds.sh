@@ -1,0 +1,71 @@
+#!/bin/sh
+# Seeds for discover_fuzz: one file per parser case (first byte selects it),
+# the awkward shapes of the unit tests plus real files of the bullseye guest
+# when it is cached. usage: make_discover_seeds.sh OUTDIR
+set -eu
+out=$1
+mkdir -p "$out"
+seed() { printf "\\$(printf '%03o' "$1")" >"$out/$2"; cat >>"$out/$2"; }
+seed 0 unit-basic <<'EOF2'
+[Unit]
+Description=x
+[Service]
+Environment="A=1" B=two\ words
+ExecStart=-@/usr/sbin/d d -c "/etc/x y.conf" $A ${B} %i %n %% \
+  --more
+ExecStart=
+ExecStart=+/bin/true 'q"x' \x41
+[Install]
+WantedBy=multi-user.target
+EOF2
+seed 1 shell-initscript <<'EOF2'
+#!/bin/sh
+NAME=d
+DAEMON=/usr/sbin/$NAME
+X=${UNSET:-fallback} Y="${X:+set}" Z=$(date) W=`id -u`
+[ -r /etc/default/$NAME ] && . /etc/default/$NAME
+case "$1" in
+  start|restart) start-stop-daemon --start --chuid u:g --exec $DAEMON -- $OPTS ;;
+esac
+do_start() { start_daemon -p /run/d.pid $DAEMON "$@" ; }
+EOF2
+seed 2 inetd <<'EOF2'
+ftp stream tcp nowait root /usr/sbin/tcpd in.ftpd -l
+#<off># finger stream tcp6 nowait nobody /usr/sbin/tcpd /usr/sbin/in.fingerd
+tftp dgram udp wait.100 nobody:nogroup /usr/sbin/in.tftpd in.tftpd /srv
+echo stream tcp nowait root internal
+EOF2
+seed 3 xinetd <<'EOF2'
+defaults
+{
+  instances = 60
+}
+includedir /etc/xinetd.d
+service telnet
+{
+  server = /usr/sbin/in.telnetd
+  server_args = -h
+  server_args += -n
+  disable = yes
+}
+EOF2
+seed 4 services <<'EOF2'
+ftp 21/tcp
+smtp 25/tcp mail # comment
+bad 70000/tcp
+EOF2
+guest=$(ls -d "$HOME"/.cache/decant/guests/bullseye-* 2>/dev/null | head -1 || true)
+if [ -n "$guest" ]; then
+  i=0
+  for f in "$guest"/lib/systemd/system/*.service; do
+    [ -f "$f" ] || continue
+    i=$((i + 1)); [ $i -le 20 ] || break
+    seed 0 "unit-$i" <"$f"
+  done
+  for f in "$guest"/etc/init.d/*; do
+    [ -f "$f" ] || continue
+    seed 1 "init-$(basename "$f")" <"$f"
+  done
+  [ -f "$guest/etc/services" ] && seed 4 services-guest <"$guest/etc/services"
+fi
+exit 0
