@@ -37,7 +37,7 @@ if [ "${1:-}" = inner ]; then
   i=0
   until [ "$(printf 'PING\r\n' | timeout 2 nc -N 127.0.0.1 "$REDIS_PORT" 2>/dev/null | tr -d '\r')" = "+PONG" ]; do
     i=$((i + 1))
-    [ $i -lt 100 ] || fail "redis-server does not answer on the remapped port $REDIS_PORT"
+    [ $i -lt 300 ] || fail "redis-server does not answer on the remapped port $REDIS_PORT"
     sleep 0.1
   done
   ok "redis-server (bullseye) listens on $REDIS_PORT instead of 6379; PING from the host answers +PONG"
@@ -61,7 +61,7 @@ if [ "${1:-}" = inner ]; then
   i=0
   until out=$(curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/"); do
     i=$((i + 1))
-    [ $i -lt 100 ] || fail "lighttpd does not answer on the remapped port $HTTP_PORT"
+    [ $i -lt 300 ] || fail "lighttpd does not answer on the remapped port $HTTP_PORT"
     sleep 0.1
   done
   [ "$out" = "hello from a redirected document root" ] || fail "lighttpd served: $out"

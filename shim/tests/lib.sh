@@ -51,9 +51,10 @@ free_port() {
 }
 
 # wait_listening OUTFILE PID: the server printed "listening on", or fail.
+# Up to 20 s: a loaded CI machine can take seconds to start a preloaded server.
 wait_listening() {
   i=0
-  while [ $i -lt 100 ]; do
+  while [ $i -lt 400 ]; do
     grep -q '^listening on ' "$1" 2>/dev/null && return 0
     kill -0 "$2" 2>/dev/null || { grep -q '^listening on ' "$1" 2>/dev/null; return; }
     sleep 0.05
