@@ -19,6 +19,7 @@
 #include "common/fs_tree.h"
 #include "common/file_util.h"
 #include "discover/discover.h"
+#include "packager/manifests.h"
 #include "packager/staged_output.h"
 
 namespace decant {
@@ -149,8 +150,23 @@ std::string input_digest(const GuestRoot& root, const Analysis& a, const std::st
 
 // Packages the service into scratch/<name>/ and fills the outcome; an error
 // leaves the outcome failed.
+// k8s.yaml and compose.yaml for the OCI image, with the seccomp allowlist
+// both reference (seccomp.json; install it as the kubelet's
+// <seccomp root>/decant/<name>.json).
+Status write_manifests(const PackageReport& r, const std::string& dir) {
+  std::string seccomp_name;
+  if (!r.spec.seccomp.is_null()) {
+    if (Status s = write_file_atomic(dir + "/seccomp.json", r.spec.seccomp.dump(2) + "\n"); !s) return s;
+    seccomp_name = "seccomp.json";
+  }
+  std::string localhost = seccomp_name.empty() ? "" : "decant/" + k8s_name(r.spec.name) + ".json";
+  if (Status s = write_file_atomic(dir + "/k8s.yaml", k8s_manifest(r.spec, r.image_ref, localhost)); !s) return s;
+  return write_file_atomic(dir + "/compose.yaml", compose_manifest(r.spec, r.image_ref, seccomp_name));
+}
+
 Status package_service(const ConvertOptions& o, const std::optional<ShimNeeds>& shim, const std::string& dir,
                        ServiceOutcome& out) {
+  std::optional<PackageReport> last;  // of the OCI image, for the manifests
   for (PackageFormat f : o.formats) {
     if (o.progress) o.progress(fmt::format("{}: package {}", out.name, format_name(f)));
     PackageOptions po;
@@ -164,6 +180,10 @@ Status package_service(const ConvertOptions& o, const std::optional<ShimNeeds>& 
     auto r = package(po);
     if (!r) return r.error();
     out.artifacts.push_back({format_name(f), out.name + "/" + artifact_name(f), r->digest});
+    if (f == PackageFormat::OciArchive || f == PackageFormat::OciDir) last = std::move(*r);
+  }
+  if (last) {
+    if (Status s = write_manifests(*last, dir); !s) return s;
   }
   return Status();
 }

@@ -192,6 +192,8 @@ Result<PackageReport> package(const PackageOptions& o) {
   s = staged->commit(out);
   if (!s) return s.error();
 
+  report.spec = *spec;
+  report.image_ref = in.tag;
   report.digest = written->digest.digest;
   report.image_bytes = written->image_bytes;
   report.files = files->entries.size();

@@ -12,6 +12,7 @@
 #include "analyzer/shim_needs.h"
 #include "common/error.h"
 #include "packager/file_set.h"
+#include "packager/oci_config.h"
 #include "packager/tar_writer.h"
 
 namespace decant {
@@ -44,6 +45,8 @@ struct PackageReport {
   uint64_t files = 0;
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
+  ImageSpec spec;         // what the artifact's configs were made from (manifests use it too)
+  std::string image_ref;  // NAME:TAG of the image
 };
 
 Result<PackageReport> package(const PackageOptions& options);

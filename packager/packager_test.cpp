@@ -25,6 +25,7 @@
 #include "common/file_util.h"
 #include "common/fs_tree.h"
 #include "packager/file_set.h"
+#include "packager/manifests.h"
 #include "packager/oci_config.h"
 #include "packager/package.h"
 #include "packager/staged_output.h"
@@ -335,6 +336,79 @@ TEST(Capabilities, FromPortsSyscallsAndFileCaps) {
   caps = needed_capabilities(p, xattr, {}, w);
   EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_RAW"}));
   EXPECT_TRUE(w.empty());
+}
+
+// The manifests carry the same settings as the OCI config, every string
+// quoted so YAML 1.1 readers keep "no" and "101:101" as strings.
+ImageSpec manifest_spec() {
+  ImageSpec s;
+  s.name = "Redis_Server";
+  s.entrypoint = {"/usr/bin/redis-server"};
+  s.cmd = {"/etc/redis/redis.conf", "--daemonize", "no"};
+  s.env = {"A=1", "B=x=y"};
+  s.uid = 101;
+  s.gid = 101;
+  s.workdir = "/var/lib/redis";
+  s.ports = {{53, "udp"}, {6379, "tcp"}};
+  s.writable = {{"/run", "files: /run/redis (write)"}, {"/var/lib/redis", "files: /var/lib/redis (write)"}};
+  s.scratch_dirs = {"/run", "/tmp"};
+  s.capabilities = {"CAP_NET_BIND_SERVICE"};
+  s.seccomp = nlohmann::json::object();
+  return s;
+}
+
+TEST(Manifests, KubernetesDeploymentServiceAndClaims) {
+  EXPECT_EQ(k8s_name("Redis_Server@1"), "redis-server-1");
+  EXPECT_EQ(k8s_name("--"), "service");
+  EXPECT_EQ(k8s_name(std::string(80, 'a')).size(), 63u);
+  std::string text = k8s_manifest(manifest_spec(), "decant/redis:latest", "decant/redis-server.json");
+  EXPECT_EQ(text, k8s_manifest(manifest_spec(), "decant/redis:latest", "decant/redis-server.json"));
+  std::vector<YAML::Node> docs = YAML::LoadAll(text);
+  ASSERT_EQ(docs.size(), 4u);  // Deployment, Service, two claims
+  EXPECT_EQ(docs[0]["kind"].as<std::string>(), "Deployment");
+  EXPECT_EQ(docs[0]["metadata"]["name"].as<std::string>(), "redis-server");
+  YAML::Node pod = docs[0]["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["securityContext"]["seccompProfile"]["localhostProfile"].as<std::string>(), "decant/redis-server.json");
+  YAML::Node c = pod["containers"][0];
+  EXPECT_EQ(c["image"].as<std::string>(), "decant/redis:latest");
+  EXPECT_EQ(c["args"][2].as<std::string>(), "no");
+  EXPECT_NE(text.find("\"no\""), std::string::npos);  // quoted: YAML 1.1 reads a bare no as false
+  EXPECT_EQ(c["env"][1]["value"].as<std::string>(), "x=y");
+  EXPECT_EQ(c["ports"][0]["protocol"].as<std::string>(), "UDP");
+  EXPECT_EQ(c["securityContext"]["runAsUser"].as<int>(), 101);
+  EXPECT_TRUE(c["securityContext"]["readOnlyRootFilesystem"].as<bool>());
+  EXPECT_FALSE(c["securityContext"]["allowPrivilegeEscalation"].as<bool>());
+  EXPECT_EQ(c["securityContext"]["capabilities"]["drop"][0].as<std::string>(), "ALL");
+  EXPECT_EQ(c["securityContext"]["capabilities"]["add"][0].as<std::string>(), "NET_BIND_SERVICE");
+  // /run is a writable volume, so it gets no second (tmpfs) volume; /tmp does.
+  ASSERT_EQ(c["volumeMounts"].size(), 3u);
+  EXPECT_EQ(c["volumeMounts"][2]["mountPath"].as<std::string>(), "/tmp");
+  EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"].as<std::string>(), "redis-server-data-0");
+  EXPECT_EQ(docs[1]["kind"].as<std::string>(), "Service");
+  EXPECT_EQ(docs[1]["spec"]["ports"][1]["port"].as<int>(), 6379);
+  EXPECT_EQ(docs[2]["kind"].as<std::string>(), "PersistentVolumeClaim");
+  EXPECT_EQ(docs[3]["metadata"]["annotations"]["decant.io/path"].as<std::string>(), "/var/lib/redis");
+  ImageSpec bare = manifest_spec();
+  bare.ports.clear();
+  bare.writable.clear();
+  EXPECT_EQ(YAML::LoadAll(k8s_manifest(bare, "i", "")).size(), 1u);  // no Service, no claims
+  EXPECT_EQ(k8s_manifest(bare, "i", "").find("seccompProfile"), std::string::npos);
+}
+
+TEST(Manifests, ComposeHasTheSameSettings) {
+  std::string text = compose_manifest(manifest_spec(), "decant/redis:latest", "seccomp.json");
+  YAML::Node svc = YAML::Load(text)["services"]["redis-server"];
+  ASSERT_TRUE(svc.IsMap()) << text;
+  EXPECT_EQ(svc["user"].as<std::string>(), "101:101");
+  EXPECT_NE(text.find("\"101:101\""), std::string::npos);  // quoted: YAML 1.1 reads 101:101 as base 60
+  EXPECT_EQ(svc["command"][2].as<std::string>(), "no");
+  EXPECT_TRUE(svc["read_only"].as<bool>());
+  EXPECT_EQ(svc["ports"][1].as<std::string>(), "6379:6379/tcp");
+  EXPECT_EQ(svc["security_opt"][1].as<std::string>(), "seccomp=seccomp.json");
+  EXPECT_EQ(svc["volumes"][1].as<std::string>(), "data-1:/var/lib/redis");
+  ASSERT_EQ(svc["tmpfs"].size(), 1u);
+  EXPECT_EQ(svc["tmpfs"][0].as<std::string>(), "/tmp");
+  EXPECT_TRUE(YAML::Load(text)["volumes"]["data-1"].IsDefined());
 }
 
 TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {

@@ -58,6 +58,15 @@ PY
 grep -q "entrypoint:" out/redis-server/profile.yaml || fail "profile has no entrypoint"
 grep -q -- "--supervised" out/redis-server/profile.yaml || fail "profile lost the unit's arguments"
 grep -q "user: redis" out/redis-server/profile.yaml || fail "profile lost User=redis"
+for f in k8s.yaml compose.yaml seccomp.json; do
+    [ -s "out/redis-server/$f" ] || fail "convert wrote no $f for redis-server"
+done
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["defaultAction"] and d["syscalls"], d' \
+    out/redis-server/seccomp.json || fail "seccomp.json is not an OCI seccomp profile"
+grep -q 'image: "decant/redis-server:latest"' out/redis-server/k8s.yaml || fail "k8s.yaml does not name the image"
+grep -q "containerPort: $port" out/redis-server/k8s.yaml || fail "k8s.yaml does not expose $port"
+grep -q 'localhostProfile: "decant/redis-server.json"' out/redis-server/k8s.yaml || fail "k8s.yaml has no seccomp profile"
+grep -q "\"$port:$port/tcp\"" out/redis-server/compose.yaml || fail "compose.yaml does not publish $port"
 
 # The converted redis runs from its bundle and answers.
 "$DECANT" run out/redis-server/bundle >run.log 2>&1 &
