@@ -9,6 +9,17 @@ std::vector<std::string> split_lines(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> split_words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while ((i = s.find_first_not_of(kBlanks, i)) != std::string_view::npos) {
+    size_t e = s.find_first_of(kBlanks, i);
+    out.emplace_back(s.substr(i, e == std::string_view::npos ? std::string_view::npos : e - i));
+    i = e;
+  }
+  return out;
+}
+
 std::string trim(std::string_view s, std::string_view chars) {
   size_t b = s.find_first_not_of(chars);
   if (b == std::string_view::npos) return "";

@@ -86,4 +86,7 @@ inline constexpr std::string_view kBlanks = " \t\r\n\v\f";
 // s without leading and trailing characters from chars.
 std::string trim(std::string_view s, std::string_view chars = kBlanks);
 
+// The words of s separated by runs of blanks: " a  b\t" -> {a, b}.
+std::vector<std::string> split_words(std::string_view s);
+
 }  // namespace decant

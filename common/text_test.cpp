@@ -49,6 +49,12 @@ TEST(Lines, CallbackAndVectorFormsAgree) {
   EXPECT_EQ(split_lines(text), collect(text));
 }
 
+TEST(SplitWords, RunsOfBlanksSeparate) {
+  EXPECT_EQ(split_words(" a  b\tc \n"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(split_words(" \t ").empty());
+  EXPECT_TRUE(split_words("").empty());
+}
+
 TEST(Trim, RemovesBlanksAtBothEnds) {
   EXPECT_EQ(trim("  a b \t\r\n"), "a b");
   EXPECT_EQ(trim("\v\fx\f"), "x");

@@ -27,16 +27,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-const char* format_name(PackageFormat f) {
-  switch (f) {
-    case PackageFormat::OciArchive: return "oci-archive";
-    case PackageFormat::OciDir: return "oci-dir";
-    case PackageFormat::Bundle: return "bundle";
-    case PackageFormat::Lxc: return "lxc";
-  }
-  return "?";
-}
-
 const char* artifact_name(PackageFormat f) {
   switch (f) {
     case PackageFormat::OciArchive: return "image.oci.tar";

@@ -4,6 +4,7 @@
 #include "discover/discover.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -58,25 +59,52 @@ DiscoveredService from_superserver(const SuperserverEntry& e, const std::string&
 
 }  // namespace
 
-void discover_superservers(const GuestRoot& root, Discovery& out) {
-  // Which superservers boot: an enabled service whose program is one.
-  bool inetd = false, xinetd = false;
-  for (const auto& s : out.services) {
-    if (!s.enabled || s.argv.empty()) continue;
-    std::string prog = path_basename(s.argv[0]);
-    if (prog == "xinetd") xinetd = true;
-    else if (prog.size() >= 5 && prog.compare(prog.size() - 5, 5, "inetd") == 0) inetd = true;
+// Whether a service started at boot reads config_path: it names the file in
+// its arguments, or its program holds the path as its compiled-in default
+// (how inetd and xinetd find theirs). Programs are read once, and only when
+// the guest has a superserver configuration at all.
+class ConfigReaders {
+ public:
+  ConfigReaders(const GuestRoot& root, const Discovery& d) : root_(root), d_(d) {}
+
+  bool read_at_boot(const std::string& config_path) {
+    for (size_t i = 0; i < d_.services.size(); ++i) {
+      const DiscoveredService& s = d_.services[i];
+      if (!s.enabled || !s.reason.empty() || s.argv.empty()) continue;
+      if (std::find(s.argv.begin() + 1, s.argv.end(), config_path) != s.argv.end()) return true;
+      if (program(i).find(config_path) != std::string::npos) return true;
+    }
+    return false;
   }
+
+ private:
+  const std::string& program(size_t i) {
+    auto it = programs_.find(i);
+    if (it != programs_.end()) return it->second;
+    auto bytes = root_.read_file(d_.services[i].argv[0], 64 << 20);
+    return programs_[i] = bytes ? std::move(*bytes) : std::string();
+  }
+
+  const GuestRoot& root_;
+  const Discovery& d_;
+  std::map<size_t, std::string> programs_;
+};
+
+void discover_superservers(const GuestRoot& root, Discovery& out) {
+  ConfigReaders readers(root, out);
   auto services_text = root.read_file("/etc/services", 4 << 20);
   auto services = parse_services(services_text ? *services_text : std::string());
   std::vector<DiscoveredService> found;
-  if (auto text = root.read_file("/etc/inetd.conf", 4 << 20))
+  if (auto text = root.read_file("/etc/inetd.conf", 4 << 20)) {
+    bool read = readers.read_at_boot("/etc/inetd.conf");
     for (const auto& e : parse_inetd_conf(*text, "/etc/inetd.conf", services)) {
       found.push_back(from_superserver(e, "inetd"));
-      if (found.back().reason.empty() && !inetd) found.back().reason = "no enabled inetd starts /etc/inetd.conf";
+      if (found.back().reason.empty() && !read) found.back().reason = "no service started at boot reads /etc/inetd.conf";
     }
+  }
   std::vector<std::string> files = {"/etc/xinetd.conf"};
   std::set<std::string> seen;
+  bool xinetd_read = root.exists(files[0]) && readers.read_at_boot(files[0]);
   for (size_t i = 0; i < files.size() && i < 4096; ++i) {
     if (!seen.insert(files[i]).second) continue;
     auto text = root.read_file(files[i], 4 << 20);
@@ -84,7 +112,8 @@ void discover_superservers(const GuestRoot& root, Discovery& out) {
     XinetdFile f = parse_xinetd(*text, files[i], services);
     for (const auto& e : f.entries) {
       found.push_back(from_superserver(e, "xinetd"));
-      if (found.back().reason.empty() && !xinetd) found.back().reason = "no enabled xinetd";
+      if (found.back().reason.empty() && !xinetd_read)
+        found.back().reason = "no service started at boot reads /etc/xinetd.conf";
     }
     // xinetd skips names with a dot or ending in '~' in an includedir.
     for (const auto& dir : f.includedirs)

@@ -107,7 +107,7 @@ TEST(Shell, SourcingIsBoundedAndCyclesAreNotReentered) {
 
 TEST(Superserver, InetdTcpdOffMarkerAndServices) {
   auto services = parse_services("ftp 21/tcp\ntftp 69/udp\nfinger 79/tcp # comment\nsmtp 25/tcp mail\n");
-  EXPECT_EQ(services["mail/tcp"], 25);
+  EXPECT_EQ(services.port("mail", "tcp"), 25);
   auto e = parse_inetd_conf("# comment\nftp stream tcp nowait root /usr/sbin/tcpd in.ftpd -l\n"
                             "#<off># finger stream tcp nowait nobody /usr/sbin/tcpd /usr/sbin/in.fingerd\n"
                             "tftp dgram udp wait nobody.nogroup /usr/sbin/in.tftpd in.tftpd /srv/tftp\n"
@@ -194,6 +194,8 @@ class SystemdGuest : public ::testing::Test {
     t.write("/etc/default/offd", "ENABLED=0\n");
     t.symlink("../init.d/offd", "/etc/rc2.d/S02offd");
     t.write("/etc/init.d/inetutils-inetd", "start-stop-daemon --start --exec /usr/sbin/inetutils-inetd\n");
+    // Its program holds the configuration path it reads by default.
+    t.write("/usr/sbin/inetutils-inetd", std::string("\x7f" "ELF\0\0", 7) + "/etc/inetd.conf");
     t.symlink("../init.d/inetutils-inetd", "/etc/rc2.d/S03inetutils-inetd");
     t.write("/etc/services", "ftp 21/tcp\n");
     t.write("/etc/inetd.conf", "ftp stream tcp nowait root /usr/sbin/tcpd in.ftpd\n");
@@ -272,6 +274,22 @@ TEST_F(SystemdGuest, FindsWhatSystemdStarts) {
   EXPECT_EQ(ftp->argv, Strings{"/usr/sbin/in.ftpd"});
   ASSERT_EQ(ftp->listen.size(), 1u);
   EXPECT_EQ(ftp->listen[0].port, 21);
+}
+
+// Superserver entries are started only when a boot service reads their
+// file: by argument or as its program's compiled-in path, whatever its name.
+TEST_F(SystemdGuest, SuperserverEntriesNeedAServiceThatReadsTheirFile) {
+  t.write("/usr/sbin/inetutils-inetd", "no configuration path in here");
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  const DiscoveredService* ftp = find(*d, "ftp", "inetd");
+  ASSERT_NE(ftp, nullptr);
+  EXPECT_FALSE(ftp->enabled);
+  EXPECT_NE(ftp->reason.find("reads /etc/inetd.conf"), std::string::npos) << ftp->reason;
+  t.write("/etc/init.d/inetutils-inetd", "start-stop-daemon --start --exec /usr/sbin/inetutils-inetd -- /etc/inetd.conf\n");
+  d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(find(*d, "ftp", "inetd")->enabled);
 }
 
 TEST(Discover, SysvGuestUsesInittabRunlevel) {

@@ -1,8 +1,6 @@
 // Reads inetd.conf, xinetd files and /etc/services (see superserver.h).
 #include "discover/superserver.h"
 
-#include <sstream>
-
 #include <fmt/format.h>
 
 #include "common/file_util.h"
@@ -10,13 +8,6 @@
 
 namespace decant {
 namespace {
-
-std::vector<std::string> words_of(const std::string& s) {
-  std::istringstream in(s);
-  std::vector<std::string> out;
-  for (std::string w; in >> w;) out.push_back(w);
-  return out;
-}
 
 // tcpd execs the daemon named by its argv[0], from /usr/sbin when relative
 // (Debian's REAL_DAEMON_DIR).
@@ -27,33 +18,11 @@ void unwrap_tcpd(SuperserverEntry& e) {
   if (!e.argv.empty() && e.argv[0].front() != '/') e.argv[0] = "/usr/sbin/" + e.argv[0];
 }
 
-uint16_t lookup_port(const std::map<std::string, uint16_t>& services, const std::string& name,
-                     const std::string& proto) {
-  auto it = services.find(name + "/" + proto);
-  return it == services.end() ? 0 : it->second;
-}
 
 }  // namespace
 
-std::map<std::string, uint16_t> parse_services(const std::string& text) {
-  std::map<std::string, uint16_t> out;
-  for (std::string_view raw : lines(text)) {
-    std::string line(raw.substr(0, raw.find('#')));
-    auto w = words_of(line);
-    if (w.size() < 2) continue;
-    size_t slash = w[1].find('/');
-    if (slash == std::string::npos) continue;
-    unsigned long port = std::strtoul(w[1].c_str(), nullptr, 10);
-    if (port == 0 || port > 65535) continue;
-    std::string proto = w[1].substr(slash + 1);
-    for (size_t i = 0; i < w.size(); ++i)
-      if (i != 1) out.emplace(w[i] + "/" + proto, static_cast<uint16_t>(port));
-  }
-  return out;
-}
-
 std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const std::string& display,
-                                               const std::map<std::string, uint16_t>& services) {
+                                               const EtcServices& services) {
   std::vector<SuperserverEntry> out;
   size_t line_no = 0;
   for (std::string_view raw : lines(text)) {
@@ -62,7 +31,7 @@ std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const st
     bool off = line.rfind("#<off>#", 0) == 0;
     if (off) line = trim(line.substr(7));
     else if (line.empty() || line[0] == '#') continue;
-    auto w = words_of(line);
+    auto w = split_words(line);
     if (w.size() < 6) continue;
     SuperserverEntry e;
     e.origin = fmt::format("{}:{}", display, line_no);
@@ -82,7 +51,7 @@ std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const st
       for (size_t i = 7; i < w.size(); ++i) e.argv.push_back(w[i]);
       unwrap_tcpd(e);
     }
-    e.port = lookup_port(services, e.service, e.protocol);
+    e.port = services.port(e.service, e.protocol);
     if (e.port == 0) e.port = static_cast<uint16_t>(std::strtoul(e.service.c_str(), nullptr, 10));
     e.disabled = off;
     if (off) e.disabled_by = "#<off># marker (update-inetd --disable)";
@@ -92,7 +61,7 @@ std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const st
 }
 
 XinetdFile parse_xinetd(const std::string& text, const std::string& display,
-                        const std::map<std::string, uint16_t>& services) {
+                        const EtcServices& services) {
   XinetdFile out;
   SuperserverEntry cur;
   std::map<std::string, std::string> attrs;
@@ -109,11 +78,11 @@ XinetdFile parse_xinetd(const std::string& text, const std::string& display,
     cur.internal = attrs["type"].find("INTERNAL") != std::string::npos;
     if (attrs.count("server")) {
       cur.argv.push_back(attrs["server"]);
-      for (auto& a : words_of(args)) cur.argv.push_back(a);
+      for (auto& a : split_words(args)) cur.argv.push_back(a);
       unwrap_tcpd(cur);
     }
     cur.port = attrs.count("port") ? static_cast<uint16_t>(std::strtoul(attrs["port"].c_str(), nullptr, 10))
-                                   : lookup_port(services, cur.service, cur.protocol);
+                                   : services.port(cur.service, cur.protocol);
     if (attrs["disable"] == "yes") cur.disabled = true, cur.disabled_by = "disable = yes";
     out.entries.push_back(cur);
   };
@@ -122,7 +91,7 @@ XinetdFile parse_xinetd(const std::string& text, const std::string& display,
     std::string line = trim(raw.substr(0, raw.find('#')));
     if (line.empty()) continue;
     if (!in_block) {
-      auto w = words_of(line);
+      auto w = split_words(line);
       if (w[0] == "includedir" && w.size() > 1) out.includedirs.push_back(w[1]);
       if (w[0] == "service" && w.size() > 1) {
         cur = SuperserverEntry{};

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "guest/etc_services.h"
+
 namespace decant {
 
 struct SuperserverEntry {
@@ -27,11 +29,8 @@ struct SuperserverEntry {
   std::string origin;             // guest path:line
 };
 
-// /etc/services as a map "name/proto" -> port (aliases included).
-std::map<std::string, uint16_t> parse_services(const std::string& text);
-
 std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const std::string& display,
-                                               const std::map<std::string, uint16_t>& services);
+                                               const EtcServices& services);
 
 // One xinetd file's service blocks; defaults holds `defaults {}` attributes
 // seen so far (xinetd.conf is read before its includedir).
@@ -40,6 +39,6 @@ struct XinetdFile {
   std::vector<std::string> includedirs;
 };
 XinetdFile parse_xinetd(const std::string& text, const std::string& display,
-                        const std::map<std::string, uint16_t>& services);
+                        const EtcServices& services);
 
 }  // namespace decant

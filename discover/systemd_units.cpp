@@ -3,8 +3,6 @@
 // masks (a link to /dev/null), templates and instances, drop-ins, the
 // default target's transitive Wants=/Requires= and .wants/.requires
 // directories, socket units and the services they activate.
-#include <unistd.h>
-
 #include <deque>
 #include <map>
 #include <set>
@@ -98,9 +96,8 @@ class UnitLoader {
   bool is_mask(const std::string& p) const {
     auto link = root_.resolve(p, false);
     if (!link) return false;
-    char buf[64];
-    ssize_t n = ::readlink(root_.host_path(*link).c_str(), buf, sizeof buf);
-    return n == 9 && std::string(buf, 9) == "/dev/null";
+    int err = 0;
+    return root_.fs().readlink(*link, &err) == "/dev/null";
   }
 
   // NAME.d/*.conf from every directory, sorted by file name; a file in a

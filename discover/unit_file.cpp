@@ -181,17 +181,6 @@ Result<std::vector<std::string>> split_unit_words(const std::string& value) {
 
 namespace {
 
-std::vector<std::string> split_blanks(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while ((i = s.find_first_not_of(kBlanks, i)) != std::string::npos) {
-    size_t e = s.find_first_of(kBlanks, i);
-    out.push_back(s.substr(i, e == std::string::npos ? std::string::npos : e - i));
-    i = e;
-  }
-  return out;
-}
-
 // "${NAME}" anywhere in a word becomes the variable's value (unset: empty).
 std::string substitute_braced(const std::string& word, const std::map<std::string, std::string>& env) {
   std::string out;
@@ -232,7 +221,7 @@ Result<ExecCommand> parse_exec(const std::string& value, const UnitNames& names,
     if (s.size() > 1 && s[0] == '$' && s[1] != '{' && s.find_first_of(" ${}", 1) == std::string::npos) {
       auto it = env.find(s.substr(1));
       if (it != env.end())
-        for (auto& part : split_blanks(it->second)) expanded.push_back(part);
+        for (auto& part : split_words(it->second)) expanded.push_back(part);
       continue;
     }
     expanded.push_back(substitute_braced(s, env));

@@ -20,13 +20,23 @@
 
 namespace decant {
 
+const char* format_name(PackageFormat format) {
+  switch (format) {
+    case PackageFormat::OciArchive: return "oci-archive";
+    case PackageFormat::OciDir: return "oci-dir";
+    case PackageFormat::Bundle: return "bundle";
+    case PackageFormat::Lxc: return "lxc";
+  }
+  return "?";
+}
+
 bool parse_format(const std::string& s, PackageFormat& out) {
-  if (s == "oci-archive") out = PackageFormat::OciArchive;
-  else if (s == "oci-dir") out = PackageFormat::OciDir;
-  else if (s == "bundle") out = PackageFormat::Bundle;
-  else if (s == "lxc") out = PackageFormat::Lxc;
-  else return false;
-  return true;
+  for (PackageFormat f : {PackageFormat::OciArchive, PackageFormat::OciDir, PackageFormat::Bundle, PackageFormat::Lxc})
+    if (s == format_name(f)) {
+      out = f;
+      return true;
+    }
+  return false;
 }
 
 bool parse_size(const std::string& s, uint64_t& out) {

@@ -51,8 +51,9 @@ struct PackageReport {
 
 Result<PackageReport> package(const PackageOptions& options);
 
-// Parses "oci-archive" etc.
+// Parses "oci-archive" etc.; format_name is its inverse.
 bool parse_format(const std::string& s, PackageFormat& out);
+const char* format_name(PackageFormat format);
 
 // Parses a byte count with an optional binary suffix: "100", "512M", "64G",
 // "2T" (K, M, G, T: powers of 1024).

@@ -53,14 +53,6 @@ cat out/summary.json
 echo "+ $BUILD/decant run out/legacy-forkd/bundle &" >&2
 "$BUILD/decant" run out/legacy-forkd/bundle &
 server=$!
-i=0
-until reply=$("$BUILD/corpus/legacy_client" -h 127.0.0.1 -p "$PORT" -c PING 2>/dev/null); do
-    i=$((i + 1))
-    [ $i -lt 50 ] || { echo "demo-convert: the converted server did not answer on $PORT" >&2; kill $server; exit 1; }
-    sleep 0.1
-done
-echo "+ $BUILD/corpus/legacy_client -h 127.0.0.1 -p "$PORT" -c PING" >&2
-echo "$reply"
-wait $server
+demo_ping "$PORT" "$server"
 echo "+ cat out/legacy-forkd/bundle/volumes/var/log/legacy/forkd.log" >&2
 cat out/legacy-forkd/bundle/volumes/var/log/legacy/forkd.log

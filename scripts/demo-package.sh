@@ -37,14 +37,6 @@ echo "+ $BUILD/decant run forkd.bundle -- -1 &" >&2
 "$BUILD/decant" run forkd.bundle -- -1 &
 server=$!
 # 5. Ask it.
-i=0
-until reply=$("$BUILD/corpus/legacy_client" -h 127.0.0.1 -p "$PORT" -c PING 2>/dev/null); do
-    i=$((i + 1))
-    [ $i -lt 50 ] || { echo "demo-package: the server did not answer on $PORT" >&2; kill $server; exit 1; }
-    sleep 0.1
-done
-echo "+ $BUILD/corpus/legacy_client -h 127.0.0.1 -p $PORT -c PING" >&2
-echo "$reply"
-wait $server
+demo_ping "$PORT" "$server"
 echo "+ cat forkd.bundle/volumes/data/log/forkd.log" >&2
 cat forkd.bundle/volumes/data/log/forkd.log

@@ -1,31 +1,22 @@
 // Pass 5 of code analysis: literal facts of reachable code become profile
 // facts (files, listen and connect ports, hosts), and listen ports a server
 // reads from its configuration files (config_hints.h).
-#include <cstdio>
 
 #include <fmt/format.h>
 
 #include "analyzer/code/closure_analysis.h"
 #include "analyzer/code/config_hints.h"
 #include "common/text.h"
+#include "guest/etc_services.h"
 
 namespace decant {
 
 namespace {
 
 // Service names of /etc/services with their ports (the first entry wins).
-std::map<std::string, unsigned> read_services(const GuestRoot& root) {
-  std::map<std::string, unsigned> services;
-  if (auto text = root.read_file("/etc/services", 4 << 20)) {
-    for (std::string_view line_view : lines(*text)) {
-      std::string line(line_view);
-      char name[64], proto[16];
-      unsigned port;
-      if (line.empty() || line[0] == '#') continue;
-      if (sscanf(line.c_str(), "%63s %u/%15s", name, &port, proto) == 3 && !services.count(name)) services[name] = port;
-    }
-  }
-  return services;
+std::map<std::string, uint16_t> read_services(const GuestRoot& root) {
+  auto text = root.read_file("/etc/services", 4 << 20);
+  return text ? parse_services(*text).by_name : std::map<std::string, uint16_t>{};
 }
 
 void add_listen(Profile& p, uint16_t port, const std::string& conf, const std::string& ev) {
@@ -83,7 +74,7 @@ void ClosureAnalysis::fill_literals() {
   }
   p_.network.apis.assign(apis.begin(), apis.end());
   const std::string usual_role = default_role(apis);
-  const std::map<std::string, unsigned> services = read_services(root_);
+  const std::map<std::string, uint16_t> services = read_services(root_);
   std::vector<std::pair<std::string, std::string>> hosts;  // host, evidence
   std::vector<std::pair<uint16_t, std::string>> connect_ports;
   for (uint32_t o = 0; o < summaries_.size(); ++o) {
@@ -109,7 +100,7 @@ void ClosureAnalysis::fill_literals() {
         }
         case LiteralRef::Service: {
           auto it = services.find(l.value);
-          if (it == services.end() || it->second == 0 || it->second > 65535) break;
+          if (it == services.end()) break;  // parse_services keeps only ports 1-65535
           ev += fmt::format(" (/etc/services: {} {})", l.value, it->second);
           if (usual_role == "connect") connect_ports.push_back({static_cast<uint16_t>(it->second), ev});
           else add_listen(p_, static_cast<uint16_t>(it->second), "medium", ev);
