@@ -7,8 +7,10 @@
 #include "convert/convert.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -239,6 +241,14 @@ Result<ConvertReport> convert_guest(const ConvertOptions& o) {
   if (!root) return root.error();
   auto found = discover_services(*root);
   if (!found) return found.error();
+  // A mistyped --only or an OUTDIR that is a file are bad input, found before any work.
+  for (const auto& name : o.only)
+    if (std::none_of(found->services.begin(), found->services.end(),
+                     [&](const DiscoveredService& d) { return d.name == name; }))
+      return bad_input(fmt::format("--only {}: the guest has no such service (decant discover lists them)", name));
+  struct stat st;
+  if (::stat(o.outdir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+    return bad_input(fmt::format("{}: exists and is not a directory", o.outdir));
   if (Status s = make_directories(o.outdir); !s) return s.error();
   std::optional<ShimNeeds> shim;
   if (!o.shim_path.empty()) {

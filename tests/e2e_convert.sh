@@ -91,6 +91,19 @@ a, b = (json.load(open(p)) for p in sys.argv[1:])
 assert a == b, "summaries differ after --force"
 PY
 
+# Bad input: a mistyped --only and an OUTDIR that is a file; one line, exit 2, nothing written.
+"$DECANT" convert guest -o "$tmp/only-out" --only no-such-service -q 2>err
+rc=$?
+[ $rc -eq 2 ] || fail "convert --only no-such-service exited $rc, want 2"
+[ "$(wc -l <err)" -eq 1 ] && grep -q "no-such-service" err || fail "convert --only: want one line naming it, got: $(cat err)"
+[ ! -e "$tmp/only-out" ] || fail "convert --only no-such-service wrote $tmp/only-out"
+before=$(sha256sum <"$tmp/redis.conf")
+"$DECANT" convert guest -o "$tmp/redis.conf" -q 2>err
+rc=$?
+[ $rc -eq 2 ] || fail "convert -o FILE exited $rc, want 2: $(cat err)"
+[ "$(wc -l <err)" -eq 1 ] || fail "convert -o FILE: want one stderr line, got: $(cat err)"
+[ "$(sha256sum <"$tmp/redis.conf")" = "$before" ] || fail "convert -o FILE modified the file"
+
 # Bad sources: one line, exit 2.
 for bad in /nonexistent-guest "$tmp/redis.conf" "$tmp/empty"; do
     [ "$bad" = "$tmp/empty" ] && mkdir -p "$bad"
