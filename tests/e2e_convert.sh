@@ -24,7 +24,7 @@ cd "$tmp" || exit 1
 
 # A copy of the guest (hard links: cheap, and files we change are replaced,
 # never written through) whose redis listens on a port of this run's own.
-port=$((20000 + ($$ + 17) % 20000))
+port=$((20000 + ($$ + 17) % 12000))  # below the ephemeral range (32768+), where clients hold ports
 cp -al "$GUEST" guest || fail "cannot hard-link the guest"
 sed "s/^port 6379/port $port/" "$GUEST/etc/redis/redis.conf" >redis.conf
 rm -f guest/etc/redis/redis.conf && cp redis.conf guest/etc/redis/redis.conf

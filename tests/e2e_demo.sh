@@ -6,7 +6,7 @@ set -u
 . "$DECANT_SOURCE/tests/lib.sh"
 require_root "crun"
 require_tool crun
-port=$((20000 + ($$ + 23) % 20000))
+port=$((20000 + ($$ + 23) % 12000))  # below the ephemeral range (32768+), where clients hold ports
 out=$(DEMO_PORT=$port sh "$DECANT_SOURCE/scripts/demo-convert.sh" "$DECANT_BUILD" 2>&1)
 rc=$?
 [ $rc -eq 0 ] || fail "demo exited $rc: $out"

@@ -31,7 +31,7 @@ trap cleanup EXIT
 cd "$tmp" || exit 1
 
 # A port unlikely to clash with parallel tests.
-port=$((20000 + $$ % 20000))
+port=$((20000 + $$ % 12000))  # below the ephemeral range (32768+), where clients hold ports
 
 # 1. analyze, then state the redirects a consultant would add
 #    (tests/e2e_package_lib.sh: port 7070 -> $port, /var/log/legacy -> /data/log).

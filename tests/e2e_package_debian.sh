@@ -54,8 +54,8 @@ mimetype.assign      = ( ".html" => "text/html" )
 EOF
 guest_bytes=$(du -sb "$GUEST" | cut -f1)
 
-redis_port=$((20000 + ($$ + 11) % 20000))
-http_port=$((20000 + ($$ + 13) % 20000))
+redis_port=$((20000 + ($$ + 11) % 12000))  # below the ephemeral range (32768+), where clients hold ports
+http_port=$((20000 + ($$ + 13) % 12000))  # below the ephemeral range (32768+), where clients hold ports
 evid='["user: e2e_package_debian"]'
 
 "$DECANT" analyze /usr/bin/redis-server --root guest --format json -o redis.raw || fail "analyze redis-server failed"

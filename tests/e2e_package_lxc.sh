@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$tmp" || exit 1
-port=$((20000 + ($$ + 17) % 20000))
+port=$((20000 + ($$ + 17) % 12000))  # below the ephemeral range (32768+), where clients hold ports
 forkd_profile profile.json "$port"
 
 "$DECANT" package profile.json --root / -o lxc1 --format lxc -q >out1 2>err || fail "package lxc: $(cat err)"

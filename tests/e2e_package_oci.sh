@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$tmp" || exit 1
-port=$((20000 + ($$ + 7) % 20000))
+port=$((20000 + ($$ + 7) % 12000))  # below the ephemeral range (32768+), where clients hold ports
 forkd_profile profile.json "$port"
 tag="localhost/decant-e2e/forkd-$$:test"
 
