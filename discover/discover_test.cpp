@@ -61,6 +61,21 @@ TEST(UnitFile, ExecPrefixesSpecifiersAndVariables) {
   EXPECT_EQ(expand_specifiers("%I", unit_names("a@x-y.service")), "x/y");
 }
 
+// `${A}` repeated over a long A would expand to gigabytes; systemd's own
+// line limit (1 MiB) bounds what a command may become.
+TEST(UnitFile, ExpansionPastTheLineLimitIsAnError) {
+  std::map<std::string, std::string> env = {{"A", std::string(32 * 1024, 'x')}, {"B", "1 2"}};
+  std::string braced = "/bin/d", lone = "/bin/d";
+  for (int i = 0; i < 8000; ++i) braced += " ${A}${A}", lone += " $A";
+  auto c = parse_exec(braced, unit_names("x.service"), env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("expands past"), std::string::npos);
+  EXPECT_FALSE(parse_exec(lone, unit_names("x.service"), env).ok());
+  auto fine = parse_exec("/bin/d ${A} $B", unit_names("x.service"), env);
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->argv.size(), 4u);
+}
+
 TEST(Shell, AssignmentsQuotesDefaultsAndSourcing) {
   ShellScript sh;
   auto reader = [](const std::string& p) -> Result<std::string> {
@@ -103,6 +118,30 @@ TEST(Shell, SourcingIsBoundedAndCyclesAreNotReentered) {
   ShellScript self;
   evaluate_shell(". /etc/init.d/x\nC=3\n", "/etc/init.d/x", reader, self);
   EXPECT_TRUE(self.sourced.empty());
+}
+
+// A value doubled on every line, a file sourcing itself under other names,
+// a deep ${a:-${a:-...}} nest: found by the fuzzer as a 7 s, 1.3 GB input.
+TEST(Shell, HostileExpansionsAreBoundedAndUnknown) {
+  std::string doubling = "a=x\n";
+  for (int i = 0; i < 40; ++i) doubling += "a=$a$a\n";
+  for (int i = 0; i < 2000; ++i) doubling += "cmd $a $a $a\n";
+  ShellScript sh;
+  evaluate_shell(doubling, "/etc/init.d/x", [&](const std::string&) -> Result<std::string> { return doubling; }, sh);
+  EXPECT_LE(sh.vars["a"].value.size(), 64u * 1024);
+  EXPECT_FALSE(sh.vars["a"].known);
+  size_t produced = 0;
+  for (const auto& c : sh.commands)
+    for (const auto& w : c.words) produced += w.size();
+  EXPECT_LE(produced, size_t{5} << 20);
+
+  std::string nest = "a=1\nb=";
+  for (int i = 0; i < 5000; ++i) nest += "${a:-";
+  nest += std::string(5000, '}') + "\nc=${a:-${a:-ok}}\n";
+  ShellScript deep;
+  evaluate_shell(nest, "/x", [](const std::string&) -> Result<std::string> { return bad_input("none"); }, deep);
+  EXPECT_EQ(deep.vars["c"].value, "1");
+  EXPECT_TRUE(deep.vars["c"].known);
 }
 
 TEST(Superserver, InetdTcpdOffMarkerAndServices) {

@@ -84,19 +84,42 @@ std::string quoted_body(const std::string& w, size_t i, size_t e) {
   return w.substr(i + 1, closed ? e - i - 2 : e - i - 1);
 }
 
+// A hostile script can double a value per line (`a=$a$a`) or nest
+// `${a:-${a:-...}}` thousands deep; real scripts do neither, so past these
+// bounds the result is cut and marked unknown instead of growing.
+constexpr size_t kMaxExpandedBytes = 64 * 1024;  // per expansion (one word list or one value)
+constexpr int kMaxExpansionDepth = 16;
+
 struct Expander {
   const std::map<std::string, ShellValue>& vars;
   bool known = true;
+  size_t budget = kMaxExpandedBytes;
+  int depth = 0;
 
   std::string lookup(const std::string& name) {
     auto it = vars.find(name);
     if (it == vars.end()) return "";
     if (!it->second.known) known = false;
+    if (it->second.value.size() > budget) {
+      known = false;
+      budget = 0;
+      return "";
+    }
+    budget -= it->second.value.size();
     return it->second.value;
   }
 
   // ${...} body: NAME, NAME:-word, NAME-word, NAME:=word, NAME:+word.
   std::string braced(const std::string& body) {
+    if (depth >= kMaxExpansionDepth) {
+      known = false;
+      return "";
+    }
+    ++depth;
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{depth};
     size_t n = 0;
     while (n < body.size() && is_name_char(body[n], n == 0)) ++n;
     std::string name = body.substr(0, n), rest = body.substr(n);
@@ -221,6 +244,18 @@ bool split_assignment(const std::string& w, std::string& name, std::string& raw)
   return true;
 }
 
+// One expansion inside an evaluation draws on the whole script's budget too,
+// so many lines each expanding a large value cannot add up without bound.
+Expander script_expander(const ShellScript& out) {
+  Expander ex{out.vars};
+  ex.budget = std::min(kMaxExpandedBytes, out.expansion_budget);
+  return ex;
+}
+
+void charge(ShellScript& out, const Expander& ex) {
+  out.expansion_budget -= std::min(kMaxExpandedBytes, out.expansion_budget) - ex.budget;
+}
+
 }  // namespace
 
 std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw,
@@ -270,16 +305,18 @@ void evaluate_shell(const std::string& text, const std::string& display, const S
       for (; k < words.size() && split_assignment(words[k], name, value_raw); ++k) assigns.emplace_back(name, value_raw);
       if (k == words.size()) {  // only assignments: they set shell variables
         for (const auto& [n, v] : assigns) {
-          Expander ex{out.vars};
+          Expander ex = script_expander(out);
           std::string value = ex.expand_one(v, false);
+          charge(out, ex);
           out.vars[n] = ShellValue{value, origin, ex.known};
         }
         continue;
       }
-      Expander ex{out.vars};
+      Expander ex = script_expander(out);
       ShellCommand cmd{{}, std::vector<std::string>(words.begin() + k, words.end()), origin};
       for (size_t w = k; w < words.size(); ++w)
         for (auto& f : ex.fields(words[w])) cmd.words.push_back(std::move(f));
+      charge(out, ex);
       if (cmd.words.empty()) continue;
       if (cmd.words[0] == "." || cmd.words[0] == "source") {
         const std::string& file = cmd.words.size() >= 2 ? cmd.words[1] : std::string();

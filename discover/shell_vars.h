@@ -32,6 +32,9 @@ struct ShellScript {
   std::vector<ShellCommand> commands;   // simple commands, top level and in functions, in order
   std::vector<std::string> sourced;     // files read through `.`/source, in order
   std::vector<std::string> active;      // the chain of files being read now (a cycle is not re-entered)
+  // Bytes that variable expansions may still produce in this evaluation; a
+  // hostile script that exhausts it gets empty, unknown values from then on.
+  size_t expansion_budget = 4 << 20;
 };
 
 // A hostile guest can make a file source itself or fan out: at most this

@@ -107,10 +107,11 @@ void read_init_script(const GuestRoot& root, const std::string& script, Discover
   for (const auto& cmd : sh.commands) {
     // Sourced files (/lib/lsb/init-functions) define helpers; the script's own lines say what starts.
     if (cmd.words.empty() || cmd.origin.rfind(script + ":", 0) != 0) continue;
+    std::string tool = path_basename(cmd.words[0]);
+    if (tool != "start-stop-daemon" && tool != "start_daemon") continue;
     std::vector<std::string> words = expand_shell_words(cmd.raw, sh.vars);
     StartCommand c;
-    std::string tool = path_basename(cmd.words[0]);
-    if (!(tool == "start-stop-daemon" ? parse_ssd(words, c) : tool == "start_daemon" && parse_lsb_start(words, c)))
+    if (!(tool == "start-stop-daemon" ? parse_ssd(words, c) : parse_lsb_start(words, c)))
       continue;
     c.origin = cmd.origin;
     start = c;

@@ -181,14 +181,18 @@ Result<std::vector<std::string>> split_unit_words(const std::string& value) {
 
 namespace {
 
+// systemd reads unit lines up to 1 MiB (LONG_LINE_MAX); a command line that
+// expands past that is hostile (`${A}` repeated over a long A), not a daemon.
+constexpr size_t kMaxExpandedExec = 1 << 20;
+
 // "${NAME}" anywhere in a word becomes the variable's value (unset: empty).
-std::string substitute_braced(const std::string& word, const std::map<std::string, std::string>& env) {
+std::string substitute_braced(const std::string& word, const std::map<std::string, std::string>& env, size_t budget) {
   std::string out;
-  for (size_t i = 0; i < word.size(); ++i) {
+  for (size_t i = 0; i < word.size() && out.size() <= budget; ++i) {
     size_t close;
     if (word.compare(i, 2, "${") == 0 && (close = word.find('}', i + 2)) != std::string::npos) {
       auto it = env.find(word.substr(i + 2, close - i - 2));
-      if (it != env.end()) out += it->second;
+      if (it != env.end()) out.append(it->second, 0, budget - std::min(budget, out.size()) + 1);
       i = close;
     } else out += word[i];
   }
@@ -215,17 +219,21 @@ Result<ExecCommand> parse_exec(const std::string& value, const UnitNames& names,
     if (first.empty()) words->erase(words->begin());
   }
   std::vector<std::string> expanded;
+  size_t total = 0;
   for (const auto& w : *words) {
+    if (total > kMaxExpandedExec) return bad_input(fmt::format("command line expands past {} bytes", kMaxExpandedExec));
     std::string s = expand_specifiers(w, names);
     // A lone $NAME is replaced by the value split at whitespace (systemd.service(5)).
     if (s.size() > 1 && s[0] == '$' && s[1] != '{' && s.find_first_of(" ${}", 1) == std::string::npos) {
       auto it = env.find(s.substr(1));
       if (it != env.end())
-        for (auto& part : split_words(it->second)) expanded.push_back(part);
+        for (auto& part : split_words(it->second)) total += part.size(), expanded.push_back(part);
       continue;
     }
-    expanded.push_back(substitute_braced(s, env));
+    expanded.push_back(substitute_braced(s, env, kMaxExpandedExec - std::min(total, kMaxExpandedExec)));
+    total += expanded.back().size();
   }
+  if (total > kMaxExpandedExec) return bad_input(fmt::format("command line expands past {} bytes", kMaxExpandedExec));
   if (expanded.empty()) return bad_input(fmt::format("no command in \"{}\"", value));
   cmd.path = expanded.front();
   if (argv0_given) expanded.erase(expanded.begin());  // '@': the second word is argv[0]

@@ -54,6 +54,13 @@ ftp 21/tcp
 smtp 25/tcp mail # comment
 bad 70000/tcp
 EOF2
+# Regression cases: a value doubling per line and a deep ${...} nest once
+# took seconds and a gigabyte (shell_vars.cpp now bounds both).
+{ echo 'a=x'; i=0; while [ $i -lt 40 ]; do echo 'a=$a$a'; i=$((i + 1)); done
+  i=0; while [ $i -lt 500 ]; do echo '. /b$i; cmd $a $a $a $a'; i=$((i + 1)); done; } | seed 1 shell-doubling
+{ printf 'b='; i=0; while [ $i -lt 3000 ]; do printf '${a:-'; i=$((i + 1)); done; echo; } | seed 1 shell-nest
+{ printf '[Service]\nEnvironment=A='; head -c 20000 /dev/zero | tr '\0' x; printf '\nExecStart=/bin/d'
+  i=0; while [ $i -lt 4000 ]; do printf ' ${A}$A'; i=$((i + 1)); done; echo; } | seed 0 unit-expansion
 guest=$(ls -d "$HOME"/.cache/decant/guests/bullseye-* 2>/dev/null | head -1 || true)
 if [ -n "$guest" ]; then
   i=0
