@@ -4,6 +4,7 @@
 // sourced defaults), and whole fake guests built in a temp directory.
 #include "discover/discover.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "discover/shell_vars.h"
@@ -125,9 +126,11 @@ TEST(Shell, SourcingIsBoundedAndCyclesAreNotReentered) {
 TEST(Shell, HostileExpansionsAreBoundedAndUnknown) {
   std::string doubling = "a=x\n";
   for (int i = 0; i < 40; ++i) doubling += "a=$a$a\n";
-  for (int i = 0; i < 2000; ++i) doubling += "cmd $a $a $a\n";
+  for (int i = 0; i < 2000; ++i) doubling += fmt::format(". /b{}; cmd $a $a $a\n", i);
   ShellScript sh;
   evaluate_shell(doubling, "/etc/init.d/x", [&](const std::string&) -> Result<std::string> { return doubling; }, sh);
+  EXPECT_LE(sh.sourced_bytes, kMaxSourcedBytes);
+  EXPECT_LT(sh.sourced.size(), kMaxSourcedFiles);  // the byte bound stopped it first
   EXPECT_LE(sh.vars["a"].value.size(), 64u * 1024);
   EXPECT_FALSE(sh.vars["a"].known);
   size_t produced = 0;

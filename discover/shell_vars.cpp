@@ -268,6 +268,16 @@ std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw,
   return out;
 }
 
+std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw, ShellScript& script, bool* known) {
+  Expander ex = script_expander(script);
+  std::vector<std::string> out;
+  for (const auto& w : raw)
+    for (auto& f : ex.fields(w)) out.push_back(std::move(f));
+  charge(script, ex);
+  if (known) *known = ex.known;
+  return out;
+}
+
 std::vector<std::string> expand_shell_words(const std::string& text, const std::map<std::string, ShellValue>& vars,
                                             bool* known) {
   return expand_shell_words(tokenize(text), vars, known);
@@ -322,7 +332,8 @@ void evaluate_shell(const std::string& text, const std::string& display, const S
         const std::string& file = cmd.words.size() >= 2 ? cmd.words[1] : std::string();
         bool cycle = file == display || std::find(out.active.begin(), out.active.end(), file) != out.active.end();
         if (!file.empty() && depth < 8 && !cycle && out.sourced.size() < kMaxSourcedFiles)
-          if (auto sourced = read(file)) {
+          if (auto sourced = read(file); sourced && out.sourced_bytes + sourced->size() <= kMaxSourcedBytes) {
+            out.sourced_bytes += sourced->size();
             out.sourced.push_back(file);
             out.active.push_back(display);
             evaluate_shell(*sourced, file, read, out, depth + 1);

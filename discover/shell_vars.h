@@ -35,11 +35,15 @@ struct ShellScript {
   // Bytes that variable expansions may still produce in this evaluation; a
   // hostile script that exhausts it gets empty, unknown values from then on.
   size_t expansion_budget = 4 << 20;
+  size_t sourced_bytes = 0;  // text read through `.`/source so far
 };
 
 // A hostile guest can make a file source itself or fan out: at most this
 // many `.`/source reads per evaluation, none re-entering a file being read.
 inline constexpr size_t kMaxSourcedFiles = 64;
+// ...and at most this much sourced text in all (/lib/lsb/init-functions,
+// the largest file init scripts source, is about 12 KB).
+inline constexpr size_t kMaxSourcedBytes = 1 << 20;
 
 // Reads a sourced file: returns its text, or an error when it is absent
 // (a `[ -r F ] && . F` guard makes absence normal).
@@ -58,5 +62,9 @@ std::vector<std::string> expand_shell_words(const std::string& text, const std::
 // The same for words a ShellCommand kept raw.
 std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw,
                                             const std::map<std::string, ShellValue>& vars, bool* known = nullptr);
+// The same with script's final variables, drawing on its expansion budget,
+// so that re-expanding every command of a hostile script stays bounded.
+std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw, ShellScript& script,
+                                            bool* known = nullptr);
 
 }  // namespace decant

@@ -109,7 +109,7 @@ void read_init_script(const GuestRoot& root, const std::string& script, Discover
     if (cmd.words.empty() || cmd.origin.rfind(script + ":", 0) != 0) continue;
     std::string tool = path_basename(cmd.words[0]);
     if (tool != "start-stop-daemon" && tool != "start_daemon") continue;
-    std::vector<std::string> words = expand_shell_words(cmd.raw, sh.vars);
+    std::vector<std::string> words = expand_shell_words(cmd.raw, sh);
     StartCommand c;
     if (!(tool == "start-stop-daemon" ? parse_ssd(words, c) : parse_lsb_start(words, c)))
       continue;

@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ShellScript sh;
       // Sourcing the file itself exercises the depth bound.
       evaluate_shell(text, "/fuzz", [&](const std::string&) -> Result<std::string> { return text; }, sh);
-      for (const auto& c : sh.commands) (void)expand_shell_words(c.raw, sh.vars);
+      for (const auto& c : sh.commands) (void)expand_shell_words(c.raw, sh);
       break;
     }
     case 2: (void)parse_inetd_conf(text, "/etc/inetd.conf", parse_services("ftp 21/tcp\n")); break;
