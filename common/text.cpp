@@ -9,6 +9,16 @@ std::vector<std::string> split_lines(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> split(std::string_view s, char separator) {
+  std::vector<std::string> out;
+  for (size_t start = 0;;) {
+    size_t end = s.find(separator, start);
+    out.emplace_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
 std::vector<std::string> split_words(std::string_view s) {
   std::vector<std::string> out;
   size_t i = 0;

@@ -89,4 +89,7 @@ std::string trim(std::string_view s, std::string_view chars = kBlanks);
 // The words of s separated by runs of blanks: " a  b\t" -> {a, b}.
 std::vector<std::string> split_words(std::string_view s);
 
+// The fields of s between separators, empty ones kept: "a;;b" -> {a, "", b}.
+std::vector<std::string> split(std::string_view s, char separator);
+
 }  // namespace decant

@@ -55,6 +55,12 @@ TEST(SplitWords, RunsOfBlanksSeparate) {
   EXPECT_TRUE(split_words("").empty());
 }
 
+TEST(Split, KeepsEmptyFields) {
+  EXPECT_EQ(split("a;;b", ';'), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(split("", ';'), (std::vector<std::string>{""}));
+  EXPECT_EQ(split(";x;", ';'), (std::vector<std::string>{"", "x", ""}));
+}
+
 TEST(Trim, RemovesBlanksAtBothEnds) {
   EXPECT_EQ(trim("  a b \t\r\n"), "a b");
   EXPECT_EQ(trim("\v\fx\f"), "x");

@@ -57,7 +57,9 @@ class ClosureAnalysis {
   void add_plugin_directory(LibraryLoads& loads, uint32_t o, const LiteralRef& l, const std::string& ev, bool& any);
   void add_dlopen_libraries(LibraryLoads& loads);
   // nss.cpp
+  std::string reachable_glibc_function(const std::set<std::string>& names) const;
   void add_nss_modules(LibraryLoads& loads);
+  void add_glibc_unwinder(LibraryLoads& loads);
   // syscall_allowlist.cpp
   void add_syscall(int nr, const std::string& evidence);
   void fill_syscalls();

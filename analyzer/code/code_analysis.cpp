@@ -27,6 +27,7 @@ Status ClosureAnalysis::run(CodeStats& stats) {
   LibraryLoads loads(closure_);
   add_dlopen_libraries(loads);   // libraries named in dlopen() calls (dlopen.cpp)
   add_nss_modules(loads);        // NSS modules of reachable lookups (nss.cpp)
+  add_glibc_unwinder(loads);     // libgcc_s.so.1 for pthread_exit/cancel, backtrace (nss.cpp)
   if (closure_.objects.size() > before) {
     summarize(before);           // the libraries just added, then reachability again
     reach();

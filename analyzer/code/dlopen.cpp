@@ -44,6 +44,10 @@ void ClosureAnalysis::add_library(LibraryLoads& loads, const std::string& canoni
     // dlsym() may fetch any of its exports.
     for (size_t k = 0; k < closure_.objects.size(); ++k)
       if (closure_.objects[k].canonical_path == canonical) dlopen_targets_.insert(k);
+    // Opened through another path (lua/5.1/cjson.so -> ../../liblua5.1-cjson.so.0):
+    // that symlink must be in the image too, or dlopen() fails there.
+    if (requested[0] == '/' && loads.known.insert(requested).second)
+      p_.files.push_back({requested, "read", false, {evidence + "; the same object as " + canonical}});
     return;
   }
   auto elf = loads.elf_cache.get(root_, canonical);
@@ -88,10 +92,12 @@ bool ClosureAnalysis::calls_dlopen(uint32_t o) const {
 // The .so files of a plugin directory the program's code names. Only for
 // the program itself: a library's own module directory (PAM, SASL, OpenSSL
 // engines) depends on its configuration, not on its code
-// (docs/code-analysis.md).
+// (docs/code-analysis.md). A module search path ("DIR/?.so") is the
+// exception: an embedded interpreter's modules are whatever the program's
+// scripts require, and a search path names only module directories.
 void ClosureAnalysis::add_plugin_directory(LibraryLoads& loads, uint32_t o, const LiteralRef& l,
                                            const std::string& ev, bool& any) {
-  if (o != 0 && !app_plugins_.count(o)) return;
+  if (o != 0 && !app_plugins_.count(o) && l.hint != "search-path") return;
   auto c = root_.resolve(l.value);
   if (!c || !root_.is_directory(*c)) return;
   auto entries = root_.list_directory(*c);
@@ -117,7 +123,7 @@ void ClosureAnalysis::add_dlopen_libraries(LibraryLoads& loads) {
       if (l.kind != LiteralRef::Dlopen) continue;
       if (l.function != UINT32_MAX && !reachable_.count({o, l.function})) continue;
       std::string ev = fmt::format("static: {}: {}", object_name(o), l.evidence.substr(8));
-      if (l.hint == "dir") {
+      if (l.hint == "dir" || l.hint == "search-path") {
         add_plugin_directory(loads, o, l, ev, any);
         continue;
       }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "analyzer/code/literals.h"
+#include "common/text.h"
 
 namespace decant {
 
@@ -258,6 +259,19 @@ class LiteralScanner {
   void string_literal(size_t i, uint64_t a, const std::string& str) {
     const Insn& in = insns_[i];
     const size_t f = f_;
+    // A module search path ("./?.so;/usr/lib/x86_64-linux-gnu/lua/5.1/?.so",
+    // Lua's cpath): an embedded interpreter dlopen()s DIR/<module>.so for
+    // whatever its scripts require, so each directory is a plugin directory.
+    if (str.find("/?.so") != std::string::npos) {
+      ensure();
+      for (const std::string& entry : split(str, ';')) {
+        if (entry.size() < 6 || entry[0] != '/' || entry.compare(entry.size() - 5, 5, "/?.so") != 0) continue;
+        add({LiteralRef::Dlopen, entry.substr(0, entry.size() - 5), "search-path", "medium",
+             fmt::format("static: module search path \"{}\" at {:#x} referenced at {:#x}", str, a, in.addr),
+             static_cast<uint32_t>(f)});
+      }
+      return;
+    }
     if (is_soname_like(str)) {
       ensure();
       bool near_dlopen = has_any(near1_, {"dlopen", "__libc_dlopen_mode", "dlmopen"});

@@ -1,7 +1,10 @@
-// Pass 3b of code analysis: glibc's NSS modules. libc dlopen()s them on the
-// first user, group or host lookup, by the service names /etc/nsswitch.conf
-// lists; once such a lookup function is reachable, each module the guest has
-// is added like a dlopen()ed library (dlopen.cpp).
+// Pass 3b of code analysis: the libraries glibc itself dlopen()s, which no
+// DT_NEEDED and no literal in the program names. NSS modules: libc loads
+// them on the first user, group or host lookup, by the service names
+// /etc/nsswitch.conf lists. libgcc_s.so.1: libc/libpthread load it to unwind
+// a thread (pthread_exit, pthread_cancel) or walk a stack (backtrace). Once
+// such a function is reachable, the library the guest has is added like a
+// dlopen()ed one (dlopen.cpp).
 #include <cctype>
 
 #include <fmt/format.h>
@@ -41,20 +44,42 @@ std::set<std::string> nss_services(const std::string& text) {
 
 }  // namespace
 
+std::string ClosureAnalysis::reachable_glibc_function(const std::set<std::string>& names) const {
+  for (const Node& n : reachable_)
+    if (names.count(summaries_[n.obj].functions[n.fn].name) && is_glibc_object(object_name(n.obj)))
+      return node_name(n);
+  return {};
+}
+
+void ClosureAnalysis::add_glibc_unwinder(LibraryLoads& loads) {
+  // glibc 2.17-2.33: nptl's unwind-forcedunwind.c and libc's backtrace.c
+  // (__libc_dlopen of LIBGCC_S_SO); 2.34+ moved both into libc, same names.
+  static const std::set<std::string> unwinding{"pthread_exit", "pthread_cancel", "backtrace", "__backtrace"};
+  std::string trigger = reachable_glibc_function(unwinding);
+  if (trigger.empty()) return;
+  const std::string name = "libgcc_s.so.1";
+  std::string lib = find_library(loads, name);
+  if (lib.empty()) {
+    add_hazard("dlopen-unresolved", "warning",
+               "glibc loads libgcc_s.so.1 to unwind threads or stacks and the guest has none; pthread_exit, "
+               "pthread_cancel or backtrace will abort the program",
+               fmt::format("static: {} is reachable and libgcc_s.so.1 is not in the guest", trigger));
+    return;
+  }
+  size_t libc = 0;
+  for (size_t k = 0; k < closure_.objects.size(); ++k)
+    if (object_name(k) == "libc.so.6") libc = k;
+  add_library(loads, lib, name, libc,
+              fmt::format("static: glibc dlopen()s {} to unwind; {} is reachable", name, trigger));
+}
+
 void ClosureAnalysis::add_nss_modules(LibraryLoads& loads) {
   static const std::set<std::string> nss_entry{
       "getpwnam", "getpwuid", "getpwnam_r", "getpwuid_r", "getgrnam", "getgrgid", "getgrnam_r", "getgrgid_r",
       "initgroups", "getgrouplist", "getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r",
       "gethostbyname2_r", "gethostbyaddr", "getnameinfo", "getservbyname", "getservbyname_r", "getservbyport",
       "getprotobyname", "getprotobynumber", "getspnam", "getspnam_r", "getpwent", "getgrent", "getspent"};
-  std::string trigger;
-  for (const Node& n : reachable_) {
-    const auto& name = summaries_[n.obj].functions[n.fn].name;
-    if (nss_entry.count(name) && is_glibc_object(object_name(n.obj))) {
-      trigger = node_name(n);
-      break;
-    }
-  }
+  std::string trigger = reachable_glibc_function(nss_entry);
   if (trigger.empty()) return;
   auto conf = root_.read_file("/etc/nsswitch.conf", 1 << 20);
   std::set<std::string> services = nss_services(conf ? *conf : "passwd: files\ngroup: files\nhosts: files dns\n");

@@ -80,7 +80,7 @@ struct LiteralRef {
 };
 
 struct ObjectSummary {
-  static constexpr int kFormatVersion = 9;
+  static constexpr int kFormatVersion = 11;
   std::string sha256;
   std::vector<FunctionSummary> functions;  // sorted by address
   std::vector<ImportRef> imports;
