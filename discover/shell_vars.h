@@ -42,8 +42,9 @@ struct ShellScript {
 // many `.`/source reads per evaluation, none re-entering a file being read.
 inline constexpr size_t kMaxSourcedFiles = 64;
 // ...and at most this much sourced text in all (/lib/lsb/init-functions,
-// the largest file init scripts source, is about 12 KB).
-inline constexpr size_t kMaxSourcedBytes = 1 << 20;
+// the largest file init scripts source, is about 12 KB, and its hooks in
+// /lib/lsb/init-functions.d a few KB more).
+inline constexpr size_t kMaxSourcedBytes = 256 << 10;
 
 // Reads a sourced file: returns its text, or an error when it is absent
 // (a `[ -r F ] && . F` guard makes absence normal).
