@@ -399,7 +399,10 @@ Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& use
                                                                     ? fmt::format("{}:x:{}:", user.group, user.gid)
                                                                     : user.group_line)
                                                              : ""));
-  set.add_inline("/etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  // Daemons resolve their own name at start ("unable to determine IP address").
+  set.add_inline("/etc/hosts", fmt::format("127.0.0.1\tlocalhost\n127.0.1.1\t{}\n::1\tlocalhost ip6-localhost "
+                                           "ip6-loopback\n",
+                                           container_hostname(p)));
   set.add_inline("/etc/resolv.conf", "# replaced by the container runtime\n");
   auto nss = guest_text(root, "/etc/nsswitch.conf");
   if (nss.ok() && !nss->empty())
@@ -529,6 +532,11 @@ Status add_guest_path(const GuestRoot& root, const std::string& guest_path, bool
                       PackageMode mode, const GuestUser& user) {
   Walker w(root, set, mode, user);
   return w.add(guest_path, recursive);
+}
+
+std::string container_hostname(const Profile& p) {
+  if (!p.redirects.identity.hostname.empty()) return p.redirects.identity.hostname;
+  return p.metadata.name.empty() ? path_basename(p.binary.path) : p.metadata.name;
 }
 
 Result<FileSet> collect_file_set(const GuestRoot& root, const Profile& profile, const FileSetOptions& options) {

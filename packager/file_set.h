@@ -63,6 +63,11 @@ struct GuestUser {
 };
 Result<GuestUser> lookup_guest_user(const GuestRoot& root, const std::string& user);
 
+// The hostname the container gets (the guest's, when the profile keeps its
+// identity; else the service's name): the OCI config sets it and the
+// minimal /etc/hosts resolves it, as the VM's did.
+std::string container_hostname(const Profile& profile);
+
 // Minimal mode: the binary, its closure and interpreter with every symlink on
 // the way, the profile's files, a minimal /etc and mount points. System mode:
 // the whole guest minus boot, pseudo filesystems, kernel modules, package

@@ -171,7 +171,7 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
   s.uid = files.uid;
   s.gid = files.gid;
   s.workdir = p.workdir.empty() ? "/" : p.workdir;
-  s.hostname = p.redirects.identity.hostname.empty() ? s.name : p.redirects.identity.hostname;
+  s.hostname = container_hostname(p);
   // A tmpfs over /tmp or /run would hide image content there (an app that
   // lives under /tmp, as a build tree may): such a directory stays as packaged.
   for (const char* dir : {"/tmp", "/run"}) {

@@ -177,6 +177,18 @@ TEST_F(FakeGuest, AccountsKeepSystemUsersAndTheServiceButNotPeople) {
   EXPECT_EQ(set->entries.at("/etc/group").content->find("alice"), std::string::npos);
 }
 
+TEST_F(FakeGuest, HostsResolvesTheContainersHostname) {
+  p_.metadata.name = "mysvc";
+  auto set = collect();
+  ASSERT_TRUE(set.ok());
+  EXPECT_NE(set->entries.at("/etc/hosts").content->find("127.0.1.1\tmysvc\n"), std::string::npos);
+  p_.redirects.identity.hostname = "vm-42";
+  set = collect();
+  ASSERT_TRUE(set.ok());
+  EXPECT_NE(set->entries.at("/etc/hosts").content->find("127.0.1.1\tvm-42\n"), std::string::npos);
+  EXPECT_EQ(container_hostname(p_), "vm-42");
+}
+
 TEST_F(FakeGuest, UnknownUserIsBadInput) {
   p_.user = "nobody-here";
   auto set = collect();

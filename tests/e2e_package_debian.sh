@@ -118,6 +118,10 @@ for svc in redis lighttpd; do
     wait_for $check $want 100 || fail "$svc under crun does not answer $want: $(tail -3 $svc.run.err)"
     stop "$server_pid"
     [ -s "$svc.bundle/$log" ] || fail "$svc: no log at $svc.bundle/$log"
+    # getaddrinfo() is reachable: NSS "files" reads /etc/services, which the
+    # analyzer must have named (a superserver binds nothing without it).
+    [ -s "$svc.bundle/rootfs/etc/services" ] || fail "$svc: no /etc/services in the image"
+    grep -q "^127.0.1.1" "$svc.bundle/rootfs/etc/hosts" || fail "$svc: the container's hostname does not resolve"
 
     # 2. OCI archive, twice, byte-identical; skopeo and umoci accept it.
     "$DECANT" package $svc.json --root guest -o $svc.tar --tag "$tag" -q >$svc.tar.out 2>$svc.err ||

@@ -5,6 +5,7 @@
 // a thread (pthread_exit, pthread_cancel) or walk a stack (backtrace). Once
 // such a function is reachable, the library the guest has is added like a
 // dlopen()ed one (dlopen.cpp).
+#include <algorithm>
 #include <cctype>
 
 #include <fmt/format.h>
@@ -40,6 +41,20 @@ std::set<std::string> nss_services(const std::string& text) {
     }
   }
   return services;
+}
+
+// Does nsswitch.conf send database db to the "files" service? A database
+// without a line uses glibc's default, which starts with files.
+bool nss_uses_files(const std::string& conf, const std::string& db) {
+  for (std::string_view line_view : lines(conf)) {
+    std::string line(line_view.substr(0, line_view.find('#')));
+    size_t colon = line.find(':');
+    if (colon == std::string::npos || trim(line.substr(0, colon)) != db) continue;
+    for (const auto& w : split_words(line.substr(colon + 1)))
+      if (w == "files") return true;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -92,6 +107,35 @@ void ClosureAnalysis::add_nss_modules(LibraryLoads& loads) {
     if (!lib.empty())
       add_library(loads, lib, name, libc,
                   fmt::format("static: NSS module for \"{}\" in /etc/nsswitch.conf; {} is reachable", svc, trigger));
+  }
+  add_nss_databases(conf ? *conf : std::string());
+}
+
+// The files libnss_files reads for the lookups the program reaches. The
+// packager writes its own passwd, group and hosts; these it takes from the
+// guest (a superserver bound nothing without /etc/services).
+void ClosureAnalysis::add_nss_databases(const std::string& nsswitch) {
+  struct Database {
+    const char* name;
+    const char* file;
+    std::set<std::string> lookups;
+  };
+  static const Database databases[] = {
+      {"services", "/etc/services",
+       {"getservbyname", "getservbyname_r", "getservbyport", "getservbyport_r", "getservent", "getaddrinfo",
+        "getnameinfo"}},
+      {"protocols", "/etc/protocols",
+       {"getprotobyname", "getprotobyname_r", "getprotobynumber", "getprotobynumber_r", "getprotoent"}},
+      {"networks", "/etc/networks", {"getnetbyname", "getnetbyname_r", "getnetbyaddr", "getnetbyaddr_r"}},
+      {"rpc", "/etc/rpc", {"getrpcbyname", "getrpcbyname_r", "getrpcbynumber", "getrpcbynumber_r"}},
+  };
+  for (const Database& db : databases) {
+    std::string trigger = reachable_glibc_function(db.lookups);
+    if (trigger.empty() || !nss_uses_files(nsswitch, db.name)) continue;
+    if (std::any_of(p_.files.begin(), p_.files.end(), [&](const FileFact& f) { return f.path == db.file; })) continue;
+    p_.files.push_back({db.file, "read", true,
+                        {fmt::format("static: {} is reachable and NSS \"files\" reads {} for {}", trigger, db.file,
+                                     db.name)}});
   }
 }
 
