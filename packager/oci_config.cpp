@@ -215,10 +215,13 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
   for (const auto& r : p.redirects.paths) redirected.insert(r.from);
   for (const auto& f : p.files) {
     if (f.access != "write") continue;
-    if (covered_by_any(f.path, redirected)) continue;
-    auto it = files.entries.find(f.path);
-    bool is_dir = it != files.entries.end() && it->second.type == EntryType::Directory;
-    std::string dir = is_dir ? f.path : path_dirname(f.path);
+    // "/var/log/app/" (a form the analyzer writes for directory literals)
+    // names the directory itself, whether or not the guest has it yet.
+    std::string path = normalize_absolute(f.path);
+    if (covered_by_any(path, redirected)) continue;
+    auto it = files.entries.find(path);
+    bool is_dir = (!f.path.empty() && f.path.back() == '/') || (it != files.entries.end() && it->second.type == EntryType::Directory);
+    std::string dir = is_dir ? path : path_dirname(path);
     if (dir == "/") {
       warnings.push_back(fmt::format("{} is written but sits in /; the read-only rootfs keeps it read-only", f.path));
       continue;

@@ -430,6 +430,7 @@ TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
   p.files.push_back({"/var/log/srv/access.log", "write", false, {}});  // covered by the redirect
   p.files.push_back({"/var/lib/srv", "write", false, {}});
   p.files.push_back({"/var/lib/srv/db", "write", false, {}});  // nested: covered by /var/lib/srv
+  p.files.push_back({"/var/cache/srv//spool/", "write", false, {}});  // a directory, not in the guest yet
   p.syscalls.allow = {"read"};
   FileSet files;
   files.add_directory("/var/lib/srv");
@@ -441,9 +442,10 @@ TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
   auto s = make_image_spec(p, files, o, w);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->ports, (std::vector<std::pair<uint16_t, std::string>>{{8080, "tcp"}}));
-  ASSERT_EQ(s->writable.size(), 2u);
+  ASSERT_EQ(s->writable.size(), 3u);
   EXPECT_EQ(s->writable[0].path, "/data/log");
-  EXPECT_EQ(s->writable[1].path, "/var/lib/srv");
+  EXPECT_EQ(s->writable[1].path, "/var/cache/srv/spool");  // not its parent
+  EXPECT_EQ(s->writable[2].path, "/var/lib/srv");
   EXPECT_TRUE(s->capabilities.empty());  // 80 is redirected to 8080
   EXPECT_EQ(s->entrypoint, std::vector<std::string>{"/usr/sbin/srv"});
   EXPECT_EQ(s->cmd, std::vector<std::string>{"-D"});
