@@ -325,6 +325,10 @@ bool to_convert(const DiscoveredService& d) {
 // what was found: all bad input is found before any work.
 Result<std::vector<std::unique_ptr<SourceState>>> open_sources(const ConvertOptions& o) {
   std::vector<std::unique_ptr<SourceState>> out;
+  for (size_t i = 0; i < o.manual.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (o.manual[i].name == o.manual[j].name)
+        return bad_input(fmt::format("--service {}: given twice (one directory per name)", o.manual[i].name));
   std::vector<std::string> names = source_dir_names(o.sources);
   for (size_t i = 0; i < o.sources.size(); ++i) {
     auto src = std::make_unique<SourceState>();

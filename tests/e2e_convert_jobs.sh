@@ -105,6 +105,9 @@ for bad in "noequals" "=x" "x=" "../x=/bin/sh" "x=/usr/bin/nonexistent-prog" "x=
     [ "$(wc -l <err)" -eq 1 ] || fail "--service '$bad': want one line, got: $(cat err)"
     [ -e bad-out ] && fail "--service '$bad' wrote bad-out"
 done
+"$DECANT" convert "$GUEST" -o bad-out -q --service "x=/usr/bin/redis-server" --service "x=/usr/sbin/lighttpd" 2>err
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && [ ! -e bad-out ] || fail "--service x twice: exit $rc, want 2 and one line: $(cat err)"
 # A bad second source: exit 2 before anything is written.
 "$DECANT" convert "$GUEST" /nonexistent-guest -o bad-out -q 2>err
 rc=$?
