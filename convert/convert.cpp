@@ -403,7 +403,8 @@ std::vector<std::string> source_dir_names(const std::vector<std::string>& source
         base.resize(base.size() - n);
     std::string safe;
     for (char ch : base) safe += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.' ? ch : '-';
-    if (safe.empty() || safe[0] == '.') safe = "source";  // "/", ".", hidden names
+    // "/", ".", hidden names, and the index's own name.
+    if (safe.empty() || safe[0] == '.' || safe == "summary.json") safe = "source";
     std::string name = safe;
     for (int n = 2; std::find(names.begin(), names.end(), name) != names.end(); ++n) name = fmt::format("{}-{}", safe, n);
     names.push_back(name);

@@ -39,6 +39,7 @@ TEST(SourceNames, OneSourceHasNoSubdirectory) {
 TEST(SourceNames, BasenamesWithoutSuffixesDeduplicated) {
   EXPECT_EQ(source_dir_names({"/vms/web/", "b/web", "/x/db.tar.zst", "/x/db.qcow2", "/", "/x/.hidden", "a b:c"}),
             (std::vector<std::string>{"web", "web-2", "db", "db-2", "source", "source-2", "a-b-c"}));
+  EXPECT_EQ(source_dir_names({"/x/summary.json", "y"}), (std::vector<std::string>{"source", "y"}));
   // A generated name never takes one given later: "web-2" given as a source stays unique too.
   EXPECT_EQ(source_dir_names({"a/web", "b/web", "c/web-2"}), (std::vector<std::string>{"web", "web-2", "web-2-2"}));
 }
