@@ -1,6 +1,8 @@
-// `decant convert SOURCE... -o OUTDIR [--only NAME]... [--format LIST]`: a whole
-// guest in, one container per boot service out (docs/convert.md). Exit 0
-// when every started service converted, 1 when one failed, 2 for bad input.
+// `decant convert SOURCE... -o OUTDIR [-j N] [--service NAME=CMD]... [--only NAME]...
+// [--format LIST]`: whole guests in, one container per boot service out
+// (docs/convert.md). Exit 0 when every started service converted, 1 when one
+// failed, 2 for bad input.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include "common/host_paths.h"
 #include "common/file_util.h"
 #include "convert/convert.h"
+#include "convert/progress.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
 
@@ -21,7 +24,8 @@ namespace decant {
 namespace {
 
 struct ConvertArgs {
-  std::vector<std::string> sources, only;
+  std::vector<std::string> sources, only, services;
+  int jobs = 1;
   std::string output, formats = "oci-archive,bundle", mode = "minimal", shim;
   bool force = false, no_shim = false, quiet = false;
 };
@@ -56,19 +60,29 @@ int run_convert(const ConvertArgs& a) {
     }
   }
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) o.mtime = std::strtoll(sde, nullptr, 10);
-  if (!a.quiet) o.progress = [](const std::string& line) { std::fprintf(stderr, "decant: %s\n", line.c_str()); };
-  bool all_ok = true;
-  for (const auto& source : a.sources) {
-    o.source = source;
-    // Several sources: one subdirectory each, named after the source.
-    o.outdir = a.sources.size() == 1 ? a.output : a.output + "/" + path_basename(source);
-    auto report = convert_guest(o);
-    if (!report) return fail(report.error());
-    if (Status s = write_file_atomic(o.outdir + "/summary.json", summary_json(*report), Overwrite::Replace); !s)
-      return fail(s.error());
-    all_ok = all_ok && report->all_converted();
+  for (const auto& spec : a.services) {
+    auto m = parse_manual_service(spec);
+    if (!m) return fail(m.error());
+    o.manual.push_back(std::move(*m));
   }
-  return all_ok ? 0 : 1;
+  o.sources = a.sources;
+  o.outdir = a.output;
+  o.jobs = a.jobs;
+  // A bar on a terminal, plain lines elsewhere (a log, CI), nothing with -q.
+  std::unique_ptr<ProgressPrinter> printer;
+  if (!a.quiet) {
+    const char* term = std::getenv("TERM");
+    bool tty = isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb");
+    struct winsize ws {};
+    int width = tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+    printer = std::make_unique<ProgressPrinter>(stderr, tty ? ProgressPrinter::Style::Bar : ProgressPrinter::Style::Lines,
+                                                width);
+    o.progress = [p = printer.get()](const ProgressEvent& e) { (*p)(e); };
+  }
+  auto report = convert_guests(o);
+  if (printer) printer->finish();
+  if (!report) return fail(report.error());
+  return report->all_converted() ? 0 : 1;
 }
 
 Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
@@ -76,6 +90,10 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               CLI::App* cmd = app.add_subcommand(
                                   "convert", "convert every boot service of a guest into a container");
                               cmd->add_option("source", a->sources, "guest root directory (one or more)")->required();
+                              cmd->add_option("-j,--jobs", a->jobs, "services converted at once (default 1)")
+                                  ->check(CLI::Range(1, 256));
+                              cmd->add_option("--service", a->services,
+                                              "NAME=CMD: add a service or replace a found one's command (repeatable)");
                               cmd->add_option("-o,--output", a->output, "output directory")->required();
                               cmd->add_option("--only", a->only, "convert only this service (repeatable)");
                               cmd->add_option("--format", a->formats,

@@ -1,17 +1,22 @@
-// The convert driver (see convert.h): discover, then per service analyze →
-// profile → package into a staged service directory that is renamed into
-// OUTDIR only when complete. A re-run compares each service's input digest
-// (decant's version, the profile, the content of every object in the
-// closure and of the files the profile reads) and keeps an unchanged
-// service's outputs.
+// The convert driver (see convert.h): open and discover every source, then
+// per service analyze → profile → package into a staged service directory
+// that is renamed into place only when complete, on a small pool of worker
+// threads that fill pre-sized result slots (so -j N writes what -j 1 does).
+// A re-run compares each service's input digest (decant's version, the
+// profile, the content of every object in the closure and of the files the
+// profile reads) and keeps an unchanged service's outputs.
 #include "convert/convert.h"
 
 #include <fcntl.h>
+#include <cerrno>
+#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +26,7 @@
 #include "common/fs_tree.h"
 #include "common/file_util.h"
 #include "discover/discover.h"
+#include "discover/shell_vars.h"
 #include "packager/manifests.h"
 #include "packager/staged_output.h"
 
@@ -156,18 +162,38 @@ Status write_manifests(const PackageReport& r, const std::string& dir) {
   return write_file_atomic(dir + "/compose.yaml", compose_manifest(r.spec, r.image_ref, seccomp_name));
 }
 
-Status package_service(const ConvertOptions& o, const std::optional<ShimNeeds>& shim, const std::string& dir,
-                       ServiceOutcome& out) {
+// One source as the workers see it: shared read-only, except the ElfCache,
+// which locks.
+struct SourceState {
+  std::string source, name, outdir;
+  std::optional<GuestRoot> root;
+  Discovery found;
+  std::optional<ShimNeeds> shim;
+  ElfCache cache;  // one per guest: fifty services share one libc
+};
+
+struct Context {
+  const ConvertOptions& o;
+  std::mutex progress_mutex;
+  void report(ProgressEvent e) {
+    if (!o.progress) return;
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    o.progress(e);
+  }
+};
+
+Status package_service(Context& c, const SourceState& src, const std::string& dir, ServiceOutcome& out) {
+  const ConvertOptions& o = c.o;
   std::optional<PackageReport> last;  // of the OCI image, for the manifests
   for (PackageFormat f : o.formats) {
-    if (o.progress) o.progress(fmt::format("{}: package {}", out.name, format_name(f)));
+    c.report({ProgressEvent::Stage, src.name, out.name, fmt::format("package {}", format_name(f))});
     PackageOptions po;
     po.profile_path = dir + "/profile.yaml";
-    po.root = o.source;
+    po.root = src.root->host_root();
     po.output = dir + "/" + artifact_name(f);
     po.format = f;
     po.mode = o.mode;
-    po.shim = shim;
+    po.shim = src.shim;
     po.mtime = o.mtime;
     auto r = package(po);
     if (!r) return r.error();
@@ -180,8 +206,9 @@ Status package_service(const ConvertOptions& o, const std::optional<ShimNeeds>& 
   return Status();
 }
 
-ServiceOutcome convert_service(const GuestRoot& root, const DiscoveredService& d, const ConvertOptions& o,
-                               const std::optional<ShimNeeds>& shim, ElfCache& cache) {
+ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredService& d) {
+  const ConvertOptions& o = c.o;
+  const GuestRoot& root = *src.root;
   ServiceOutcome out;
   out.name = d.name;
   out.manager = d.manager;
@@ -191,12 +218,14 @@ ServiceOutcome convert_service(const GuestRoot& root, const DiscoveredService& d
     out.reason = why;
     return out;
   };
+  if (!d.reason.empty()) return failed(d.reason);  // a --service whose program this guest lacks
   if (d.manager == "inetd" || d.manager == "xinetd")
     return failed("started per connection by a superserver (the socket on stdin): not a standalone daemon");
   if (std::string interp = script_interpreter(root, out.binary); !interp.empty())
     return failed(fmt::format("{} is a script (#!{}); decant converts the ELF daemon it starts", out.binary, interp));
-  if (o.progress) o.progress(fmt::format("{}: analyze {}", d.name, out.binary));
-  auto analysis = analyze_binary(root, out.binary, AnalyzeOptions{}, cache);
+  if (out.binary.empty()) return failed("no program to run");
+  c.report({ProgressEvent::Stage, src.name, d.name, "analyze"});
+  auto analysis = analyze_binary(root, out.binary, AnalyzeOptions{}, src.cache);
   if (!analysis) return failed(analysis.error().message);
   add_discovered_facts(d, analysis->profile);
   add_argument_files(root, d, analysis->profile);
@@ -206,7 +235,7 @@ ServiceOutcome convert_service(const GuestRoot& root, const DiscoveredService& d
   out.input_digest = input_digest(root, *analysis, profile_text);
   out.profile = d.name + "/profile.yaml";
 
-  std::string final_dir = o.outdir + "/" + d.name;
+  std::string final_dir = src.outdir + "/" + d.name;
   if (auto prev = previous_outcome(final_dir); prev && !o.force && prev->input_digest == out.input_digest) {
     out.status = "unchanged";
     out.artifacts = prev->artifacts;
@@ -215,9 +244,11 @@ ServiceOutcome convert_service(const GuestRoot& root, const DiscoveredService& d
   auto staged = StagedOutput::create(final_dir, true);
   if (!staged) return failed(staged.error().message);
   std::string dir = staged->scratch() + "/" + d.name;
-  if (Status s = make_directories(dir); !s) return failed(s.error().message);
+  // mkdir, not make_directories: after an interrupt removed the scratch
+  // directory, nothing may create it again.
+  if (::mkdir(dir.c_str(), 0755) != 0) return failed(fmt::format("{}: cannot create: {}", dir, std::strerror(errno)));
   if (Status s = write_file_atomic(dir + "/profile.yaml", profile_text); !s) return failed(s.error().message);
-  if (Status s = package_service(o, shim, dir, out); !s) {
+  if (Status s = package_service(c, src, dir, out); !s) {
     out.artifacts.clear();
     return failed(s.error().message);
   }
@@ -228,59 +259,249 @@ ServiceOutcome convert_service(const GuestRoot& root, const DiscoveredService& d
   return out;
 }
 
-}  // namespace
 
-bool ConvertReport::all_converted() const {
-  for (const auto& s : services)
-    if (s.status == "failed") return false;
-  return true;
+ServiceOutcome skipped_outcome(const DiscoveredService& d) {
+  ServiceOutcome skipped;
+  skipped.name = d.name;
+  skipped.manager = d.manager;
+  skipped.binary = d.argv.empty() ? "" : d.argv[0];
+  skipped.status = "skipped";
+  skipped.reason = d.reason.empty() ? "not started at boot" : d.reason;
+  return skipped;
 }
 
-Result<ConvertReport> convert_guest(const ConvertOptions& o) {
-  auto root = GuestRoot::open(o.source);
-  if (!root) return root.error();
-  auto found = discover_services(*root);
-  if (!found) return found.error();
-  // A mistyped --only or an OUTDIR that is a file are bad input, found before any work.
+// A --service program: a path as given, a bare name looked up in the
+// guest's usual PATH as a shell would.
+std::string resolve_program(const GuestRoot& root, const std::string& word) {
+  if (word.find('/') != std::string::npos) return word[0] == '/' && root.is_regular_file(word) ? word : "";
+  for (const char* dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"})
+    if (std::string path = std::string(dir) + "/" + word; root.is_regular_file(path)) return path;
+  return "";
+}
+
+// Merges the --service entries into one source's discovery: a new service
+// is added; for a found one, the command line is replaced and the rest of
+// what the init knew (user, environment, ports, writable directories) kept,
+// and the found entries are listed as skipped, overridden.
+void add_manual_services(const GuestRoot& root, const std::vector<ManualService>& manual, Discovery& found) {
+  for (const auto& m : manual) {
+    DiscoveredService svc;
+    const DiscoveredService* base = nullptr;
+    for (auto& d : found.services)
+      if (d.name == m.name && d.manager != "manual" && (!base || (d.enabled && d.reason.empty()))) base = &d;
+    if (base) svc = *base;
+    svc.name = m.name;
+    svc.manager = "manual";
+    svc.enabled = true;
+    svc.reason.clear();
+    svc.argv = m.argv;
+    std::string program = resolve_program(root, m.argv[0]);
+    if (program.empty()) svc.reason = fmt::format("--service {}: {} is not a program in this guest", m.name, m.argv[0]);
+    else svc.argv[0] = program;
+    svc.evidence.push_back("--service " + m.name);
+    for (auto& d : found.services)
+      if (d.name == m.name && d.manager != "manual") {
+        d.enabled = false;
+        d.reason = "overridden by --service " + m.name;
+      }
+    found.services.push_back(std::move(svc));
+  }
+  std::stable_sort(found.services.begin(), found.services.end(), [](const auto& a, const auto& b) {
+    return a.name != b.name ? a.name < b.name : a.manager < b.manager;
+  });
+}
+
+bool wanted(const ConvertOptions& o, const DiscoveredService& d) {
+  return o.only.empty() || std::find(o.only.begin(), o.only.end(), d.name) != o.only.end();
+}
+
+// A manual service whose program this guest lacks is a failure of that
+// service, not a skip: the user asked for it.
+bool to_convert(const DiscoveredService& d) {
+  return (d.enabled && d.reason.empty()) || (d.manager == "manual");
+}
+
+// Opens and discovers every source, and checks --only and --service against
+// what was found: all bad input is found before any work.
+Result<std::vector<std::unique_ptr<SourceState>>> open_sources(const ConvertOptions& o) {
+  std::vector<std::unique_ptr<SourceState>> out;
+  for (size_t i = 0; i < o.manual.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (o.manual[i].name == o.manual[j].name)
+        return bad_input(fmt::format("--service {}: given twice (one directory per name)", o.manual[i].name));
+  std::vector<std::string> names = source_dir_names(o.sources);
+  for (size_t i = 0; i < o.sources.size(); ++i) {
+    auto src = std::make_unique<SourceState>();
+    src->source = o.sources[i];
+    src->name = names[i];
+    src->outdir = src->name.empty() ? o.outdir : o.outdir + "/" + src->name;
+    auto root = open_guest(src->source);
+    if (!root) return root.error();
+    src->root = std::move(*root);
+    auto found = discover_services(*src->root);
+    if (!found) return found.error();
+    src->found = std::move(*found);
+    add_manual_services(*src->root, o.manual, src->found);
+    out.push_back(std::move(src));
+  }
+  // A --service program must be in some guest; where it is missing, that service fails.
+  for (const auto& m : o.manual) {
+    bool somewhere = std::any_of(out.begin(), out.end(), [&](const auto& src) {
+      return std::any_of(src->found.services.begin(), src->found.services.end(),
+                         [&](const auto& d) { return d.name == m.name && d.manager == "manual" && d.reason.empty(); });
+    });
+    if (!somewhere)
+      return bad_input(fmt::format("--service {}: {} is not a program in {}", m.name, m.argv[0],
+                                   o.sources.size() == 1 ? "the guest" : "any of the guests"));
+  }
   for (const auto& name : o.only)
-    if (std::none_of(found->services.begin(), found->services.end(),
-                     [&](const DiscoveredService& d) { return d.name == name; }))
+    if (std::none_of(out.begin(), out.end(), [&](const auto& src) {
+          return std::any_of(src->found.services.begin(), src->found.services.end(),
+                             [&](const auto& d) { return d.name == name; });
+        }))
       return bad_input(fmt::format("--only {}: the guest has no such service (decant discover lists them)", name));
   struct stat st;
   if (::stat(o.outdir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
     return bad_input(fmt::format("{}: exists and is not a directory", o.outdir));
-  if (Status s = make_directories(o.outdir); !s) return s.error();
-  std::optional<ShimNeeds> shim;
-  if (!o.shim_path.empty()) {
-    auto needs = inspect_shim(*root, o.shim_path);
-    if (!needs) return needs.error();
-    shim = std::move(*needs);
-  }
-  ConvertReport report;
-  report.source = o.source;
-  report.os = detect_os(*root).pretty;
-  report.init = found->init;
-  ElfCache cache;  // one per guest: fifty services share one libc
-  for (const auto& d : found->services) {
-    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), d.name) == o.only.end()) continue;
-    if (!d.enabled || !d.reason.empty()) {
-      ServiceOutcome skipped;
-      skipped.name = d.name;
-      skipped.manager = d.manager;
-      skipped.binary = d.argv.empty() ? "" : d.argv[0];
-      skipped.status = "skipped";
-      skipped.reason = d.reason.empty() ? "not started at boot" : d.reason;
-      report.services.push_back(std::move(skipped));
-      continue;
+  for (auto& src : out)
+    if (!o.shim_path.empty()) {
+      auto needs = inspect_shim(*src->root, o.shim_path);
+      if (!needs) return needs.error();
+      src->shim = std::move(*needs);
     }
-    report.services.push_back(convert_service(*root, d, o, shim, cache));
-    if (o.progress) o.progress(fmt::format("{}: {}{}", d.name, report.services.back().status,
-                                           report.services.back().reason.empty() ? "" : ": " + report.services.back().reason));
+  return out;
+}
+
+// Replaces path's content whole: written inside a scratch directory an
+// interrupt removes, then renamed over it.
+Status write_staged(const std::string& path, const std::string& text) {
+  auto staged = StagedOutput::create(path, true);
+  if (!staged) return staged.error();
+  std::string tmp = staged->scratch() + "/" + path_basename(path);
+  if (Status s = write_file_atomic(tmp, text); !s) return s;
+  return staged->commit(tmp);
+}
+
+std::string status_line(const ServiceOutcome& s) {
+  return s.reason.empty() ? s.status : s.status + ": " + s.reason;
+}
+
+}  // namespace
+
+Result<GuestRoot> open_guest(const std::string& source) { return GuestRoot::open(source); }
+
+std::vector<std::string> source_dir_names(const std::vector<std::string>& sources) {
+  if (sources.size() == 1) return {""};
+  std::vector<std::string> names;
+  for (const auto& source : sources) {
+    std::string path = source;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    std::string base = path_basename(path);
+    for (const char* suffix : {".gz", ".xz", ".zst", ".bz2", ".tar", ".tgz", ".txz", ".cpio", ".zip", ".qcow2",
+                               ".vmdk", ".raw", ".img"})
+      if (size_t n = std::strlen(suffix); base.size() > n && base.compare(base.size() - n, n, suffix) == 0)
+        base.resize(base.size() - n);
+    std::string safe;
+    for (char ch : base) safe += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.' ? ch : '-';
+    // "/", ".", hidden names, and the index's own name.
+    if (safe.empty() || safe[0] == '.' || safe == "summary.json") safe = "source";
+    std::string name = safe;
+    for (int n = 2; std::find(names.begin(), names.end(), name) != names.end(); ++n) name = fmt::format("{}-{}", safe, n);
+    names.push_back(name);
   }
+  return names;
+}
+
+bool ConvertReport::all_converted() const {
+  for (const auto& src : sources)
+    for (const auto& s : src.services)
+      if (s.status == "failed") return false;
+  return true;
+}
+
+Result<ManualService> parse_manual_service(const std::string& spec) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return bad_input(fmt::format("--service {}: want NAME=CMD", spec));
+  ManualService m;
+  m.name = spec.substr(0, eq);
+  if (m.name == "." || m.name == ".." || m.name.find_first_of("/\n") != std::string::npos || m.name[0] == '.')
+    return bad_input(fmt::format("--service {}: NAME must be a plain file name", m.name));
+  std::string cmd = spec.substr(eq + 1);
+  // A simple command only: what a shell would expand or redirect is refused, not guessed.
+  if (cmd.find_first_of("$`|&;<>()\n") != std::string::npos)
+    return bad_input(fmt::format("--service {}: CMD may hold words and quotes only (no $, `, |, &, ;, <, >, ( or newline)", m.name));
+  bool known = true;
+  m.argv = expand_shell_words(cmd, {}, &known);
+  if (m.argv.empty() || m.argv[0].empty()) return bad_input(fmt::format("--service {}: no command given", m.name));
+  return m;
+}
+
+Result<ConvertReport> convert_guests(const ConvertOptions& o) {
+  auto opened = open_sources(o);
+  if (!opened) return opened.error();
+  std::vector<std::unique_ptr<SourceState>>& sources = *opened;
+  if (Status s = make_directories(o.outdir); !s) return s.error();
+  ConvertReport report;
+  struct Job {
+    size_t source, slot;
+    const DiscoveredService* service;
+  };
+  std::vector<Job> jobs;
+  Context ctx{o, {}};
+  for (size_t i = 0; i < sources.size(); ++i) {
+    SourceState& src = *sources[i];
+    if (!src.name.empty())
+      if (Status s = make_directories(src.outdir); !s) return s.error();
+    SourceReport r;
+    r.name = src.name;
+    r.source = src.source;
+    r.os = detect_os(*src.root).pretty;
+    r.init = src.found.init;
+    size_t skipped = 0, todo = 0;
+    for (const auto& d : src.found.services) {
+      if (!wanted(o, d)) continue;
+      if (to_convert(d)) {
+        jobs.push_back({i, r.services.size(), &d});
+        r.services.emplace_back();
+        ++todo;
+      } else {
+        r.services.push_back(skipped_outcome(d));
+        ++skipped;
+      }
+    }
+    ctx.report({ProgressEvent::Discovered, src.name, "",
+                fmt::format("{} services, {} to convert, {} skipped", todo + skipped, todo, skipped), todo});
+    report.sources.push_back(std::move(r));
+  }
+  // Workers take jobs in order and write only their own slot.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+      const Job& job = jobs[j];
+      SourceState& src = *sources[job.source];
+      ctx.report({ProgressEvent::Started, src.name, job.service->name, ""});
+      ServiceOutcome out = convert_service(ctx, src, *job.service);
+      ctx.report({ProgressEvent::Finished, src.name, out.name, status_line(out)});
+      report.sources[job.source].services[job.slot] = std::move(out);
+    }
+  };
+  size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, o.jobs)), jobs.size());
+  if (threads <= 1) worker();
+  else {
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (Status s = write_staged(sources[i]->outdir + "/summary.json", summary_json(report.sources[i])); !s)
+      return s.error();
+  if (sources.size() > 1)
+    if (Status s = write_staged(o.outdir + "/summary.json", index_json(report)); !s) return s.error();
   return report;
 }
 
-std::string summary_json(const ConvertReport& r) {
+std::string summary_json(const SourceReport& r) {
   json j;
   j["generator"] = kGenerator;
   j["source"] = r.source;
@@ -288,6 +509,19 @@ std::string summary_json(const ConvertReport& r) {
   j["init"] = r.init;
   j["services"] = json::array();
   for (const auto& s : r.services) j["services"].push_back(outcome_json(s));
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string index_json(const ConvertReport& report) {
+  json j;
+  j["generator"] = kGenerator;
+  j["sources"] = json::array();
+  for (const auto& r : report.sources) {
+    json counts = {{"converted", 0}, {"unchanged", 0}, {"failed", 0}, {"skipped", 0}};
+    for (const auto& s : r.services) counts[s.status] = counts.value(s.status, 0) + 1;
+    j["sources"].push_back({{"name", r.name}, {"source", r.source}, {"os", r.os}, {"init", r.init},
+                            {"summary", r.name + "/summary.json"}, {"services", counts}});
+  }
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

@@ -71,7 +71,9 @@ void StagedOutput::remove_scratch_on_interrupt() {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) return;
       std::lock_guard<std::mutex> lock(scratch_mutex);
-      for (const auto& dir : live_scratch()) remove_tree(dir);
+      // Other threads may still write into a tree being removed: repeat until it is gone.
+      for (const auto& dir : live_scratch())
+        for (int pass = 0; pass < 50 && ::access(dir.c_str(), F_OK) == 0; ++pass) remove_tree(dir);
       std::fprintf(stderr, "decant: interrupted (%s); nothing was written\n", strsignal(sig));
       _exit(128 + sig);
     }).detach();

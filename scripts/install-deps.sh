@@ -11,6 +11,7 @@ libgtest-dev libgmock-dev libbenchmark-dev
 clang libclang-rt-14-dev
 debootstrap strace fakechroot file binutils curl jq python3 zstd
 crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
+catatonit podman-compose util-linux
 reprozip"
 
 missing=""
