@@ -21,6 +21,7 @@
 #include "common/fs_tree.h"
 #include "common/file_util.h"
 #include "discover/discover.h"
+#include "guest/source.h"
 #include "packager/manifests.h"
 #include "packager/staged_output.h"
 
@@ -237,8 +238,9 @@ bool ConvertReport::all_converted() const {
 }
 
 Result<ConvertReport> convert_guest(const ConvertOptions& o) {
-  auto root = GuestRoot::open(o.source);
-  if (!root) return root.error();
+  auto source = open_source(o.source);  // alive for the whole conversion; package() reuses it
+  if (!source) return source.error();
+  Result<GuestRoot> root = (*source)->root;
   auto found = discover_services(*root);
   if (!found) return found.error();
   // A mistyped --only or an OUTDIR that is a file are bad input, found before any work.
