@@ -140,7 +140,7 @@ TEST(Source, ExtRootInsideAnMbrImageIsReadWithoutMounting) {
   g.symlink("/usr/bin/daemon", "/sbin/daemon");
   TempDir t;
   std::string img = t.path("disk.raw");
-  std::string cmd = "set -e; mkfs.ext4 -q -F -d '" + g.root() + "' '" + t.path("fs") + "' 4M; truncate -s 6M '" + img +
+  std::string cmd = "set -e; mkfs.ext4 -q -F -d '" + g.root() + "' '" + t.path("fs") + "' 4M >/dev/null; truncate -s 6M '" + img +
                     "'; printf 'label: dos\\nstart=2048, type=83\\n' | sfdisk -q '" + img + "'; dd if='" +
                     t.path("fs") + "' of='" + img + "' bs=1M seek=1 conv=notrunc status=none";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
@@ -165,7 +165,7 @@ TEST(Source, ExtRootInsideAnMbrImageIsReadWithoutMounting) {
   TestTree empty;
   empty.write("/data/file", "x");
   std::string img2 = t.path("data.ext4");
-  ASSERT_EQ(std::system(("mkfs.ext4 -q -F -d '" + empty.root() + "' '" + img2 + "' 4M").c_str()), 0);
+  ASSERT_EQ(std::system(("mkfs.ext4 -q -F -d '" + empty.root() + "' '" + img2 + "' 4M >/dev/null").c_str()), 0);
   auto r = open_source(img2);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("no Linux root partition"), std::string::npos) << r.error().message;
