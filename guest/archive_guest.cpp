@@ -30,7 +30,7 @@ Result<std::unique_ptr<ReadArchive>> open_archive(const std::string& path) {
   archive_read_support_filter_all(r->a);
   archive_read_support_format_all(r->a);
   if (archive_read_open_filename(r->a, path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return bad_input(fmt::format("{}: not an archive decant can read: {}", path, archive_error_string(r->a)));
+    return bad_input(fmt::format("{}: cannot read the archive: {}", path, archive_error_string(r->a)));
   return r;
 }
 
@@ -94,7 +94,10 @@ Status ArchiveGuest::index() {
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
-      return bad_input(fmt::format("{}: not a readable archive: {}", archive_, archive_error_string(a)));
+      return bad_input(fmt::format("{}: {}", archive_,
+                                   position == 0 ? fmt::format("neither a directory, an archive decant can read nor a disk "
+                                                               "image ({})", archive_error_string(a))
+                                                 : fmt::format("a damaged or truncated archive: {}", archive_error_string(a))));
     any = true;
     const char* name = archive_entry_pathname(e);
     const char* hardlink = archive_entry_hardlink(e);

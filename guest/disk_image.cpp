@@ -24,6 +24,7 @@
 #include "common/fs_tree.h"
 #include "guest/disk_guest.h"
 #include "guest/ext_guest.h"
+#include "guest/indexed_guest.h"
 
 extern char** environ;
 
@@ -107,7 +108,9 @@ Result<std::string> to_raw(const std::string& path, std::shared_ptr<TempRaw>& te
   format = j["format"].get<std::string>();
   if (format == "raw") return path;
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/decant-image-XXXXXX";
+  std::string dir = tmp && *tmp ? tmp : "/tmp";
+  remove_stale_workdirs(dir, "decant-image-");
+  std::string tmpl = fmt::format("{}/decant-image-{}-XXXXXX", dir, ::getpid());
   if (!::mkdtemp(&tmpl[0])) return env_error(fmt::format("{}: {}", tmpl, std::strerror(errno)));
   temp = std::make_shared<TempRaw>();
   temp->dir = tmpl;
@@ -218,7 +221,9 @@ Result<std::shared_ptr<Mount>> mount_partition(const std::string& raw, const Par
   if (loop < 0) return env_error(fmt::format("{}: no free loop device", raw));
   auto m = std::make_shared<Mount>();
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/decant-mount-XXXXXX";
+  std::string tmpdir = tmp && *tmp ? tmp : "/tmp";
+  remove_stale_workdirs(tmpdir, "decant-mount-");  // empty: their mounts went with their namespaces
+  std::string tmpl = fmt::format("{}/decant-mount-{}-XXXXXX", tmpdir, ::getpid());
   if (!::mkdtemp(&tmpl[0])) {
     ::close(loop);
     return env_error(fmt::format("{}: {}", tmpl, std::strerror(errno)));

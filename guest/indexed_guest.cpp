@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <csignal>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -160,10 +162,30 @@ std::vector<std::string> IndexedGuest::list_xattrs(const std::string& path) cons
   return out;
 }
 
+// Work directories of decant processes that were killed (SIGKILL, or a
+// signal whose handler exits without unwinding) are removed once their
+// process is gone: the name carries its pid.
+void remove_stale_workdirs(const std::string& tmp, const std::string& prefix) {
+  DIR* d = ::opendir(tmp.c_str());
+  if (!d) return;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    struct stat st;
+    std::string path = tmp + "/" + name;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid()) remove_tree(path);
+  }
+  ::closedir(d);
+}
+
 Status IndexedGuest::ensure_workdir() const {
   if (!workdir_.empty()) return Status::success();
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/decant-source-XXXXXX";
+  std::string dir = tmp && *tmp ? tmp : "/tmp";
+  remove_stale_workdirs(dir, "decant-source-");
+  std::string tmpl = fmt::format("{}/decant-source-{}-XXXXXX", dir, ::getpid());
   if (!::mkdtemp(&tmpl[0])) return env_error(fmt::format("{}: cannot create a work directory: {}", tmpl, std::strerror(errno)));
   workdir_ = tmpl;
   return Status::success();

@@ -17,6 +17,10 @@
 
 namespace decant {
 
+// Removes TMP/PREFIX<pid>-* directories (ours) whose process is gone: what a
+// decant killed without unwinding left behind.
+void remove_stale_workdirs(const std::string& tmp, const std::string& prefix);
+
 class IndexedGuest : public GuestFs {
  public:
   // source_name: what source_name() reports (the archive or image, for the

@@ -98,6 +98,21 @@ truncate -s 10M "$tmp/nolinux.raw" && printf 'label: gpt\nstart=2048, size=16384
 bad "image without a Linux root" "no Linux root partition" "$tmp/nolinux.raw"
 bad "qcow2 without qemu-img" "install qemu-utils" "$images/gpt.qcow2" PATH=/nonexistent
 
+# A decant killed while reading an archive leaves its work directory; the next
+# one removes it once that process is gone.
+use "$images/guest.tar.zst"
+"$DECANT" convert "$tmp/vm" -o "$tmp/out-killed-tar" --only "$svc" -q 2>/dev/null &
+bg=$!
+i=0
+while ! ls -d "${TMPDIR:-/tmp}/decant-source-$bg-"* >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+ls -d "${TMPDIR:-/tmp}/decant-source-$bg-"* >/dev/null 2>&1 || fail "convert from the .tar.zst made no work directory"
+kill -KILL "$bg"
+wait "$bg" 2>/dev/null
+"$DECANT" discover --root "$tmp/vm" >/dev/null || fail "discover after a killed convert"
+ls -d "${TMPDIR:-/tmp}/decant-source-$bg-"* >/dev/null 2>&1 && fail "the killed decant's work directory is still there"
+bg=""
+echo "a killed decant's work directory is removed by the next one"
+
 # As root: the same guest through a read-only mount, undone however decant ends.
 [ "$(id -u)" -eq 0 ] || skip "the mount path needs root (everything before it passed)"
 [ -e /dev/loop-control ] || skip "no /dev/loop-control: the mount path needs loop devices (everything before it passed)"
