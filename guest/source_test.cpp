@@ -156,6 +156,15 @@ TEST(Source, ExtRootInsideAnMbrImageIsReadWithoutMounting) {
     EXPECT_EQ(*decant::read_file(root.host_path("/usr/bin/daemon")), "binary");
     EXPECT_TRUE(root.is_directory("/lost+found"));
   }
+  // The same disk as a vmdk: qemu-img reaches raw in a private copy.
+  if (have("qemu-img")) {
+    std::string vmdk = t.path("disk.vmdk");
+    ASSERT_EQ(std::system(("qemu-img convert -f raw -O vmdk '" + img + "' '" + vmdk + "'").c_str()), 0);
+    auto src = open_source(vmdk);
+    ASSERT_TRUE(src.ok()) << src.error().message;
+    EXPECT_EQ((*src)->kind, "vmdk disk image, partition 1 (ext4)");
+    EXPECT_EQ(*(*src)->root.read_file("/usr/bin/daemon"), "binary");
+  }
   struct stat after;
   ASSERT_EQ(::stat(img.c_str(), &after), 0);
   EXPECT_EQ(after.st_mtime, before.st_mtime);
