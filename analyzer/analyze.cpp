@@ -135,7 +135,7 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   fill_requires(a.closure, binary_guest_path, p.requires_);
 
   // 5. Guest-wide facts: OS and libc.
-  p.source.root = root.host_root();
+  p.source.root = root.source_name();
   p.source.os = detect_os(root);
   std::string libc_path;
   for (const auto& lib : p.libraries)

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "discover/discover.h"
+#include "guest/source.h"
 
 namespace decant {
 namespace {
@@ -16,9 +17,9 @@ struct DiscoverArgs {
 };
 
 int run_discover(const DiscoverArgs& args) {
-  auto root = GuestRoot::open(args.root);
-  if (!root) return fail(root.error());
-  auto found = discover_services(*root);
+  auto source = open_source(args.root);
+  if (!source) return fail(source.error());
+  auto found = discover_services((*source)->root);
   if (!found) return fail(found.error());
   return emit(discovery_to_json(*found), args.output, args.force);
 }
@@ -27,7 +28,7 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               auto args = std::make_shared<DiscoverArgs>();
                               CLI::App* cmd = app.add_subcommand(
                                   "discover", "list the services a guest starts at boot (systemd, SysV, inetd/xinetd)");
-                              cmd->add_option("--root", args->root, "guest filesystem root directory")->required();
+                              cmd->add_option("--root", args->root, "the guest: a root directory, an archive of one, or a disk image (docs/sources.md)")->required();
                               cmd->add_option("-o,--output", args->output, "write the JSON to FILE (atomically)");
                               cmd->add_flag("--force", args->force, "replace an existing output file");
                               return [args] { return run_discover(*args); };

@@ -27,6 +27,7 @@
 #include "common/file_util.h"
 #include "discover/discover.h"
 #include "discover/shell_vars.h"
+#include "guest/source.h"
 #include "packager/manifests.h"
 #include "packager/staged_output.h"
 
@@ -166,6 +167,7 @@ Status write_manifests(const PackageReport& r, const std::string& dir) {
 // which locks.
 struct SourceState {
   std::string source, name, outdir;
+  std::shared_ptr<const OpenedSource> opened;  // alive for the whole conversion; package() reuses it
   std::optional<GuestRoot> root;
   Discovery found;
   std::optional<ShimNeeds> shim;
@@ -335,9 +337,10 @@ Result<std::vector<std::unique_ptr<SourceState>>> open_sources(const ConvertOpti
     src->source = o.sources[i];
     src->name = names[i];
     src->outdir = src->name.empty() ? o.outdir : o.outdir + "/" + src->name;
-    auto root = open_guest(src->source);
-    if (!root) return root.error();
-    src->root = std::move(*root);
+    auto opened = open_source(src->source);
+    if (!opened) return opened.error();
+    src->opened = *opened;
+    src->root = (*opened)->root;
     auto found = discover_services(*src->root);
     if (!found) return found.error();
     src->found = std::move(*found);
@@ -387,8 +390,6 @@ std::string status_line(const ServiceOutcome& s) {
 }
 
 }  // namespace
-
-Result<GuestRoot> open_guest(const std::string& source) { return GuestRoot::open(source); }
 
 std::vector<std::string> source_dir_names(const std::vector<std::string>& sources) {
   if (sources.size() == 1) return {""};

@@ -85,8 +85,6 @@ struct ConvertReport {
   bool all_converted() const;  // no service failed
 };
 
-// The one place a SOURCE becomes a guest: today a directory.
-Result<GuestRoot> open_guest(const std::string& source);
 
 // OUTDIR/<name>/ for each of several sources: the source's basename without
 // archive or image suffixes, made safe for a file name, "-2", "-3"… added to

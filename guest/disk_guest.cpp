@@ -63,9 +63,29 @@ std::vector<std::string> DiskGuest::list_directory(const std::string& path, int*
 }
 
 std::string DiskGuest::get_xattr(const std::string& path, const std::string& name) const {
-  char buf[1024];
-  ssize_t n = ::lgetxattr(host_path(path).c_str(), name.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  std::string host = host_path(path);
+  ssize_t n = ::lgetxattr(host.c_str(), name.c_str(), nullptr, 0);
+  if (n <= 0) return "";
+  std::string value(static_cast<size_t>(n), '\0');
+  n = ::lgetxattr(host.c_str(), name.c_str(), &value[0], value.size());
+  if (n <= 0) return "";
+  value.resize(static_cast<size_t>(n));
+  return value;
+}
+
+std::vector<std::string> DiskGuest::list_xattrs(const std::string& path) const {
+  std::vector<std::string> out;
+  std::string host = host_path(path);
+  ssize_t n = ::llistxattr(host.c_str(), nullptr, 0);
+  if (n <= 0) return out;
+  std::string names(static_cast<size_t>(n), '\0');
+  n = ::llistxattr(host.c_str(), &names[0], names.size());
+  for (size_t i = 0; n > 0 && i < static_cast<size_t>(n);) {
+    std::string name(names.c_str() + i);
+    i += name.size() + 1;
+    if (!name.empty()) out.push_back(name);
+  }
+  return out;
 }
 
 }  // namespace decant

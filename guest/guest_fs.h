@@ -33,6 +33,8 @@ class GuestFs {
   virtual std::vector<std::string> list_directory(const std::string& path, int* err) const = 0;
   // Raw value of an extended attribute of path itself; empty when absent.
   virtual std::string get_xattr(const std::string& path, const std::string& name) const = 0;
+  // Names of the extended attributes of path itself, any order.
+  virtual std::vector<std::string> list_xattrs(const std::string& path) const = 0;
 
   // The host directory the guest lives in ("/" for the host itself), or ""
   // for a guest that is not on disk.
@@ -41,6 +43,9 @@ class GuestFs {
   // code that hands host paths to libraries (ELF reading, archiving) works
   // on disk guests only.
   virtual std::string host_path(const std::string& path) const = 0;
+  // What the guest was read from, for provenance (a profile's source.root):
+  // the directory, archive or disk image as the user named it.
+  virtual std::string source_name() const { return host_root(); }
 };
 
 }  // namespace decant

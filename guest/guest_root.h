@@ -28,6 +28,8 @@ class GuestRoot {
   // The host directory of a disk guest; "" for one that is not on disk.
   const std::string& host_root() const { return fs_->host_root(); }
   bool is_host() const { return host_root() == "/"; }
+  // What the guest was read from (see GuestFs::source_name).
+  std::string source_name() const { return fs_->source_name(); }
 
   // Resolves every symlink in guest_path (the last component too when
   // follow_last) and returns the canonical guest path, e.g.

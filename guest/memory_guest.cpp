@@ -124,3 +124,15 @@ std::string MemoryGuest::get_xattr(const std::string& path, const std::string& n
 }
 
 }  // namespace decant
+
+namespace decant {
+
+std::vector<std::string> MemoryGuest::list_xattrs(const std::string& path) const {
+  std::vector<std::string> out;
+  const Node* n = nullptr;
+  if (lookup(path, &n)) return out;
+  for (const auto& [k, v] : n->xattrs) out.push_back(k);
+  return out;
+}
+
+}  // namespace decant

@@ -32,6 +32,7 @@ class MemoryGuest : public GuestFs {
   Result<std::string> read_file(const std::string& path, uint64_t max_bytes) const override;
   std::vector<std::string> list_directory(const std::string& path, int* err) const override;
   std::string get_xattr(const std::string& path, const std::string& name) const override;
+  std::vector<std::string> list_xattrs(const std::string& path) const override;
   const std::string& host_root() const override { return no_host_; }
   std::string host_path(const std::string&) const override { return ""; }
 

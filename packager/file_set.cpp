@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -26,25 +25,13 @@ namespace {
 // user attributes belong to the application and travel with it.
 bool keep_xattr(const std::string& name) { return name != "security.selinux"; }
 
-std::vector<std::pair<std::string, std::string>> read_xattrs(const std::string& host) {
+// Through GuestFs: a guest read from an archive or image has its
+// attributes in the index, not on the materialized copy.
+std::vector<std::pair<std::string, std::string>> read_xattrs(const GuestFs& fs, const std::string& canonical) {
   std::vector<std::pair<std::string, std::string>> out;
-  ssize_t n = ::llistxattr(host.c_str(), nullptr, 0);
-  if (n <= 0) return out;
-  std::string names(static_cast<size_t>(n), '\0');
-  n = ::llistxattr(host.c_str(), &names[0], names.size());
-  if (n <= 0) return out;
-  names.resize(static_cast<size_t>(n));
-  for (size_t i = 0; i < names.size();) {
-    std::string name(names.c_str() + i);
-    i += name.size() + 1;
+  for (const auto& name : fs.list_xattrs(canonical)) {
     if (name.empty() || !keep_xattr(name)) continue;
-    ssize_t len = ::lgetxattr(host.c_str(), name.c_str(), nullptr, 0);
-    if (len < 0) continue;
-    std::string value(static_cast<size_t>(len), '\0');
-    len = ::lgetxattr(host.c_str(), name.c_str(), &value[0], value.size());
-    if (len < 0) continue;
-    value.resize(static_cast<size_t>(len));
-    out.emplace_back(name, value);
+    out.emplace_back(name, fs.get_xattr(canonical, name));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -109,8 +96,8 @@ void Walker::owner(FileEntry& e, const struct stat& st) const {
   }
 }
 
-// Metadata and link targets come through GuestRoot's filesystem interface;
-// file data and xattrs are read from the host file the entry names.
+// Metadata, link targets and xattrs come through GuestRoot's filesystem
+// interface; file data is read from the host file the entry names.
 FileEntry Walker::entry_from(const std::string& canonical, const struct stat& st) const {
   std::string host = root_.host_path(canonical);
   FileEntry e;
@@ -136,7 +123,7 @@ FileEntry Walker::entry_from(const std::string& canonical, const struct stat& st
       e.ino = st.st_ino;
     }
   }
-  e.xattrs = read_xattrs(host);
+  e.xattrs = read_xattrs(root_.fs(), canonical);
   return e;
 }
 

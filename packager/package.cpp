@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "guest/guest_root.h"
+#include "guest/source.h"
 #include "common/file_util.h"
 #include "packager/oci_config.h"
 #include "policy/seccomp.h"
@@ -100,8 +101,9 @@ Result<PackageReport> package(const PackageOptions& o) {
   // 1. Inputs: the profile (load_profile validates it) and the guest it describes.
   auto profile = load_profile(o.profile_path);
   if (!profile) return profile.error();
-  auto root = GuestRoot::open(o.root);
-  if (!root) return root.error();
+  auto source = open_source(o.root);  // convert's own, while it holds it open
+  if (!source) return source.error();
+  Result<GuestRoot> root = (*source)->root;
 
   // 2. Claim the output name early, so a clash fails before any work.
   auto staged = StagedOutput::create(o.output, o.force);

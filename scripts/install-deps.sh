@@ -12,7 +12,8 @@ clang libclang-rt-14-dev
 debootstrap strace fakechroot file binutils curl jq python3 zstd
 crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
 catatonit podman-compose util-linux
-reprozip"
+reprozip
+libext2fs-dev libblkid-dev qemu-utils e2fsprogs fdisk xz-utils bzip2 cpio zip"
 
 missing=""
 for p in $PACKAGES; do

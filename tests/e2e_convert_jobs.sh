@@ -46,11 +46,14 @@ done
 # Two sources with one basename: guest/ and guest-2/, each as a one-source run writes it.
 mkdir a b && ln -s "$GUEST" a/guest && ln -s "$GUEST" b/guest
 "$DECANT" convert a/guest b/guest -o multi --shim "$SHIM" --only redis-server -j 2 -q || fail "convert of two sources"
-for d in guest guest-2; do
+# (The profile records the SOURCE as named, so each is compared with a run of that name.)
+for pair in guest:a guest-2:b; do
+    d=${pair%:*} src=${pair#*:}/guest
     [ -f "multi/$d/summary.json" ] || fail "no multi/$d/summary.json"
+    "$DECANT" convert "$src" -o "one-$d" --shim "$SHIM" --only redis-server -q || fail "convert of $src alone"
     tree "multi/$d/redis-server" >m.tree
-    tree j1/redis-server >s.tree
-    cmp -s m.tree s.tree || fail "multi/$d/redis-server differs from a one-source run"
+    tree "one-$d/redis-server" >s.tree
+    cmp -s m.tree s.tree || fail "multi/$d/redis-server differs from a one-source run: $(diff m.tree s.tree | head)"
 done
 python3 - multi <<'PY' || fail "multi summaries"
 import json, sys
