@@ -190,9 +190,32 @@ void read_writable(const LoadedUnit& u, DiscoveredService& s) {
         }
 }
 
+// The directory of the guest's systemd binary (its private programs live
+// beside it: journald, logind, udevd), resolved; empty when there is none.
+std::string systemd_dir(const GuestRoot& root) {
+  for (const char* p : {"/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd"})
+    if (auto bin = root.resolve(p); bin && path_basename(*bin) == "systemd") return path_dirname(*bin);
+  return "";
+}
+
+// Services that are not an application to containerize, by what their unit
+// says rather than by name: the init's own components, and terminal logins.
+std::string not_an_application(const GuestRoot& root, const LoadedUnit& u, const DiscoveredService& s,
+                               const std::string& init_dir) {
+  if (!init_dir.empty() && !s.argv.empty())
+    if (auto prog = root.resolve(s.argv[0]); prog && path_dirname(*prog) == init_dir)
+      return fmt::format("part of systemd itself ({} is in systemd's own directory {})", s.argv[0], init_dir);
+  std::string input = u.file.get("Service", "StandardInput");
+  if (const UnitAssignment* tty = u.file.last("Service", "TTYPath"))
+    return fmt::format("{}: TTYPath={}: a terminal login, not a network service", tty->origin, tty->value);
+  if (input.rfind("tty", 0) == 0)
+    return fmt::format("StandardInput={}: a terminal login, not a network service", input);
+  return "";
+}
+
 // Fills argv, user, type... of a service unit; leaves a reason when it is
 // not a daemon decant can run.
-void read_service(const GuestRoot& root, const LoadedUnit& u, DiscoveredService& s) {
+void read_service(const GuestRoot& root, const LoadedUnit& u, const std::string& init_dir, DiscoveredService& s) {
   s.evidence.push_back("unit: " + u.fragment);
   s.type = u.file.get("Service", "Type", u.file.last("Service", "BusName") ? "dbus" : "simple");
   s.user = expand_specifiers(u.file.get("Service", "User"), u.names);
@@ -215,6 +238,7 @@ void read_service(const GuestRoot& root, const LoadedUnit& u, DiscoveredService&
   s.argv[0] = cmd->path;
   read_writable(u, s);
   s.evidence.push_back(fmt::format("{}: ExecStart={}", starts.back()->origin, starts.back()->value));
+  if (s.reason.empty()) s.reason = not_an_application(root, u, s, init_dir);
 }
 
 // ListenStream=/ListenDatagram= ports of a socket unit (numbers or [addr]:port).
@@ -233,6 +257,7 @@ void read_socket(const LoadedUnit& sock, DiscoveredService& s) {
 
 void discover_systemd(const GuestRoot& root, Discovery& out, std::set<std::string>& native) {
   UnitLoader loader(root);
+  const std::string init_dir = systemd_dir(root);
   std::string target = "default.target";
   if (const LoadedUnit* d = loader.load(target)) target = d->name;
   out.default_target = target == "default.target" ? "multi-user.target" : target;
@@ -279,7 +304,7 @@ void discover_systemd(const GuestRoot& root, Discovery& out, std::set<std::strin
     }
     if (!s.enabled && u.file.all("Install", "WantedBy").empty() && u.file.all("Install", "RequiredBy").empty())
       continue;  // static units that only other units start: not a boot service of their own
-    read_service(root, u, s);
+    read_service(root, u, init_dir, s);
     if (auto it = sockets.find(u.name); it != sockets.end()) read_socket(*it->second, s);
     if (!s.enabled && s.reason.empty()) s.reason = fmt::format("not enabled (not wanted by {})", out.default_target);
     out.services.push_back(std::move(s));
