@@ -407,6 +407,41 @@ TEST_F(SystemdGuest, XinetdIdsAndTheSuperserverThatServesThem) {
   EXPECT_EQ(find(*d, "ftp", "inetd")->superserver, "xinetd");  // xinetd's -inetd_compat file
 }
 
+// Path conditions are judged on the guest (rsync.service's
+// ConditionPathExists=/etc/rsyncd.conf, ssh's =!/etc/ssh/sshd_not_to_be_run);
+// run-time paths are assumed to hold; `|` conditions need one that holds.
+TEST_F(SystemdGuest, PathConditionsSkipUnitsAsSystemdWould) {
+  const std::pair<const char*, const char*> kUnits[] = {
+      {"needconf", "ConditionPathExists=/etc/needconf.conf\n"},
+      {"notflag", "ConditionPathExists=!/etc/default/web\n"},
+      {"sshlike", "ConditionPathExists=!/etc/sshlike_not_to_be_run\n"},
+      {"runtime", "ConditionPathExists=/run/only-at-boot\nConditionDirectoryNotEmpty=/dev/x\n"},
+      {"either", "ConditionPathExists=|/etc/a\nConditionPathExists=|/etc/default/web\n"},
+      {"neither", "ConditionPathExists=|/etc/a\nConditionPathExists=|/etc/b\n"},
+      {"empty", "ConditionFileNotEmpty=/etc/empty\nConditionPathIsDirectory=/etc\n"},
+      {"reset", "ConditionPathExists=/etc/a\nConditionPathExists=\n"}};
+  std::string wants;
+  for (const auto& [name, cond] : kUnits) {
+    t.write(std::string("/lib/systemd/system/") + name + ".service",
+            std::string("[Unit]\n") + cond + "[Service]\nExecStart=/usr/sbin/" + name + "\n");
+    wants += std::string(" ") + name + ".service";
+  }
+  t.write("/etc/empty", "");
+  t.write("/lib/systemd/system/multi-user.target", "[Unit]\nWants=" + wants + "\n");
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  auto reason = [&](const char* n) { return find(*d, n, "systemd") ? find(*d, n, "systemd")->reason : "missing"; };
+  EXPECT_NE(reason("needconf").find("ConditionPathExists=/etc/needconf.conf fails in the guest"), std::string::npos)
+      << reason("needconf");
+  EXPECT_NE(reason("notflag").find("=!/etc/default/web fails"), std::string::npos) << reason("notflag");
+  EXPECT_EQ(reason("sshlike"), "");
+  EXPECT_EQ(reason("runtime"), "");
+  EXPECT_EQ(reason("either"), "");
+  EXPECT_NE(reason("neither").find("|/etc/a fails"), std::string::npos) << reason("neither");
+  EXPECT_NE(reason("empty").find("ConditionFileNotEmpty=/etc/empty"), std::string::npos) << reason("empty");
+  EXPECT_EQ(reason("reset"), "");  // an empty Condition…= resets the list
+}
+
 // /etc/default switches: which say "off", which hand the daemon to a
 // superserver, and which only configure it (xinetd's INETD_COMPAT=Yes).
 TEST(Discover, DefaultSwitchesOffSuperserverOrConfiguration) {

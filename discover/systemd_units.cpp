@@ -3,6 +3,7 @@
 // masks (a link to /dev/null), templates and instances, drop-ins, the
 // default target's transitive Wants=/Requires= and .wants/.requires
 // directories, socket units and the services they activate.
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -213,6 +214,53 @@ std::string not_an_application(const GuestRoot& root, const LoadedUnit& u, const
   return "";
 }
 
+// systemd.unit(5)'s path conditions, judged on the guest's files: a failing
+// one means systemd skips the unit at boot. Paths under /run, /dev, /proc
+// and /sys exist only at run time, so they are not judged. Conditions with
+// a `|` prefix hold when any of them does; all others must hold.
+std::string failed_condition(const GuestRoot& root, const LoadedUnit& u) {
+  const char* const kPathConditions[] = {"ConditionPathExists", "ConditionPathIsDirectory", "ConditionFileNotEmpty",
+                                         "ConditionFileIsExecutable", "ConditionDirectoryNotEmpty"};
+  // An empty Condition…= resets every condition before it.
+  std::vector<const UnitAssignment*> conditions;
+  for (const auto& a : u.file.assignments) {
+    if (a.section != "Unit" || a.key.rfind("Condition", 0) != 0) continue;
+    if (a.value.empty()) conditions.clear();
+    else if (std::find(std::begin(kPathConditions), std::end(kPathConditions), a.key) != std::end(kPathConditions))
+      conditions.push_back(&a);
+  }
+  std::string first_trigger;
+  bool any_trigger_holds = false;
+  for (const UnitAssignment* c : conditions) {
+    const UnitAssignment& a = *c;
+    std::string v = expand_specifiers(a.value, u.names);
+    bool trigger = v[0] == '|';
+    if (trigger) v.erase(0, 1);
+    bool negate = !v.empty() && v[0] == '!';
+    if (negate) v.erase(0, 1);
+    if (v.empty() || v[0] != '/') continue;
+    bool runtime = false;
+    for (const char* r : {"/run/", "/dev/", "/proc/", "/sys/", "/var/run/"})
+      if (v.rfind(r, 0) == 0) runtime = true;
+    bool holds = false;
+    auto st = root.stat(v);
+    if (runtime) holds = true;  // the outcome depends on the running machine: assume it holds
+    else if (a.key == "ConditionPathExists") holds = root.exists(v);
+    else if (a.key == "ConditionPathIsDirectory") holds = root.is_directory(v);
+    else if (a.key == "ConditionFileNotEmpty") holds = st && S_ISREG(st->st_mode) && st->st_size > 0;
+    else if (a.key == "ConditionFileIsExecutable") holds = st && S_ISREG(st->st_mode) && (st->st_mode & 0111);
+    else if (auto names = root.list_directory(v)) holds = !names->empty();
+    if (negate && !runtime) holds = !holds;
+    std::string why = fmt::format("{}: {}={} fails in the guest: systemd skips the unit at boot", a.origin, a.key, a.value);
+    if (!trigger && !holds) return why;
+    if (trigger) {
+      any_trigger_holds |= holds;
+      if (first_trigger.empty()) first_trigger = why;
+    }
+  }
+  return any_trigger_holds ? "" : first_trigger;
+}
+
 // Fills argv, user, type... of a service unit; leaves a reason when it is
 // not a daemon decant can run.
 void read_service(const GuestRoot& root, const LoadedUnit& u, const std::string& init_dir, DiscoveredService& s) {
@@ -239,6 +287,7 @@ void read_service(const GuestRoot& root, const LoadedUnit& u, const std::string&
   read_writable(u, s);
   s.evidence.push_back(fmt::format("{}: ExecStart={}", starts.back()->origin, starts.back()->value));
   if (s.reason.empty()) s.reason = not_an_application(root, u, s, init_dir);
+  if (s.reason.empty() && s.enabled) s.reason = failed_condition(root, u);
 }
 
 // ListenStream=/ListenDatagram= ports of a socket unit (numbers or [addr]:port).
