@@ -356,7 +356,11 @@ TEST_F(SystemdGuest, InitComponentsAndTerminalsAreListedNotConverted) {
   t.write("/usr/local/lib/systemd/d", "");  // another systemd directory: not the init's own
   t.write("/lib/systemd/system/local.service", "[Service]\nExecStart=/usr/local/lib/systemd/d\n");
   t.write("/lib/systemd/system/multi-user.target",
-          "[Unit]\nWants=logd.service term@tty1.service console.service local.service\n");
+          "[Unit]\nWants=logd.service term@tty1.service console.service local.service bare.service nowhere.service\n");
+  t.write("/usr/bin/bared", "");
+  t.write("/bin/bared", "");
+  t.write("/lib/systemd/system/bare.service", "[Service]\nExecStart=bared -f\n");
+  t.write("/lib/systemd/system/nowhere.service", "[Service]\nExecStart=nowhered\n");
   auto d = discover_services(*GuestRoot::open(t.root()));
   ASSERT_TRUE(d.ok());
   const DiscoveredService* logd = find(*d, "logd", "systemd");
@@ -369,6 +373,8 @@ TEST_F(SystemdGuest, InitComponentsAndTerminalsAreListedNotConverted) {
   EXPECT_EQ(term->argv, (Strings{"/sbin/agetty", "-o", "-p -- \\u", "--noclear", "tty1"}));  // unset $TERM: no word
   EXPECT_NE(find(*d, "console", "systemd")->reason.find("StandardInput=tty-force"), std::string::npos);
   const DiscoveredService* local = find(*d, "local", "systemd");
+  EXPECT_EQ(find(*d, "bare", "systemd")->argv, (Strings{"/usr/bin/bared", "-f"}));  // systemd's search path
+  EXPECT_EQ(find(*d, "nowhere", "systemd")->argv, (Strings{"nowhered"}));
   ASSERT_NE(local, nullptr);
   EXPECT_TRUE(local->reason.empty()) << local->reason;
   // The inetd entry names the boot service that serves it.
