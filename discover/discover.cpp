@@ -43,7 +43,7 @@ std::string default_runlevel(const GuestRoot& root) {
 
 DiscoveredService from_superserver(const SuperserverEntry& e, const std::string& manager) {
   DiscoveredService s;
-  s.name = e.service;
+  s.name = e.id;  // unique per superserver (xinetd: chargen-stream, chargen-dgram)
   s.manager = manager;
   s.argv = e.argv;
   s.user = e.user;
@@ -57,6 +57,16 @@ DiscoveredService from_superserver(const SuperserverEntry& e, const std::string&
   return s;
 }
 
+// Names the boot service that starts an entry, or says that none does.
+void attribute(DiscoveredService& s, const std::string& reader, const std::string& config) {
+  if (!reader.empty()) {
+    s.superserver = reader;
+    s.evidence.push_back(fmt::format("served by {}, which reads {} at boot", reader, config));
+  } else if (s.reason.empty()) {
+    s.reason = "no service started at boot reads " + config;
+  }
+}
+
 }  // namespace
 
 // Whether a service started at boot reads config_path: it names the file in
@@ -67,14 +77,15 @@ class ConfigReaders {
  public:
   ConfigReaders(const GuestRoot& root, const Discovery& d) : root_(root), d_(d) {}
 
-  bool read_at_boot(const std::string& config_path) {
+  // The name of the first such service found, empty when none reads it.
+  std::string read_at_boot(const std::string& config_path) {
     for (size_t i = 0; i < d_.services.size(); ++i) {
       const DiscoveredService& s = d_.services[i];
       if (!s.enabled || !s.reason.empty() || s.argv.empty()) continue;
-      if (std::find(s.argv.begin() + 1, s.argv.end(), config_path) != s.argv.end()) return true;
-      if (program(i).find(config_path) != std::string::npos) return true;
+      if (std::find(s.argv.begin() + 1, s.argv.end(), config_path) != s.argv.end()) return s.name;
+      if (program(i).find(config_path) != std::string::npos) return s.name;
     }
-    return false;
+    return "";
   }
 
  private:
@@ -96,24 +107,25 @@ void discover_superservers(const GuestRoot& root, Discovery& out) {
   auto services = parse_services(services_text ? *services_text : std::string());
   std::vector<DiscoveredService> found;
   if (auto text = root.read_file("/etc/inetd.conf", 4 << 20)) {
-    bool read = readers.read_at_boot("/etc/inetd.conf");
+    std::string reader = readers.read_at_boot("/etc/inetd.conf");
     for (const auto& e : parse_inetd_conf(*text, "/etc/inetd.conf", services)) {
       found.push_back(from_superserver(e, "inetd"));
-      if (found.back().reason.empty() && !read) found.back().reason = "no service started at boot reads /etc/inetd.conf";
+      attribute(found.back(), reader, "/etc/inetd.conf");
     }
   }
   std::vector<std::string> files = {"/etc/xinetd.conf"};
-  std::set<std::string> seen;
-  bool xinetd_read = root.exists(files[0]) && readers.read_at_boot(files[0]);
+  std::set<std::string> seen, ids;
+  std::string xinetd_reader = root.exists(files[0]) ? readers.read_at_boot(files[0]) : "";
   for (size_t i = 0; i < files.size() && i < 4096; ++i) {
     if (!seen.insert(files[i]).second) continue;
     auto text = root.read_file(files[i], 4 << 20);
     if (!text) continue;
     XinetdFile f = parse_xinetd(*text, files[i], services);
     for (const auto& e : f.entries) {
+      // xinetd keeps the first service of an id and rejects later ones.
+      if (!ids.insert(e.id).second) continue;
       found.push_back(from_superserver(e, "xinetd"));
-      if (found.back().reason.empty() && !xinetd_read)
-        found.back().reason = "no service started at boot reads /etc/xinetd.conf";
+      attribute(found.back(), xinetd_reader, files[0]);
     }
     // xinetd skips names with a dot or ending in '~' in an includedir.
     for (const auto& dir : f.includedirs)
@@ -164,7 +176,8 @@ std::string discovery_to_json(const Discovery& d) {
     if (!s.reason.empty()) o["reason"] = s.reason;
     o["argv"] = s.argv;
     for (const auto& [k, v] : {std::pair<const char*, const std::string*>{"user", &s.user}, {"group", &s.group},
-                               {"workdir", &s.workdir}, {"type", &s.type}, {"pidfile", &s.pidfile}})
+                               {"workdir", &s.workdir}, {"type", &s.type}, {"pidfile", &s.pidfile},
+                               {"superserver", &s.superserver}})
       if (!v->empty()) o[k] = *v;
     if (!s.env.empty()) o["env"] = s.env;
     if (!s.writable.empty()) {

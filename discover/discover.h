@@ -36,6 +36,7 @@ struct DiscoveredService {
   std::string reason;   // why not enabled or not convertible; empty when it is
   std::vector<std::string> argv;  // argv[0] is the program's guest path
   std::string user, group, workdir, type, pidfile;
+  std::string superserver;  // inetd/xinetd entries: the boot service that reads their file ("xinetd")
   std::map<std::string, std::string> env;
   std::vector<ServiceListen> listen;
   std::vector<ServiceWritable> writable;  // directories the service writes (state, logs, runtime)

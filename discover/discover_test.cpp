@@ -102,6 +102,20 @@ TEST(Shell, AssignmentsQuotesDefaultsAndSourcing) {
   EXPECT_EQ(last, (Strings{"start-stop-daemon", "--start", "--exec", "/usr/sbin/d", "--", "-p", "99", "/srv"}));
 }
 
+// "$A -x" inside double quotes keeps A's blanks (fetchmail's
+// OPTIONS="$OPTIONS -f $CONFFILE", xinetd's XINETD_OPTS="$XINETD_OPTS -inetd_compat").
+TEST(Shell, DoubleQuotedExpansionsAreNotSplit) {
+  ShellScript sh;
+  evaluate_shell("OPTS=\"-stayalive\"\nOPTS=\"$OPTS -inetd_compat\"\nOPTS=\"${OPTS}  -x ${MISSING:-a  b}\"\n"
+                 "C=/etc/c\nO=\"$O -f $C --pid $(cat p)\"\nssd --start -- $OPTS \"$C  d\"\n",
+                 "/s", [](const std::string&) -> Result<std::string> { return bad_input("none"); }, sh);
+  EXPECT_EQ(sh.vars["OPTS"].value, "-stayalive -inetd_compat  -x a  b");
+  EXPECT_EQ(sh.vars["O"].value, " -f /etc/c --pid ");
+  EXPECT_FALSE(sh.vars["O"].known);
+  EXPECT_EQ(expand_shell_words(sh.commands.back().raw, sh.vars),
+            (Strings{"ssd", "--start", "--", "-stayalive", "-inetd_compat", "-x", "a", "b", "/etc/c  d"}));
+}
+
 // A hostile guest's script that sources itself, or fans out to files that
 // source each other, ends after a bounded number of reads.
 TEST(Shell, SourcingIsBoundedAndCyclesAreNotReentered) {
@@ -332,6 +346,139 @@ TEST_F(SystemdGuest, SuperserverEntriesNeedAServiceThatReadsTheirFile) {
   d = discover_services(*GuestRoot::open(t.root()));
   ASSERT_TRUE(d.ok());
   EXPECT_TRUE(find(*d, "ftp", "inetd")->enabled);
+}
+
+// systemd's own programs and terminal logins start at boot but are not
+// applications: found by the unit's directory and TTY settings, not by name.
+TEST_F(SystemdGuest, InitComponentsAndTerminalsAreListedNotConverted) {
+  t.write("/lib/systemd/systemd-logd", "");
+  t.write("/lib/systemd/system/logd.service", "[Service]\nExecStart=/lib/systemd/systemd-logd\n");
+  t.write("/lib/systemd/system/term@.service", "[Service]\nExecStart=-/sbin/agetty -o '-p -- \\\\u' --noclear %I $TERM\n"
+                                             "TTYPath=/dev/%I\nStandardInput=tty\n");
+  t.write("/lib/systemd/system/console.service", "[Service]\nExecStart=/sbin/sulogin\nStandardInput=tty-force\n");
+  t.write("/usr/local/lib/systemd/d", "");  // another systemd directory: not the init's own
+  t.write("/lib/systemd/system/local.service", "[Service]\nExecStart=/usr/local/lib/systemd/d\n");
+  t.write("/lib/systemd/system/multi-user.target",
+          "[Unit]\nWants=logd.service term@tty1.service console.service local.service bare.service nowhere.service\n");
+  t.write("/usr/bin/bared", "");
+  t.write("/bin/bared", "");
+  t.write("/lib/systemd/system/bare.service", "[Service]\nExecStart=bared -f\n");
+  t.write("/lib/systemd/system/nowhere.service", "[Service]\nExecStart=nowhered\n");
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  const DiscoveredService* logd = find(*d, "logd", "systemd");
+  ASSERT_NE(logd, nullptr);
+  EXPECT_TRUE(logd->enabled);
+  EXPECT_NE(logd->reason.find("part of systemd itself"), std::string::npos) << logd->reason;
+  const DiscoveredService* term = find(*d, "term@tty1", "systemd");
+  ASSERT_NE(term, nullptr);
+  EXPECT_NE(term->reason.find("TTYPath=/dev/%I: a terminal login"), std::string::npos) << term->reason;
+  EXPECT_EQ(term->argv, (Strings{"/sbin/agetty", "-o", "-p -- \\u", "--noclear", "tty1"}));  // unset $TERM: no word
+  EXPECT_NE(find(*d, "console", "systemd")->reason.find("StandardInput=tty-force"), std::string::npos);
+  const DiscoveredService* local = find(*d, "local", "systemd");
+  EXPECT_EQ(find(*d, "bare", "systemd")->argv, (Strings{"/usr/bin/bared", "-f"}));  // systemd's search path
+  EXPECT_EQ(find(*d, "nowhere", "systemd")->argv, (Strings{"nowhered"}));
+  ASSERT_NE(local, nullptr);
+  EXPECT_TRUE(local->reason.empty()) << local->reason;
+  // The inetd entry names the boot service that serves it.
+  EXPECT_EQ(find(*d, "ftp", "inetd")->superserver, "inetutils-inetd");
+}
+
+// xinetd names services by their unique id and keeps the first of an id
+// (Debian ships chargen-dgram in both chargen and chargen-udp); a SysV
+// script starts xinetd, whose program holds both file paths.
+TEST_F(SystemdGuest, XinetdIdsAndTheSuperserverThatServesThem) {
+  t.write("/etc/xinetd.conf", "defaults\n{\n}\nincludedir /etc/xinetd.d\n");
+  t.write("/etc/xinetd.d/chargen", "service chargen\n{\n type = INTERNAL\n id = chargen-stream\n}\n"
+                                   "service chargen\n{\n type = INTERNAL\n id = chargen-dgram\n socket_type = dgram\n}\n");
+  t.write("/etc/xinetd.d/chargen-udp", "service chargen\n{\n type = INTERNAL\n id = chargen-dgram\n}\n");
+  t.write("/etc/xinetd.d/rsync", "service rsync\n{\n disable = no\n server = /usr/bin/rsync\n server_args = --daemon\n}\n");
+  t.write("/etc/services", "ftp 21/tcp\nchargen 19/tcp\nchargen 19/udp\nrsync 873/tcp\n");
+  t.write("/etc/init.d/xinetd", "DAEMON=/usr/sbin/xinetd\nstart-stop-daemon --start --exec $DAEMON -- -stayalive\n");
+  t.write("/usr/sbin/xinetd", std::string("\x7f" "ELF\0", 5) + "/etc/xinetd.conf /etc/inetd.conf");
+  t.symlink("../init.d/xinetd", "/etc/rc2.d/S01xinetd");
+  t.write("/usr/sbin/inetutils-inetd", "reads nothing");
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  int chargens = 0;
+  for (const auto& s : d->services) chargens += s.name.rfind("chargen", 0) == 0;
+  EXPECT_EQ(chargens, 2);
+  const DiscoveredService* dgram = find(*d, "chargen-dgram", "xinetd");
+  ASSERT_NE(dgram, nullptr);
+  EXPECT_EQ(dgram->listen.at(0).proto, "udp");
+  EXPECT_NE(dgram->evidence[0].find("/etc/xinetd.d/chargen:"), std::string::npos) << dgram->evidence[0];
+  const DiscoveredService* rsync = find(*d, "rsync", "xinetd");
+  ASSERT_NE(rsync, nullptr);
+  EXPECT_TRUE(rsync->enabled) << rsync->reason;
+  EXPECT_EQ(rsync->superserver, "xinetd");
+  EXPECT_EQ(rsync->argv, (Strings{"/usr/bin/rsync", "--daemon"}));
+  EXPECT_EQ(rsync->listen.at(0).port, 873);
+  EXPECT_EQ(find(*d, "ftp", "inetd")->superserver, "xinetd");  // xinetd's -inetd_compat file
+}
+
+// Path conditions are judged on the guest (rsync.service's
+// ConditionPathExists=/etc/rsyncd.conf, ssh's =!/etc/ssh/sshd_not_to_be_run);
+// run-time paths are assumed to hold; `|` conditions need one that holds.
+TEST_F(SystemdGuest, PathConditionsSkipUnitsAsSystemdWould) {
+  const std::pair<const char*, const char*> kUnits[] = {
+      {"needconf", "ConditionPathExists=/etc/needconf.conf\n"},
+      {"notflag", "ConditionPathExists=!/etc/default/web\n"},
+      {"sshlike", "ConditionPathExists=!/etc/sshlike_not_to_be_run\n"},
+      {"runtime", "ConditionPathExists=/run/only-at-boot\nConditionDirectoryNotEmpty=/dev/x\n"},
+      {"either", "ConditionPathExists=|/etc/a\nConditionPathExists=|/etc/default/web\n"},
+      {"neither", "ConditionPathExists=|/etc/a\nConditionPathExists=|/etc/b\n"},
+      {"empty", "ConditionFileNotEmpty=/etc/empty\nConditionPathIsDirectory=/etc\n"},
+      {"reset", "ConditionPathExists=/etc/a\nConditionPathExists=\n"}};
+  std::string wants;
+  for (const auto& [name, cond] : kUnits) {
+    t.write(std::string("/lib/systemd/system/") + name + ".service",
+            std::string("[Unit]\n") + cond + "[Service]\nExecStart=/usr/sbin/" + name + "\n");
+    wants += std::string(" ") + name + ".service";
+  }
+  t.write("/etc/empty", "");
+  t.write("/lib/systemd/system/multi-user.target", "[Unit]\nWants=" + wants + "\n");
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  auto reason = [&](const char* n) { return find(*d, n, "systemd") ? find(*d, n, "systemd")->reason : "missing"; };
+  EXPECT_NE(reason("needconf").find("ConditionPathExists=/etc/needconf.conf fails in the guest"), std::string::npos)
+      << reason("needconf");
+  EXPECT_NE(reason("notflag").find("=!/etc/default/web fails"), std::string::npos) << reason("notflag");
+  EXPECT_EQ(reason("sshlike"), "");
+  EXPECT_EQ(reason("runtime"), "");
+  EXPECT_EQ(reason("either"), "");
+  EXPECT_NE(reason("neither").find("|/etc/a fails"), std::string::npos) << reason("neither");
+  EXPECT_NE(reason("empty").find("ConditionFileNotEmpty=/etc/empty"), std::string::npos) << reason("empty");
+  EXPECT_EQ(reason("reset"), "");  // an empty Condition…= resets the list
+}
+
+// /etc/default switches: which say "off", which hand the daemon to a
+// superserver, and which only configure it (xinetd's INETD_COMPAT=Yes).
+TEST(Discover, DefaultSwitchesOffSuperserverOrConfiguration) {
+  TestTree t;
+  t.write("/sbin/init", "");
+  const std::pair<const char*, const char*> kCases[] = {
+      {"xin", "INETD_COMPAT=Yes\nXINETD_OPTS=\"-stayalive\"\n"},  // configuration, still started
+      {"atf", "USE_INETD=true\n"},
+      {"rs", "RSYNC_ENABLE=inetd\n"},
+      {"fm", "# Declare here if we want to start fetchmail. 'yes' or 'no'\nSTART_DAEMON=no\n"},
+      {"via", "RUN_FROM_XINETD=yes\n"},
+      {"on", "START_DAEMON=yes\nUSE_INETD=false\n"}};
+  for (const auto& [name, defaults] : kCases) {
+    t.write(std::string("/etc/init.d/") + name,
+            std::string("NAME=") + name + "\nDAEMON=/usr/sbin/$NAME\ntest -e /etc/default/$NAME && . /etc/default/$NAME\n");
+    t.write(std::string("/etc/default/") + name, defaults);
+    t.symlink(std::string("../init.d/") + name, std::string("/etc/rc2.d/S01") + name);
+  }
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  auto reason = [&](const char* n) { return find(*d, n, "sysv") ? find(*d, n, "sysv")->reason : "missing"; };
+  EXPECT_EQ(reason("xin"), "");
+  EXPECT_TRUE(find(*d, "xin", "sysv")->enabled);
+  EXPECT_NE(reason("atf").find("USE_INETD=true: started by a superserver"), std::string::npos) << reason("atf");
+  EXPECT_NE(reason("rs").find("RSYNC_ENABLE=inetd: started by a superserver"), std::string::npos) << reason("rs");
+  EXPECT_NE(reason("fm").find("/etc/default/fm:2: START_DAEMON=no: disabled"), std::string::npos) << reason("fm");
+  EXPECT_NE(reason("via").find("superserver"), std::string::npos) << reason("via");
+  EXPECT_EQ(reason("on"), "");
 }
 
 TEST(Discover, SysvGuestUsesInittabRunlevel) {

@@ -217,7 +217,10 @@ struct Expander {
         else
           while (e < w.size() && is_name_char(w[e], e == i + 1)) ++e;
         if (e == i + 1) { out += '$'; ++i; continue; }
-        for (const auto& f : fields(w.substr(i, e - i))) out += f;
+        // Inside double quotes a value is not split: "$A -x" keeps A's blanks.
+        if (w[i] == '`' || w[i + 1] == '(') known = false;
+        else if (w[i + 1] == '{') out += braced(w.substr(i + 2, e - i - 3));
+        else out += lookup(w.substr(i + 1, e - i - 1));
         i = e;
       } else out += w[i++];
     }

@@ -36,6 +36,7 @@ std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const st
     SuperserverEntry e;
     e.origin = fmt::format("{}:{}", display, line_no);
     e.service = w[0].substr(w[0].rfind(':') == std::string::npos ? 0 : w[0].rfind(':') + 1);
+    e.id = e.service;
     e.socket_type = w[1];
     e.protocol = w[2].substr(w[2].rfind('/') == std::string::npos ? 0 : w[2].rfind('/') + 1);
     if (e.protocol.size() > 3 && e.protocol.back() == '6') e.protocol.pop_back();  // tcp6 -> tcp
@@ -76,6 +77,7 @@ XinetdFile parse_xinetd(const std::string& text, const std::string& display,
     cur.user = attrs["user"];
     cur.group = attrs["group"];
     cur.internal = attrs["type"].find("INTERNAL") != std::string::npos;
+    cur.id = attrs.count("id") && !attrs["id"].empty() ? attrs["id"] : cur.service;
     if (attrs.count("server")) {
       cur.argv.push_back(attrs["server"]);
       for (auto& a : split_words(args)) cur.argv.push_back(a);

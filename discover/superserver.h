@@ -16,6 +16,7 @@ namespace decant {
 
 struct SuperserverEntry {
   std::string service;            // "ftp", or the xinetd service name
+  std::string id;                 // xinetd's unique `id` (default: the service name); inetd: the service
   std::string socket_type;        // stream | dgram
   std::string protocol;           // tcp | udp
   bool wait = false;

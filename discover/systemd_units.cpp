@@ -3,6 +3,7 @@
 // masks (a link to /dev/null), templates and instances, drop-ins, the
 // default target's transitive Wants=/Requires= and .wants/.requires
 // directories, socket units and the services they activate.
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -190,9 +191,79 @@ void read_writable(const LoadedUnit& u, DiscoveredService& s) {
         }
 }
 
+// The directory of the guest's systemd binary (its private programs live
+// beside it: journald, logind, udevd), resolved; empty when there is none.
+std::string systemd_dir(const GuestRoot& root) {
+  for (const char* p : {"/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd"})
+    if (auto bin = root.resolve(p); bin && path_basename(*bin) == "systemd") return path_dirname(*bin);
+  return "";
+}
+
+// Services that are not an application to containerize, by what their unit
+// says rather than by name: the init's own components, and terminal logins.
+std::string not_an_application(const GuestRoot& root, const LoadedUnit& u, const DiscoveredService& s,
+                               const std::string& init_dir) {
+  if (!init_dir.empty() && !s.argv.empty())
+    if (auto prog = root.resolve(s.argv[0]); prog && path_dirname(*prog) == init_dir)
+      return fmt::format("part of systemd itself ({} is in systemd's own directory {})", s.argv[0], init_dir);
+  std::string input = u.file.get("Service", "StandardInput");
+  if (const UnitAssignment* tty = u.file.last("Service", "TTYPath"))
+    return fmt::format("{}: TTYPath={}: a terminal login, not a network service", tty->origin, tty->value);
+  if (input.rfind("tty", 0) == 0)
+    return fmt::format("StandardInput={}: a terminal login, not a network service", input);
+  return "";
+}
+
+// systemd.unit(5)'s path conditions, judged on the guest's files: a failing
+// one means systemd skips the unit at boot. Paths under /run, /dev, /proc
+// and /sys exist only at run time, so they are not judged. Conditions with
+// a `|` prefix hold when any of them does; all others must hold.
+std::string failed_condition(const GuestRoot& root, const LoadedUnit& u) {
+  const char* const kPathConditions[] = {"ConditionPathExists", "ConditionPathIsDirectory", "ConditionFileNotEmpty",
+                                         "ConditionFileIsExecutable", "ConditionDirectoryNotEmpty"};
+  // An empty Condition…= resets every condition before it.
+  std::vector<const UnitAssignment*> conditions;
+  for (const auto& a : u.file.assignments) {
+    if (a.section != "Unit" || a.key.rfind("Condition", 0) != 0) continue;
+    if (a.value.empty()) conditions.clear();
+    else if (std::find(std::begin(kPathConditions), std::end(kPathConditions), a.key) != std::end(kPathConditions))
+      conditions.push_back(&a);
+  }
+  std::string first_trigger;
+  bool any_trigger_holds = false;
+  for (const UnitAssignment* c : conditions) {
+    const UnitAssignment& a = *c;
+    std::string v = expand_specifiers(a.value, u.names);
+    bool trigger = v[0] == '|';
+    if (trigger) v.erase(0, 1);
+    bool negate = !v.empty() && v[0] == '!';
+    if (negate) v.erase(0, 1);
+    if (v.empty() || v[0] != '/') continue;
+    bool runtime = false;
+    for (const char* r : {"/run/", "/dev/", "/proc/", "/sys/", "/var/run/"})
+      if (v.rfind(r, 0) == 0) runtime = true;
+    bool holds = false;
+    auto st = root.stat(v);
+    if (runtime) holds = true;  // the outcome depends on the running machine: assume it holds
+    else if (a.key == "ConditionPathExists") holds = root.exists(v);
+    else if (a.key == "ConditionPathIsDirectory") holds = root.is_directory(v);
+    else if (a.key == "ConditionFileNotEmpty") holds = st && S_ISREG(st->st_mode) && st->st_size > 0;
+    else if (a.key == "ConditionFileIsExecutable") holds = st && S_ISREG(st->st_mode) && (st->st_mode & 0111);
+    else if (auto names = root.list_directory(v)) holds = !names->empty();
+    if (negate && !runtime) holds = !holds;
+    std::string why = fmt::format("{}: {}={} fails in the guest: systemd skips the unit at boot", a.origin, a.key, a.value);
+    if (!trigger && !holds) return why;
+    if (trigger) {
+      any_trigger_holds |= holds;
+      if (first_trigger.empty()) first_trigger = why;
+    }
+  }
+  return any_trigger_holds ? "" : first_trigger;
+}
+
 // Fills argv, user, type... of a service unit; leaves a reason when it is
 // not a daemon decant can run.
-void read_service(const GuestRoot& root, const LoadedUnit& u, DiscoveredService& s) {
+void read_service(const GuestRoot& root, const LoadedUnit& u, const std::string& init_dir, DiscoveredService& s) {
   s.evidence.push_back("unit: " + u.fragment);
   s.type = u.file.get("Service", "Type", u.file.last("Service", "BusName") ? "dbus" : "simple");
   s.user = expand_specifiers(u.file.get("Service", "User"), u.names);
@@ -213,8 +284,17 @@ void read_service(const GuestRoot& root, const LoadedUnit& u, DiscoveredService&
   }
   s.argv = cmd->argv;
   s.argv[0] = cmd->path;
+  // A bare name is looked up in systemd's fixed search path (systemd.service(5), "Command lines").
+  if (s.argv[0].find('/') == std::string::npos)
+    for (const char* dir : {"/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"})
+      if (root.exists(dir + s.argv[0])) {
+        s.argv[0] = dir + s.argv[0];
+        break;
+      }
   read_writable(u, s);
   s.evidence.push_back(fmt::format("{}: ExecStart={}", starts.back()->origin, starts.back()->value));
+  if (s.reason.empty()) s.reason = not_an_application(root, u, s, init_dir);
+  if (s.reason.empty() && s.enabled) s.reason = failed_condition(root, u);
 }
 
 // ListenStream=/ListenDatagram= ports of a socket unit (numbers or [addr]:port).
@@ -233,6 +313,7 @@ void read_socket(const LoadedUnit& sock, DiscoveredService& s) {
 
 void discover_systemd(const GuestRoot& root, Discovery& out, std::set<std::string>& native) {
   UnitLoader loader(root);
+  const std::string init_dir = systemd_dir(root);
   std::string target = "default.target";
   if (const LoadedUnit* d = loader.load(target)) target = d->name;
   out.default_target = target == "default.target" ? "multi-user.target" : target;
@@ -279,7 +360,7 @@ void discover_systemd(const GuestRoot& root, Discovery& out, std::set<std::strin
     }
     if (!s.enabled && u.file.all("Install", "WantedBy").empty() && u.file.all("Install", "RequiredBy").empty())
       continue;  // static units that only other units start: not a boot service of their own
-    read_service(root, u, s);
+    read_service(root, u, init_dir, s);
     if (auto it = sockets.find(u.name); it != sockets.end()) read_socket(*it->second, s);
     if (!s.enabled && s.reason.empty()) s.reason = fmt::format("not enabled (not wanted by {})", out.default_target);
     out.services.push_back(std::move(s));

@@ -77,14 +77,19 @@ bool parse_lsb_start(const std::vector<std::string>& w, StartCommand& out) {
 std::string disabling_switch(const ShellScript& sh) {
   static const std::regex kEnable("^(START|ENABLED?|RUN)(_[A-Z0-9_]+)?$|^[A-Z0-9_]+_(START|ENABLED?|RUN)$",
                                   std::regex::icase);
-  static const std::regex kInetd("^(USE_)?[A-Z0-9_]*INETD[A-Z0-9_]*$", std::regex::icase);
+  // A verb before INETD (USE_INETD, RUN_FROM_INETD) says who starts the daemon;
+  // other INETD names configure it (xinetd's INETD_COMPAT=Yes: also read inetd.conf).
+  static const std::regex kInetd("^([A-Z0-9_]+_)?(USE|RUN|START|FROM|VIA)(_[A-Z0-9]+)?_X?INETD$", std::regex::icase);
   static const std::set<std::string> kOff = {"no", "false", "0", "off", "disabled", "disable"};
   static const std::set<std::string> kOn = {"yes", "true", "1", "on"};
   for (const auto& [name, v] : sh.vars) {
     if (v.origin.rfind("/etc/default/", 0) != 0) continue;
     std::string lower;
     for (char c : v.value) lower += static_cast<char>(tolower(static_cast<unsigned char>(c)));
-    if (std::regex_match(name, kInetd) && kOn.count(lower))
+    // RSYNC_ENABLE=inetd: the switch names the superserver instead of yes/no.
+    bool by_superserver = (std::regex_match(name, kInetd) && kOn.count(lower)) ||
+                          (std::regex_match(name, kEnable) && (lower == "inetd" || lower == "xinetd"));
+    if (by_superserver)
       return fmt::format("{}: {}={}: started by a superserver, not at boot", v.origin, name, v.value);
     if (std::regex_match(name, kEnable) && kOff.count(lower))
       return fmt::format("{}: {}={}: disabled", v.origin, name, v.value);

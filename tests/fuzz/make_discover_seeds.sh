@@ -61,7 +61,33 @@ EOF2
 { printf 'b='; i=0; while [ $i -lt 3000 ]; do printf '${a:-'; i=$((i + 1)); done; echo; } | seed 1 shell-nest
 { printf '[Service]\nEnvironment=A='; head -c 20000 /dev/zero | tr '\0' x; printf '\nExecStart=/bin/d'
   i=0; while [ $i -lt 4000 ]; do printf ' ${A}$A'; i=$((i + 1)); done; echo; } | seed 0 unit-expansion
-guest=$(ls -d "$HOME"/.cache/decant/guests/bullseye-* 2>/dev/null | head -1 || true)
+# Shapes the grown guest revealed: blanks kept in "$A -x", xinetd ids.
+seed 1 shell-dquote <<'EOF2'
+XINETD_OPTS="-stayalive"
+case "$INETD_COMPAT" in [Yy]*) XINETD_OPTS="$XINETD_OPTS -inetd_compat" ;; esac
+OPTIONS="$OPTIONS -f $CONFFILE --pidfile $PIDFILE ${X:-a  b} $(id)"
+start-stop-daemon --pidfile "$PIDFILE" --start --background --exec "$DAEMON" -- -pidfile "$PIDFILE" $XINETD_OPTS
+EOF2
+seed 3 xinetd-ids <<'EOF2'
+service chargen
+{
+	type		= INTERNAL
+	id		= chargen-dgram
+	socket_type	= dgram
+}
+service rsync
+{
+	disable = no
+	server = /usr/bin/rsync
+	server_args = --daemon
+	log_on_failure += USERID
+}
+EOF2
+# The newest cached guest (the grown one has xinetd.d, inetd.conf, defaults).
+guest=""
+for g in $(ls -td "$HOME"/.cache/decant/guests/bullseye-*/ 2>/dev/null || true); do
+  [ -f "$g/.decant-guest-complete" ] && guest=${g%/} && break
+done
 if [ -n "$guest" ]; then
   i=0
   for f in "$guest"/lib/systemd/system/*.service; do
@@ -73,6 +99,15 @@ if [ -n "$guest" ]; then
     [ -f "$f" ] || continue
     seed 1 "init-$(basename "$f")" <"$f"
   done
+  for f in "$guest"/etc/default/*; do
+    [ -f "$f" ] || continue
+    seed 1 "default-$(basename "$f")" <"$f"
+  done
+  for f in "$guest"/etc/xinetd.conf "$guest"/etc/xinetd.d/*; do
+    [ -f "$f" ] || continue
+    seed 3 "xinetd-$(basename "$f")" <"$f"
+  done
+  [ -f "$guest/etc/inetd.conf" ] && seed 2 inetd-guest <"$guest/etc/inetd.conf"
   [ -f "$guest/etc/services" ] && seed 4 services-guest <"$guest/etc/services"
 fi
 exit 0
