@@ -16,6 +16,7 @@
 #include "convert/convert.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
+#include "report/write.h"
 
 namespace decant {
 namespace {
@@ -58,6 +59,7 @@ int run_convert(const ConvertArgs& a) {
   if (const char* sde = std::getenv("SOURCE_DATE_EPOCH")) o.mtime = std::strtoll(sde, nullptr, 10);
   if (!a.quiet) o.progress = [](const std::string& line) { std::fprintf(stderr, "decant: %s\n", line.c_str()); };
   bool all_ok = true;
+  std::vector<std::string> outdirs;  // for the readiness report
   for (const auto& source : a.sources) {
     o.source = source;
     // Several sources: one subdirectory each, named after the source.
@@ -67,7 +69,9 @@ int run_convert(const ConvertArgs& a) {
     if (Status s = write_file_atomic(o.outdir + "/summary.json", summary_json(*report), Overwrite::Replace); !s)
       return fail(s.error());
     all_ok = all_ok && report->all_converted();
+    outdirs.push_back(o.outdir);
   }
+  if (Status s = write_convert_reports(a.output, outdirs); !s) return fail(s.error());
   return all_ok ? 0 : 1;
 }
 

@@ -11,7 +11,8 @@ libgtest-dev libgmock-dev libbenchmark-dev
 clang libclang-rt-14-dev
 debootstrap strace fakechroot file binutils curl jq python3 zstd
 crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
-reprozip"
+reprozip
+chromium python3-jsonschema python3-yaml"
 
 missing=""
 for p in $PACKAGES; do
