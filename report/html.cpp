@@ -65,17 +65,11 @@ class EvidenceIndex {
   explicit EvidenceIndex(std::string prefix) : prefix_(std::move(prefix)) {}
   // Links to the entries for ev, adding them.
   std::string refs(const EvidenceList& ev) {
-    std::string out;
-    for (const auto& e : ev) {
-      auto key = std::make_pair(e.text, e.file);
-      auto it = index_.find(key);
-      if (it == index_.end()) {
-        items_.push_back(e);
-        it = index_.emplace(key, items_.size()).first;
-      }
-      out += fmt::format("<a class=\"ev\" href=\"#{}-e{}\">[{}]</a>", prefix_, it->second, it->second);
-    }
-    return out;
+    std::vector<size_t> numbers;
+    for (const auto& e : ev) numbers.push_back(number(e));
+    return ref_runs(numbers, [&](size_t n) {
+      return fmt::format("<a class=\"ev\" href=\"#{}-e{}\">[{}]</a>", prefix_, n, n);
+    });
   }
   std::string list(const VmReport& vm, const std::string& report_dir) const {
     if (items_.empty()) return "";
@@ -93,6 +87,15 @@ class EvidenceIndex {
   }
 
  private:
+  size_t number(const EvidenceItem& e) {
+    auto key = std::make_pair(e.text, e.file);
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      items_.push_back(e);
+      it = index_.emplace(key, items_.size()).first;
+    }
+    return it->second;
+  }
   std::string prefix_;
   std::vector<EvidenceItem> items_;
   std::map<std::pair<std::string, std::string>, size_t> index_;
@@ -263,6 +266,21 @@ std::string service_details(const VmReport& vm, size_t vi, size_t si, const std:
 }
 
 }  // namespace
+
+std::string ref_runs(const std::vector<size_t>& numbers, const std::function<std::string(size_t)>& ref) {
+  std::string out;
+  for (size_t i = 0; i < numbers.size();) {
+    size_t j = i;
+    while (j + 1 < numbers.size() && numbers[j + 1] == numbers[j] + 1) ++j;
+    if (j - i >= 2) {
+      out += ref(numbers[i]) + "–" + ref(numbers[j]);
+    } else {
+      for (size_t k = i; k <= j; ++k) out += ref(numbers[k]);
+    }
+    i = j + 1;
+  }
+  return out;
+}
 
 std::string render_html(const Fleet& fleet, const std::string& report_dir) {
   bool single = fleet.vms.size() == 1;

@@ -17,7 +17,7 @@ namespace {
 class MdEvidence {
  public:
   std::string refs(const EvidenceList& ev) {
-    std::string out;
+    std::vector<size_t> numbers;
     for (const auto& e : ev) {
       auto key = std::make_pair(e.text, e.file);
       auto it = index_.find(key);
@@ -25,9 +25,9 @@ class MdEvidence {
         items_.push_back(e);
         it = index_.emplace(key, items_.size()).first;
       }
-      out += fmt::format(" \\[{}\\]", it->second);
+      numbers.push_back(it->second);
     }
-    return out;
+    return numbers.empty() ? "" : " " + ref_runs(numbers, [](size_t n) { return fmt::format("\\[{}\\]", n); });
   }
   std::string list(const VmReport& vm, const std::string& report_dir) const {
     if (items_.empty()) return "";

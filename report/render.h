@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -29,6 +31,11 @@ struct GuestLocation {
   std::string function;
 };
 GuestLocation locate_evidence(const std::string& evidence, const Profile& profile);
+
+// Evidence references "[1][2][3][4][7]" written as "[1]–[4][7]": a run of
+// three or more consecutive numbers keeps its first and last. ref(n)
+// renders one reference.
+std::string ref_runs(const std::vector<size_t>& numbers, const std::function<std::string(size_t)>& ref);
 
 // Percent-encodes what RFC 3986 does not allow in a path (keeps '/').
 std::string uri_path_encode(const std::string& path);

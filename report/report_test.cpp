@@ -337,6 +337,13 @@ TEST(Render, HtmlEscapesGuestTextAndLoadsNothing) {
   EXPECT_NE(md.find("needs attention"), std::string::npos);
 }
 
+TEST(Render, EvidenceRefRuns) {
+  auto ref = [](size_t n) { return "[" + std::to_string(n) + "]"; };
+  EXPECT_EQ(ref_runs({1, 2, 3, 4, 7}, ref), "[1]–[4][7]");
+  EXPECT_EQ(ref_runs({1, 2, 5, 6}, ref), "[1][2][5][6]");
+  EXPECT_EQ(ref_runs({}, ref), "");
+}
+
 TEST(Render, LocateEvidence) {
   Profile p = hostile_profile();
   auto a = locate_evidence("static: syscall instruction at libfoo.so.1+0x1a2b in parse_conf <- main", p);
