@@ -27,7 +27,7 @@ h3 { font-size: 16px; margin: 18px 0 6px; } h4 { font-size: 14px; margin: 12px 0
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
 th { background: #f3f5f7; font-weight: 600; }
-td.num { text-align: right; white-space: nowrap; }
+td.num, .nowrap { text-align: right; white-space: nowrap; } .nowrap { text-align: left; }
 code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 12px;
          white-space: nowrap; }
@@ -196,8 +196,8 @@ std::string size_chart(const VmReport& vm) {
 
 std::string counts(size_t ready, size_t attention, size_t blocked, size_t skipped) {
   return fmt::format("<p class=\"counts\"><span>{} {}</span><span>{} {}</span><span>{} {}</span><span>{} {}</span></p>\n",
-                     badge(Verdict::Ready), ready, badge(Verdict::Attention), attention, badge(Verdict::Blocked),
-                     blocked, badge(Verdict::Skipped), skipped);
+                     ready, badge(Verdict::Ready), attention, badge(Verdict::Attention), blocked,
+                     badge(Verdict::Blocked), skipped, badge(Verdict::Skipped));
 }
 
 std::string vm_facts(const VmReport& vm) {
@@ -228,9 +228,9 @@ std::string service_table(const VmReport& vm, size_t vi) {
     if (why.empty()) why = "no hazard, no open question";
     std::string ports;
     if (s.profile)
-      for (const auto& l : s.profile->network.listen) ports += fmt::format("{}{}/{}", ports.empty() ? "" : ", ", l.port, l.proto);
+      for (const auto& l : s.profile->network.listen) ports += fmt::format("{}{}/{}", ports.empty() ? "" : "<br>", l.port, l.proto);
     out += fmt::format("<tr><td><a href=\"#s{}-{}\">{}</a> <span class=\"meta\">{}</span></td><td>{}</td><td>{}</td>"
-                       "<td class=\"mono\">{}</td><td class=\"num\">{}</td></tr>\n",
+                       "<td class=\"mono nowrap\">{}</td><td class=\"num\">{}</td></tr>\n",
                        vi, si, html_escape(s.name), html_escape(s.manager), badge(s.verdict), why, ports,
                        s.image_size ? human_size(s.image_size) : "—");
   }

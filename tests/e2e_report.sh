@@ -47,6 +47,11 @@ render() {  # render HTML PNG DOM
 }
 render out-a/report.html "$ARTIFACTS/report-one-vm.png" dom-a.html
 cp out-a/report.html "$ARTIFACTS/report-one-vm.html"
+# The same page with every <details> open, as it prints, for people to read the evidence.
+sed 's/<details id=/<details open id=/' out-a/report.html >out-a/report-open.html
+timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,9000 \
+    --screenshot="$ARTIFACTS/report-one-vm-open.png" "file://$tmp/out-a/report-open.html" >/dev/null 2>&1 \
+    || fail "chromium --screenshot of the opened report"
 
 # The verdict of each service by docs/report.md's rules, from summary.json
 # and the profiles, and what the DOM and the SARIF file must say.
