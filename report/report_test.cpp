@@ -356,6 +356,12 @@ TEST(Render, LocateEvidence) {
   auto c = locate_evidence("static: no PT_GNU_STACK in /usr/lib/x.so", p);
   EXPECT_EQ(c.path, "/usr/lib/x.so");
   EXPECT_FALSE(c.address);
+  auto d = locate_evidence("static: libfoo.so.1: string \"./?.so\" at 0x25010 referenced at 0x223e9 not found", p);
+  EXPECT_EQ(d.path, "/usr/lib/libfoo.so.1.2");
+  ASSERT_TRUE(d.address);
+  EXPECT_EQ(*d.address, 0x223e9u);  // the code that uses the string, not the string
+  EXPECT_EQ(locate_evidence("static: libfoo.so.1 calls dlopen() and no library name was found", p).path,
+            "/usr/lib/libfoo.so.1.2");
   EXPECT_EQ(locate_evidence("static: e_machine EM_386 (elf32)", p).path, "/usr/sbin/srv");
   EXPECT_EQ(locate_evidence("static: unknown.so+0xfffffffffffffffffff", p).path, "/usr/sbin/srv");
 }

@@ -211,6 +211,24 @@ GuestLocation locate_evidence(const std::string& e, const Profile& p) {
     }
     return loc;
   }
+  // "static: OBJECT: … referenced at 0xHEX" or "static: OBJECT calls …" (the
+  // code analysis's evidence): the object, and the address of the code that
+  // uses the literal when there is one.
+  size_t colon = e.find(": ");
+  if (colon != std::string::npos) {
+    size_t start = colon + 2, end = e.find_first_of(" :", start);
+    std::string obj = end == std::string::npos ? "" : object_path(e.substr(start, end - start), p);
+    if (!obj.empty()) {
+      loc.path = obj;
+      size_t at = e.rfind("referenced at 0x");
+      size_t hex = at == std::string::npos ? std::string::npos : at + 16;
+      size_t stop = hex;
+      while (stop != std::string::npos && stop < e.size() && std::isxdigit(static_cast<unsigned char>(e[stop]))) ++stop;
+      if (hex != std::string::npos && stop > hex && stop - hex <= 16)
+        loc.address = std::stoull(e.substr(hex, stop - hex), nullptr, 16);
+      return loc;
+    }
+  }
   // The first absolute path the text names.
   for (size_t i = e.find('/'); i != std::string::npos; i = e.find('/', i + 1)) {
     if (i > 0 && e[i - 1] != ' ' && e[i - 1] != '(' && e[i - 1] != '=' && e[i - 1] != '\'' && e[i - 1] != '"') continue;
