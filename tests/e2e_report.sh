@@ -147,6 +147,14 @@ assert "memcached" in text and "perl" in text, "the failed service's reason is m
 print("fleet ok")
 PY
 
+# convert with two sources writes a report per source and the fleet report beside them.
+"$DECANT" convert vm-a vm-b -o multi --only lighttpd --no-shim -q 2>convert-multi.log \
+    || fail "convert of two sources failed: $(cat convert-multi.log)"
+for f in multi/vm-a/report.html multi/vm-b/findings.sarif multi/report.html multi/report.md multi/report.sarif; do
+    [ -s "$f" ] || fail "convert of two sources wrote no $f"
+done
+grep -q "fleet of 2 VMs" multi/report.html || fail "multi/report.html is not a fleet report"
+
 # findings.sarif: valid SARIF 2.1.0, one result per hazard and per blocked service.
 python3 - "$SCHEMA" fleet/report.sarif out-a out-b <<'PY' || fail "findings.sarif"
 import json, sys; sys.path.insert(0, ".")
@@ -176,9 +184,9 @@ for outdir, run in zip(outdirs, log["runs"]):
     assert run["originalUriBaseIds"]["GUESTROOT"]["uri"].startswith("file:///")
 print("sarif valid:", [len(r["results"]) for r in log["runs"]], "results")
 PY
-for d in out-a out-b; do
+for f in out-a/findings.sarif out-b/findings.sarif multi/report.sarif multi/vm-a/findings.sarif; do
     python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft4Validator)' \
-        "$SCHEMA" "$d/findings.sarif" || fail "$d/findings.sarif does not validate"
+        "$SCHEMA" "$f" || fail "$f does not validate against the SARIF 2.1.0 schema"
 done
 
 # The report is a function of the OUTDIR: decant report rewrites what convert wrote.
