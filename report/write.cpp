@@ -50,9 +50,10 @@ Result<ReportFiles> report_files(const std::vector<std::string>& outdirs, const 
   return f;
 }
 
-Result<Fleet> write_reports(const std::vector<std::string>& outdirs, const ReportOptions& o) {
-  auto files = report_files(outdirs, o);
-  if (!files) return files.error();
+namespace {
+
+Result<Fleet> write_report_files(const std::vector<std::string>& outdirs, const ReportFiles* files,
+                                 const ReportOptions& o) {
   LoadOptions lo;
   lo.now = report_time(o.now);
   lo.measure_guest = o.measure_guest;
@@ -68,13 +69,20 @@ Result<Fleet> write_reports(const std::vector<std::string>& outdirs, const Repor
   return fleet;
 }
 
+}  // namespace
+
+Result<Fleet> write_reports(const std::vector<std::string>& outdirs, const ReportOptions& o) {
+  auto files = report_files(outdirs, o);
+  if (!files) return files.error();
+  return write_report_files(outdirs, &*files, o);
+}
+
 Status write_convert_reports(const std::string& output, const std::vector<std::string>& outdirs) {
   for (const auto& d : outdirs)
     if (auto r = write_reports({d}, ReportOptions{}); !r) return r.error();
-  if (outdirs.size() > 1) {
-    ReportOptions fleet;
-    fleet.output = output + "/report.html";
-    if (auto r = write_reports(outdirs, fleet); !r) return r.error();
+  if (outdirs.size() > 1) {  // the fleet's files take the names one OUTDIR's have
+    ReportFiles files{output + "/report.html", output + "/report.md", output + "/findings.sarif"};
+    if (auto r = write_report_files(outdirs, &files, ReportOptions{}); !r) return r.error();
   }
   return Status();
 }

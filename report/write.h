@@ -37,7 +37,8 @@ Result<Fleet> write_reports(const std::vector<std::string>& outdirs, const Repor
 
 // What `decant convert` calls when it is done: each OUTDIR gets its own
 // report; with several sources converted into subdirectories of output, a
-// fleet report of them all goes to output/report.html too.
+// fleet report of them all goes to output/ too (report.html, report.md,
+// findings.sarif, the names one OUTDIR's files have).
 Status write_convert_reports(const std::string& output, const std::vector<std::string>& outdirs);
 
 }  // namespace decant

@@ -150,7 +150,7 @@ PY
 # convert with two sources writes a report per source and the fleet report beside them.
 "$DECANT" convert vm-a vm-b -o multi --only lighttpd --no-shim -q 2>convert-multi.log \
     || fail "convert of two sources failed: $(cat convert-multi.log)"
-for f in multi/vm-a/report.html multi/vm-b/findings.sarif multi/report.html multi/report.md multi/report.sarif; do
+for f in multi/vm-a/report.html multi/vm-b/findings.sarif multi/report.html multi/report.md multi/findings.sarif; do
     [ -s "$f" ] || fail "convert of two sources wrote no $f"
 done
 grep -q "fleet of 2 VMs" multi/report.html || fail "multi/report.html is not a fleet report"
@@ -184,7 +184,7 @@ for outdir, run in zip(outdirs, log["runs"]):
     assert run["originalUriBaseIds"]["GUESTROOT"]["uri"].startswith("file:///")
 print("sarif valid:", [len(r["results"]) for r in log["runs"]], "results")
 PY
-for f in out-a/findings.sarif out-b/findings.sarif multi/report.sarif multi/vm-a/findings.sarif; do
+for f in out-a/findings.sarif out-b/findings.sarif multi/findings.sarif multi/vm-a/findings.sarif; do
     python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft4Validator)' \
         "$SCHEMA" "$f" || fail "$f does not validate against the SARIF 2.1.0 schema"
 done
