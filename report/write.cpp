@@ -52,19 +52,19 @@ Result<ReportFiles> report_files(const std::vector<std::string>& outdirs, const 
 
 namespace {
 
-Result<Fleet> write_report_files(const std::vector<std::string>& outdirs, const ReportFiles* files,
+Result<Fleet> write_report_files(const std::vector<std::string>& outdirs, const ReportFiles& files,
                                  const ReportOptions& o) {
   LoadOptions lo;
   lo.now = report_time(o.now);
   lo.measure_guest = o.measure_guest;
   auto fleet = load_fleet(outdirs, lo);
   if (!fleet) return fleet.error();
-  std::string dir = path_dirname(files->html).empty() ? "." : path_dirname(files->html);
+  std::string dir = path_dirname(files.html).empty() ? "." : path_dirname(files.html);
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return bad_input(fmt::format("{}: no such directory for the report", dir));
   std::string html = render_html(*fleet, dir), md = render_markdown(*fleet, dir), sarif = render_sarif(*fleet);
-  for (const auto& [path, text] : {std::pair{files->html, &html}, {files->markdown, &md}, {files->sarif, &sarif}})
+  for (const auto& [path, text] : {std::pair{files.html, &html}, {files.markdown, &md}, {files.sarif, &sarif}})
     if (Status s = write_file_atomic(path, *text, Overwrite::Replace); !s) return s.error();
   return fleet;
 }
@@ -74,7 +74,7 @@ Result<Fleet> write_report_files(const std::vector<std::string>& outdirs, const 
 Result<Fleet> write_reports(const std::vector<std::string>& outdirs, const ReportOptions& o) {
   auto files = report_files(outdirs, o);
   if (!files) return files.error();
-  return write_report_files(outdirs, &*files, o);
+  return write_report_files(outdirs, *files, o);
 }
 
 Status write_convert_reports(const std::string& output, const std::vector<std::string>& outdirs) {
@@ -82,7 +82,7 @@ Status write_convert_reports(const std::string& output, const std::vector<std::s
     if (auto r = write_reports({d}, ReportOptions{}); !r) return r.error();
   if (outdirs.size() > 1) {  // the fleet's files take the names one OUTDIR's have
     ReportFiles files{output + "/report.html", output + "/report.md", output + "/findings.sarif"};
-    if (auto r = write_report_files(outdirs, &files, ReportOptions{}); !r) return r.error();
+    if (auto r = write_report_files(outdirs, files, ReportOptions{}); !r) return r.error();
   }
   return Status();
 }
