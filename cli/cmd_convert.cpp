@@ -19,6 +19,7 @@
 #include "convert/progress.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
+#include "report/write.h"
 
 namespace decant {
 namespace {
@@ -82,6 +83,9 @@ int run_convert(const ConvertArgs& a) {
   auto report = convert_guests(o);
   if (printer) printer->finish();
   if (!report) return fail(report.error());
+  std::vector<std::string> outdirs;  // for the readiness report: one per source
+  for (const auto& src : report->sources) outdirs.push_back(src.name.empty() ? a.output : a.output + "/" + src.name);
+  if (Status s = write_convert_reports(a.output, outdirs); !s) return fail(s.error());
   return report->all_converted() ? 0 : 1;
 }
 

@@ -13,7 +13,8 @@ debootstrap strace fakechroot file binutils curl jq python3 zstd
 crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
 catatonit podman-compose util-linux
 reprozip
-libext2fs-dev libblkid-dev qemu-utils e2fsprogs fdisk xz-utils bzip2 cpio zip"
+libext2fs-dev libblkid-dev qemu-utils e2fsprogs fdisk xz-utils bzip2 cpio zip
+chromium python3-jsonschema python3-yaml"
 
 missing=""
 for p in $PACKAGES; do

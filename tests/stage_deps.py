@@ -26,7 +26,9 @@ ALLOWED_INCLUDES = {
     "run": {"packager", "policy", "guest", "profiles", "common"},
     "learn": {"policy", "profiles", "common"},
     "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profiles", "common"},
-    "cli": {"convert", "learn", "run", "packager", "policy", "analyzer", "discover", "elf", "guest", "profiles", "common"},
+    # report reads convert's OUTDIR files (summary.json, profile.yaml), never its code.
+    "report": {"profiles", "common"},
+    "cli": {"report", "convert", "learn", "run", "packager", "policy", "analyzer", "discover", "elf", "guest", "profiles", "common"},
     "shim": set(),
 }
 # The one header the shim shares with the C++ side.
@@ -44,6 +46,7 @@ ALLOWED_LINKS = {
     "run": {"packager", "policy", "guest", "profile", "common"},
     "learn": {"policy", "profile", "common"},
     "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profile", "common"},
+    "report": {"profile", "common"},
 }
 # Heavy binary-analysis libraries only the analysis stages may link.
 ANALYSIS_ONLY = {"LIEF::LIEF": {"elf", "analyzer"}, "PkgConfig::CAPSTONE": {"analyzer"}}
