@@ -191,7 +191,7 @@ Status package_service(Context& c, const SourceState& src, const std::string& di
     c.report({ProgressEvent::Stage, src.name, out.name, fmt::format("package {}", format_name(f))});
     PackageOptions po;
     po.profile_path = dir + "/profile.yaml";
-    po.root = src.root->host_root();
+    po.root = src.source;  // package() reopens it by name and gets the source this run holds open
     po.output = dir + "/" + artifact_name(f);
     po.format = f;
     po.mode = o.mode;

@@ -204,7 +204,7 @@ std::string vm_facts(const VmReport& vm) {
   std::string out = "<table class=\"vm-facts\">\n";
   auto row = [&](const char* k, const std::string& v) { out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", k, v); };
   row("Source", "<span class=\"mono\">" + html_escape(vm.source) + "</span>");
-  row("OUTDIR", "<span class=\"mono\">" + html_escape(vm.outdir) + "</span>");
+  row("OUTDIR", "<span class=\"mono\">" + html_escape(vm.outdir_shown.empty() ? vm.outdir : vm.outdir_shown) + "</span>");
   row("Operating system", html_escape(vm.os_pretty.empty() ? "unknown" : vm.os_pretty));
   if (vm.age)
     row("OS age", fmt::format("<span class=\"os-{}\">{}</span> <span class=\"meta\">({}; dates: {})</span>", vm.age->status,

@@ -51,7 +51,7 @@ std::string vm_section(const VmReport& vm, const std::string& report_dir) {
   std::string out = fmt::format("## {}\n\n", md_escape(vm.name));
   out += "| | |\n|---|---|\n";
   out += fmt::format("| Source | {} |\n| OUTDIR | {} |\n| Operating system | {} |\n", md_escape(vm.source),
-                     md_escape(vm.outdir), md_escape(vm.os_pretty.empty() ? "unknown" : vm.os_pretty));
+                     md_escape(vm.outdir_shown.empty() ? vm.outdir : vm.outdir_shown), md_escape(vm.os_pretty.empty() ? "unknown" : vm.os_pretty));
   if (vm.age)
     out += fmt::format("| OS age | **{}**: {} ({}) |\n", vm.age->status, md_escape(vm.age->text), md_escape(vm.os_evidence));
   else

@@ -62,6 +62,10 @@ struct ServiceReport {
 
 struct VmReport {
   std::string outdir;  // as given
+  // OUTDIR as the report shows it: relative to the report's directory ("."
+  // when the report is inside it), so the text does not depend on where the
+  // conversion ran. Set by the writer; empty: outdir.
+  std::string outdir_shown;
   std::string name;    // shown in the report; unique within a fleet
   std::string source, os_pretty, init, generator;
   std::optional<OsLifecycle> os;

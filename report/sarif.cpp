@@ -168,7 +168,7 @@ json run_for(const VmReport& vm) {
         {"description", {{"text", "The guest root directory convert read (as it was on the converting host)."}}}}}};
   run["results"] = results;
   run["properties"] = {{"vm", displayable(vm.name)}, {"os", displayable(vm.os_pretty)},
-                       {"outdir", displayable(vm.outdir)}};
+                       {"outdir", displayable(vm.outdir_shown.empty() ? vm.outdir : vm.outdir_shown)}};
   return run;
 }
 
@@ -243,11 +243,15 @@ GuestLocation locate_evidence(const std::string& e, const Profile& p) {
   return loc;
 }
 
-std::string evidence_href(const std::string& outdir, const std::string& file, const std::string& report_dir) {
+std::string relative_to(const std::string& path, const std::string& dir) {
   namespace fs = std::filesystem;
-  fs::path target = fs::path(absolute_path(outdir)) / file;
-  fs::path rel = target.lexically_relative(fs::path(absolute_path(report_dir)));
-  return uri_path_encode(displayable(rel.empty() ? target.string() : rel.string()));
+  fs::path target = fs::path(absolute_path(path));
+  fs::path rel = target.lexically_relative(fs::path(absolute_path(dir)));
+  return rel.empty() ? target.string() : rel.string();
+}
+
+std::string evidence_href(const std::string& outdir, const std::string& file, const std::string& report_dir) {
+  return uri_path_encode(displayable(relative_to(outdir + "/" + file, report_dir)));
 }
 
 std::string render_sarif(const Fleet& fleet) {
