@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "common/host_paths.h"
 #include "guest/guest_root.h"
+#include "guest/source.h"
 #include "packager/package.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
@@ -38,13 +39,15 @@ int run_package(const PackageArgs& a) {
   o.network_namespace = a.network == "private";
   if (!a.max_size.empty() && !parse_size(a.max_size, o.max_bytes))
     return fail(bad_input(fmt::format("--max-size {}: not a size (e.g. 64G)", a.max_size)));
+  std::shared_ptr<const OpenedSource> source;  // held open, so package() reads the same one
   if (!a.no_shim) {
     std::string shim_path = a.shim.empty() ? locate_shim() : a.shim;
     if (a.shim.empty() && access(shim_path.c_str(), R_OK) != 0) {
       std::fprintf(stderr, "decant: warning: no shim at %s (build target decant-shim or pass --shim/--no-shim); "
                            "packaging without redirects\n", shim_path.c_str());
-    } else if (auto root = GuestRoot::open(a.root)) {  // a bad root is reported by package(), in order
-      auto needs = inspect_shim(*root, shim_path);
+    } else if (auto opened = open_source(a.root)) {  // a bad root is reported by package(), in order
+      source = *opened;
+      auto needs = inspect_shim(source->root, shim_path);
       if (!needs) return fail(needs.error());
       o.shim = std::move(*needs);
     }
@@ -70,7 +73,7 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               CLI::App* cmd = app.add_subcommand(
                                   "package", "package a profile and its guest as an OCI image, OCI bundle or LXC image");
                               cmd->add_option("profile", a->profile, "profile written by decant analyze")->required();
-                              cmd->add_option("--root", a->root, "guest filesystem root directory (default /)");
+                              cmd->add_option("--root", a->root, "the guest: a root directory, an archive of one or a disk image (default /)");
                               cmd->add_option("-o,--output", a->output, "output file (oci-archive) or directory")
                                   ->required();
                               cmd->add_option("--format", a->format, "oci-archive (default), oci-dir, bundle or lxc")

@@ -69,6 +69,12 @@ convert_from "$images/guest.tar.zst" "$tmp/out-tar" "$svc" || fail "convert $svc
 cmp -s "$tmp/out-dir/summary.json" "$tmp/out-tar/summary.json" ||
     fail "summary.json from the .tar.zst differs: $(diff "$tmp/out-dir/summary.json" "$tmp/out-tar/summary.json" | head -20)"
 echo "convert --only $svc from the .tar.zst: same artifact digests"
+# decant package reads the same SOURCE kinds, shim included (it once checked the shim on directories only).
+use "$images/gpt.qcow2"
+"$DECANT" package "$tmp/out-dir/$svc/profile.yaml" --root "$tmp/vm" -o "$tmp/pkg.bundle" --format bundle -q \
+    >/dev/null 2>"$tmp/err" || fail "package from the qcow2: $(cat "$tmp/err")"
+[ -f "$tmp/pkg.bundle/rootfs/.decant/libdecant-shim.so" ] || fail "package from the qcow2 left the shim out"
+echo "package from the qcow2: the shim is in the bundle"
 
 # Nothing read was written.
 stamp >"$tmp/after"
