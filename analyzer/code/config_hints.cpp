@@ -86,7 +86,15 @@ namespace {
 bool config_like(const std::string& path) {
   static const char* skip_dirs[] = {"/etc/init.d/", "/etc/logrotate.d/", "/etc/cron.", "/etc/pam.d/", "/etc/default/",
                                     "/etc/systemd/", "/etc/apparmor.d/", "/etc/rc", "/etc/ssl/", "/etc/sasl"};
+  // glibc's own databases and settings: every program reads them through
+  // libc (NSS, the resolver, ld.so); none is a daemon's configuration.
+  static const char* libc_files[] = {"/etc/services", "/etc/protocols", "/etc/networks", "/etc/rpc",
+                                     "/etc/hosts", "/etc/host.conf", "/etc/gai.conf", "/etc/resolv.conf",
+                                     "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/shadow",
+                                     "/etc/localtime", "/etc/ld.so.cache", "/etc/ld.so.conf"};
   if (path.compare(0, 5, "/etc/") != 0) return false;
+  for (auto f : libc_files)
+    if (path == f) return false;
   for (auto d : skip_dirs)
     if (path.compare(0, strlen(d), d) == 0) return false;
   if (path.find("-available/") != std::string::npos) return false;  // disabled until linked into *-enabled
@@ -156,26 +164,28 @@ void add_config_ports(const GuestRoot& root, Profile& p) {
   };
 
   std::set<std::string> read;
-  bool any_port = false, any_config = false;
-  std::string first_config;
+  bool any_port = false;
+  std::vector<std::string> configs;  // every candidate that exists, for the evidence
   for (auto& [path, why] : candidates) {
     if (read.size() >= 64 || !read.insert(path).second) continue;
     if (!root.is_regular_file(path)) continue;
     auto text = root.read_file(path, 1 << 20);
     if (!text) continue;
-    any_config = true;
-    if (first_config.empty()) first_config = path;
+    configs.push_back(path);
     for (auto& cp : parse_port_directives(*text)) {
       any_port = true;
       add_listen(cp.port, cp.address, "high", fmt::format("config: {}:{}: {}", path, cp.line, cp.text));
     }
   }
-  if (any_port || !any_config) return;
+  if (any_port || configs.empty()) return;
+  std::string files;
+  for (size_t i = 0; i < configs.size() && i < 3; ++i) files += (i ? ", " : "") + configs[i];
+  if (configs.size() > 3) files += fmt::format(" and {} more", configs.size() - 3);
   for (auto& d : kDefaults)
     if (name == d.program)
       add_listen(d.port, "", "medium",
-                 fmt::format("config: {} has no {} directive; {}'s default is {}", first_config, d.directive, name,
-                             d.port));
+                 fmt::format("config: no {} directive in the {} read ({}); {}'s default is {}", d.directive,
+                             configs.size() == 1 ? "file" : "files", files, name, d.port));
 }
 
 }  // namespace decant

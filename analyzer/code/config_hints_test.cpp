@@ -88,6 +88,23 @@ TEST_F(ConfigGuest, ConventionalPathAndNamedFile) {
   EXPECT_EQ(p.network.listen[1].port, 11211);
 }
 
+// /etc/services is read through libc by every program that resolves a
+// service name; its "ftp 21/tcp" lines are no daemon's listen directives,
+// and it must not stand in for the daemon's own configuration.
+TEST_F(ConfigGuest, LibcDatabasesAreNotConfiguration) {
+  write("/etc/services", "ftp 21/tcp\nport 4444/tcp\n");
+  write("/etc/vsftpd.conf", "listen=YES\n");
+  auto root = GuestRoot::open(dir_);
+  ASSERT_TRUE(root);
+  Profile p;
+  p.binary.path = "/usr/sbin/vsftpd";
+  p.files.push_back({"/etc/services", "read", true, {"static: getaddrinfo is reachable"}});
+  add_config_ports(*root, p);
+  ASSERT_EQ(p.network.listen.size(), 1u);
+  EXPECT_EQ(p.network.listen[0].port, 21);
+  EXPECT_EQ(p.network.listen[0].evidence[0].find("/etc/services"), std::string::npos) << p.network.listen[0].evidence[0];
+}
+
 TEST_F(ConfigGuest, DocumentedDefaultWhenTheConfigHasNoPort) {
   write("/etc/vsftpd.conf", "listen=YES\nanonymous_enable=NO\n");
   auto root = GuestRoot::open(dir_);
