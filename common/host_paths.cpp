@@ -2,6 +2,7 @@
 #include "common/host_paths.h"
 
 #include <climits>
+#include <filesystem>
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,6 +75,12 @@ std::string locate_shim() {
                                dir + "/shim/libdecant-shim.so"})
     if (readable(c)) return normalize_absolute(c);
   return dir + "/libdecant-shim.so";
+}
+
+std::string relative_path(const std::string& path, const std::string& dir) {
+  std::filesystem::path target(absolute_path(path));
+  std::filesystem::path rel = target.lexically_relative(std::filesystem::path(absolute_path(dir)));
+  return rel.empty() ? target.string() : rel.string();
 }
 
 }  // namespace decant

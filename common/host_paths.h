@@ -11,6 +11,10 @@ namespace decant {
 // (normalize_absolute); p itself when the current directory is unknown.
 std::string absolute_path(const std::string& p);
 
+// path as seen from directory dir, both made absolute first (lexically;
+// "." for dir itself), or the absolute path when there is no relative form.
+std::string relative_path(const std::string& path, const std::string& dir);
+
 // The file execvp(3) would run for command, or "" when there is none: a
 // command with a '/' is taken as it is, otherwise each directory of
 // search_path (':'-separated, an empty entry meaning ".") is tried in turn.

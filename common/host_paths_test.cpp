@@ -125,5 +125,11 @@ TEST(LocateShim, EnvironmentFirstThenBesideTheExecutable) {
   }
 }
 
+TEST(RelativePath, FromTheReportsDirectory) {
+  EXPECT_EQ(relative_path("/out/vm-a", "/out"), "vm-a");
+  EXPECT_EQ(relative_path("/out", "/out"), ".");
+  EXPECT_EQ(relative_path("/out/vm-a/x.yaml", "/out/vm-b"), "../vm-a/x.yaml");
+}
+
 }  // namespace
 }  // namespace decant

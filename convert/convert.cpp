@@ -276,9 +276,7 @@ ServiceOutcome skipped_outcome(const DiscoveredService& d) {
 // guest's usual PATH as a shell would.
 std::string resolve_program(const GuestRoot& root, const std::string& word) {
   if (word.find('/') != std::string::npos) return word[0] == '/' && root.is_regular_file(word) ? word : "";
-  for (const char* dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"})
-    if (std::string path = std::string(dir) + "/" + word; root.is_regular_file(path)) return path;
-  return "";
+  return find_program(root, word);
 }
 
 // Merges the --service entries into one source's discovery: a new service

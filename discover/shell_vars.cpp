@@ -133,6 +133,14 @@ struct Expander {
     return lookup(name);
   }
 
+  // The fields of every raw word, in order.
+  std::vector<std::string> words(const std::vector<std::string>& raw) {
+    std::vector<std::string> out;
+    for (const auto& w : raw)
+      for (auto& f : fields(w)) out.push_back(std::move(f));
+    return out;
+  }
+
   // Expands one raw word into fields; unquoted expansions split at blanks.
   std::vector<std::string> fields(const std::string& w) {
     std::vector<std::string> out;
@@ -264,18 +272,14 @@ void charge(ShellScript& out, const Expander& ex) {
 std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw,
                                             const std::map<std::string, ShellValue>& vars, bool* known) {
   Expander ex{vars};
-  std::vector<std::string> out;
-  for (const auto& w : raw)
-    for (auto& f : ex.fields(w)) out.push_back(std::move(f));
+  std::vector<std::string> out = ex.words(raw);
   if (known) *known = ex.known;
   return out;
 }
 
 std::vector<std::string> expand_shell_words(const std::vector<std::string>& raw, ShellScript& script, bool* known) {
   Expander ex = script_expander(script);
-  std::vector<std::string> out;
-  for (const auto& w : raw)
-    for (auto& f : ex.fields(w)) out.push_back(std::move(f));
+  std::vector<std::string> out = ex.words(raw);
   charge(script, ex);
   if (known) *known = ex.known;
   return out;

@@ -286,11 +286,7 @@ void read_service(const GuestRoot& root, const LoadedUnit& u, const std::string&
   s.argv[0] = cmd->path;
   // A bare name is looked up in systemd's fixed search path (systemd.service(5), "Command lines").
   if (s.argv[0].find('/') == std::string::npos)
-    for (const char* dir : {"/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"})
-      if (root.exists(dir + s.argv[0])) {
-        s.argv[0] = dir + s.argv[0];
-        break;
-      }
+    if (std::string found = find_program(root, s.argv[0]); !found.empty()) s.argv[0] = found;
   read_writable(u, s);
   s.evidence.push_back(fmt::format("{}: ExecStart={}", starts.back()->origin, starts.back()->value));
   if (s.reason.empty()) s.reason = not_an_application(root, u, s, init_dir);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/text.h"
 #include "guest/disk_guest.h"
 
 namespace decant {
@@ -148,6 +149,12 @@ std::vector<std::string> GuestRoot::glob(const std::string& guest_pattern) const
   }
   std::sort(current.begin(), current.end());
   return current;
+}
+
+std::string find_program(const GuestRoot& root, const std::string& name) {
+  for (const std::string& dir : split(kDefaultSearchPath, ':'))
+    if (root.is_regular_file(dir + "/" + name)) return dir + "/" + name;
+  return "";
 }
 
 }  // namespace decant

@@ -64,4 +64,12 @@ class GuestRoot {
   std::shared_ptr<const GuestFs> fs_;
 };
 
+// The PATH a service gets when nothing sets one: systemd's fixed search
+// path for bare ExecStart= names (systemd.service(5)) and Debian's default.
+inline constexpr const char* kDefaultSearchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// The guest path of program name found along kDefaultSearchPath (the first
+// regular file), or "" when none has it.
+std::string find_program(const GuestRoot& root, const std::string& name);
+
 }  // namespace decant

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "guest/guest_root.h"
 #include "policy/seccomp.h"
 
 namespace decant {
@@ -17,8 +18,6 @@ namespace decant {
 namespace {
 
 using nlohmann::json;
-
-const char* const kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // Linux capability numbers, for reading security.capability.
 const char* const kCapNames[] = {
@@ -184,7 +183,7 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
   }
 
   std::map<std::string, std::string> env(p.env.begin(), p.env.end());
-  if (!env.count("PATH")) env["PATH"] = kDefaultPath;
+  if (!env.count("PATH")) env["PATH"] = kDefaultSearchPath;
   if (o.preload_shim) {
     std::string pre = "/.decant/libdecant-shim.so";
     env["LD_PRELOAD"] = env.count("LD_PRELOAD") ? pre + ":" + env["LD_PRELOAD"] : pre;

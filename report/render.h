@@ -42,7 +42,6 @@ std::string uri_path_encode(const std::string& path);
 
 // The href from report_dir to OUTDIR/file, relative when both are on one tree.
 std::string evidence_href(const std::string& outdir, const std::string& file, const std::string& report_dir);
-// path as seen from dir (lexically; "." for dir itself), or path when there is no relative form.
-std::string relative_to(const std::string& path, const std::string& dir);
+
 
 }  // namespace decant

@@ -3,7 +3,6 @@
 // help is docs/hazards.md's text; locations point at the guest file (with
 // the address when the evidence names one) under the uriBaseId GUESTROOT.
 #include <cctype>
-#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -243,15 +242,8 @@ GuestLocation locate_evidence(const std::string& e, const Profile& p) {
   return loc;
 }
 
-std::string relative_to(const std::string& path, const std::string& dir) {
-  namespace fs = std::filesystem;
-  fs::path target = fs::path(absolute_path(path));
-  fs::path rel = target.lexically_relative(fs::path(absolute_path(dir)));
-  return rel.empty() ? target.string() : rel.string();
-}
-
 std::string evidence_href(const std::string& outdir, const std::string& file, const std::string& report_dir) {
-  return uri_path_encode(displayable(relative_to(outdir + "/" + file, report_dir)));
+  return uri_path_encode(displayable(relative_path(outdir + "/" + file, report_dir)));
 }
 
 std::string render_sarif(const Fleet& fleet) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/host_paths.h"
 #include "report/render.h"
 
 namespace decant {
@@ -63,7 +64,7 @@ Result<Fleet> write_report_files(const std::vector<std::string>& outdirs, const 
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return bad_input(fmt::format("{}: no such directory for the report", dir));
-  for (auto& vm : fleet->vms) vm.outdir_shown = relative_to(vm.outdir, dir);
+  for (auto& vm : fleet->vms) vm.outdir_shown = relative_path(vm.outdir, dir);
   std::string html = render_html(*fleet, dir), md = render_markdown(*fleet, dir), sarif = render_sarif(*fleet);
   for (const auto& [path, text] : {std::pair{files.html, &html}, {files.markdown, &md}, {files.sarif, &sarif}})
     if (Status s = write_file_atomic(path, *text, Overwrite::Replace); !s) return s.error();

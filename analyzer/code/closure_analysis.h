@@ -59,7 +59,7 @@ class ClosureAnalysis {
   // nss.cpp
   std::string reachable_glibc_function(const std::set<std::string>& names) const;
   void add_nss_modules(LibraryLoads& loads);
-  void add_nss_databases(const std::string& nsswitch);
+  void add_nss_databases(const std::map<std::string, std::vector<std::string>>& nsswitch);
   void add_glibc_unwinder(LibraryLoads& loads);
   // syscall_allowlist.cpp
   void add_syscall(int nr, const std::string& evidence);

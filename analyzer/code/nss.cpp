@@ -17,44 +17,37 @@ namespace decant {
 
 namespace {
 
-// Service names of nsswitch.conf text ("files", "dns", "systemd", ...).
-std::set<std::string> nss_services(const std::string& text) {
-  std::set<std::string> services;
+// nsswitch.conf text as database -> its services in order ("hosts" ->
+// {files, dns}); action brackets such as [NOTFOUND=return] are left out.
+std::map<std::string, std::vector<std::string>> nss_databases(const std::string& text) {
+  std::map<std::string, std::vector<std::string>> out;
   for (std::string_view line_view : lines(text)) {
-    std::string line(line_view);
-    size_t hash = line.find('#');
-    if (hash != std::string::npos) line.resize(hash);
+    std::string line(line_view.substr(0, line_view.find('#')));
     size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
+    std::vector<std::string>& services = out[trim(line.substr(0, colon))];
     std::string rest = line.substr(colon + 1), word;
     for (size_t k = 0; k <= rest.size(); ++k) {
       char c = k < rest.size() ? rest[k] : ' ';
       if (isalnum(static_cast<unsigned char>(c)) || c == '_') word += c;
       else {
-        if (c == '[') {  // skip [NOTFOUND=return]
+        if (c == '[') {
           size_t close = rest.find(']', k);
           k = close == std::string::npos ? rest.size() : close;
         }
-        if (!word.empty()) services.insert(word);
+        if (!word.empty()) services.push_back(word);
         word.clear();
       }
     }
   }
-  return services;
+  return out;
 }
 
 // Does nsswitch.conf send database db to the "files" service? A database
 // without a line uses glibc's default, which starts with files.
-bool nss_uses_files(const std::string& conf, const std::string& db) {
-  for (std::string_view line_view : lines(conf)) {
-    std::string line(line_view.substr(0, line_view.find('#')));
-    size_t colon = line.find(':');
-    if (colon == std::string::npos || trim(line.substr(0, colon)) != db) continue;
-    for (const auto& w : split_words(line.substr(colon + 1)))
-      if (w == "files") return true;
-    return false;
-  }
-  return true;
+bool nss_uses_files(const std::map<std::string, std::vector<std::string>>& databases, const std::string& db) {
+  auto it = databases.find(db);
+  return it == databases.end() || std::find(it->second.begin(), it->second.end(), "files") != it->second.end();
 }
 
 }  // namespace
@@ -97,7 +90,9 @@ void ClosureAnalysis::add_nss_modules(LibraryLoads& loads) {
   std::string trigger = reachable_glibc_function(nss_entry);
   if (trigger.empty()) return;
   auto conf = root_.read_file("/etc/nsswitch.conf", 1 << 20);
-  std::set<std::string> services = nss_services(conf ? *conf : "passwd: files\ngroup: files\nhosts: files dns\n");
+  auto databases = nss_databases(conf ? *conf : "passwd: files\ngroup: files\nhosts: files dns\n");
+  std::set<std::string> services;
+  for (const auto& [db, names] : databases) services.insert(names.begin(), names.end());
   size_t libc = 0;
   for (size_t k = 0; k < closure_.objects.size(); ++k)
     if (object_name(k) == "libc.so.6") libc = k;
@@ -108,13 +103,13 @@ void ClosureAnalysis::add_nss_modules(LibraryLoads& loads) {
       add_library(loads, lib, name, libc,
                   fmt::format("static: NSS module for \"{}\" in /etc/nsswitch.conf; {} is reachable", svc, trigger));
   }
-  add_nss_databases(conf ? *conf : std::string());
+  add_nss_databases(conf ? nss_databases(*conf) : std::map<std::string, std::vector<std::string>>{});
 }
 
 // The files libnss_files reads for the lookups the program reaches. The
 // packager writes its own passwd, group and hosts; these it takes from the
 // guest (a superserver bound nothing without /etc/services).
-void ClosureAnalysis::add_nss_databases(const std::string& nsswitch) {
+void ClosureAnalysis::add_nss_databases(const std::map<std::string, std::vector<std::string>>& nsswitch) {
   struct Database {
     const char* name;
     const char* file;
