@@ -11,7 +11,10 @@ set -u
 require_root "the guest"
 require_tool python3
 require_tool chromium
-python3 -c 'import jsonschema, yaml' 2>/dev/null || skip "python3-jsonschema and python3-yaml are not installed (run scripts/install-deps.sh)"
+# The python3 first in PATH may be a private one without Debian's modules: then Debian's own.
+PY=python3
+$PY -c 'import jsonschema, yaml' 2>/dev/null || PY=/usr/bin/python3
+$PY -c 'import jsonschema, yaml' 2>/dev/null || skip "python3-jsonschema and python3-yaml are not installed (run scripts/install-deps.sh)"
 GUEST=$(bullseye_guest) || exit $?
 ARTIFACTS="$DECANT_BUILD/test-artifacts/e2e.report"
 SCHEMA="$DECANT_SOURCE/tests/data/sarif-schema-2.1.0.json"
@@ -97,7 +100,7 @@ class Text(HTMLParser):
         if self.cell is not None: self.cell += d
 PY
 
-python3 - out-a dom-a.html <<'PY' || fail "report.html of one VM (DOM) does not match the profiles"
+"$PY" - out-a dom-a.html <<'PY' || fail "report.html of one VM (DOM) does not match the profiles"
 import sys; sys.path.insert(0, ".")
 from expect import verdicts, Text
 outdir, dom = sys.argv[1:]
@@ -125,7 +128,7 @@ rc=$?
 for f in report.html report.md report.sarif; do [ -s "fleet/$f" ] || fail "report wrote no fleet/$f"; done
 render fleet/report.html "$ARTIFACTS/report-fleet.png" dom-fleet.html
 cp fleet/report.html "$ARTIFACTS/report-fleet.html"
-python3 - dom-fleet.html out-a out-b <<'PY' || fail "fleet report.html (DOM) does not match the profiles"
+"$PY" - dom-fleet.html out-a out-b <<'PY' || fail "fleet report.html (DOM) does not match the profiles"
 import sys; sys.path.insert(0, ".")
 from expect import verdicts, Text
 dom, *outdirs = sys.argv[1:]
@@ -156,7 +159,7 @@ done
 grep -q "fleet of 2 VMs" multi/report.html || fail "multi/report.html is not a fleet report"
 
 # findings.sarif: valid SARIF 2.1.0, one result per hazard and per blocked service.
-python3 - "$SCHEMA" fleet/report.sarif out-a out-b <<'PY' || fail "findings.sarif"
+"$PY" - "$SCHEMA" fleet/report.sarif out-a out-b <<'PY' || fail "findings.sarif"
 import json, sys; sys.path.insert(0, ".")
 import jsonschema
 from expect import verdicts
@@ -185,7 +188,7 @@ for outdir, run in zip(outdirs, log["runs"]):
 print("sarif valid:", [len(r["results"]) for r in log["runs"]], "results")
 PY
 for f in out-a/findings.sarif out-b/findings.sarif multi/findings.sarif multi/vm-a/findings.sarif; do
-    python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft4Validator)' \
+    "$PY" -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft4Validator)' \
         "$SCHEMA" "$f" || fail "$f does not validate against the SARIF 2.1.0 schema"
 done
 
@@ -201,8 +204,8 @@ expect_code() {  # expect_code WANT ARGS...
     rc=$?
     [ $rc -eq "$want" ] || fail "decant report $* exited $rc, want $want: $(cat err)"
 }
-a_blocked=$(python3 -c 'import sys; sys.path.insert(0,"."); from expect import verdicts; print(sum(v=="blocked" for v,_ in verdicts("out-a").values()))')
-a_attention=$(python3 -c 'import sys; sys.path.insert(0,"."); from expect import verdicts; print(sum(v=="needs attention" for v,_ in verdicts("out-a").values()))')
+a_blocked=$("$PY" -c 'import sys; sys.path.insert(0,"."); from expect import verdicts; print(sum(v=="blocked" for v,_ in verdicts("out-a").values()))')
+a_attention=$("$PY" -c 'import sys; sys.path.insert(0,"."); from expect import verdicts; print(sum(v=="needs attention" for v,_ in verdicts("out-a").values()))')
 [ "$a_blocked" -eq 0 ] && expect_code 0 out-a --fail-on blocked || expect_code 3 out-a --fail-on blocked
 [ $((a_blocked + a_attention)) -eq 0 ] && expect_code 0 out-a --fail-on attention || expect_code 3 out-a --fail-on attention
 expect_code 3 out-a out-b -o fleet/gate.html --fail-on blocked  # memcached failed: blocked
