@@ -1,5 +1,6 @@
-// `decant analyze BINARY [--root DIR] [--format yaml|json] [-o FILE]`:
-// analyzes one binary inside a guest filesystem and prints its profile.
+// `decant analyze BINARY [--root DIR] [--format yaml|json] [-o FILE] [--json]`:
+// analyzes one binary inside a guest filesystem and prints its profile (with
+// --json, a summary object holding the profile or naming its file).
 #include <unistd.h>
 
 #include <memory>
@@ -14,7 +15,25 @@ struct AnalyzeArgs {
   std::string binary, root = "/", format = "yaml", output, target_glibc;
   bool force = false;
   bool no_code = false;
+  bool json = false;
 };
+
+// docs/cli.md, `decant analyze --json`.
+Json analyze_result(const Profile& p, const std::string& output) {
+  Json listen = Json::array(), hazards = Json::array();
+  for (const auto& l : p.network.listen) listen.push_back(std::to_string(l.port) + "/" + l.proto);
+  for (const auto& h : p.hazards) hazards.push_back(Json{{"id", h.id}, {"severity", h.severity}});
+  bool to_file = !output.empty() && output != "-";
+  return Json{{"output", to_file ? Json(output) : Json(nullptr)},
+              {"profile", to_file ? Json(nullptr) : parse_json_document(to_json(p))},
+              {"name", p.metadata.name},
+              {"binary", p.binary.path},
+              {"libraries", p.libraries.size()},
+              {"missing_libraries", p.missing_libraries.size()},
+              {"syscalls", p.syscalls.allow.size()},
+              {"listen", listen},
+              {"hazards", hazards}};
+}
 
 int run_analyze(const AnalyzeArgs& args) {
   auto root = GuestRoot::open(args.root);
@@ -37,7 +56,10 @@ int run_analyze(const AnalyzeArgs& args) {
   auto analysis = analyze_binary(*root, path, options, cache);
   if (!analysis) return fail(analysis.error());
   ProfileFormat format = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
-  return emit(serialize(analysis->profile, format), args.output, args.force);
+  if (!args.json) return emit(serialize(analysis->profile, format), args.output, args.force);
+  if (!args.output.empty() && args.output != "-")
+    if (int rc = emit(serialize(analysis->profile, format), args.output, args.force); rc != 0) return rc;
+  return print_json(analyze_result(analysis->profile, args.output));
 }
 
 Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
@@ -57,6 +79,7 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_flag("--force", args->force, "replace an existing output file");
                               cmd->add_flag("--no-code", args->no_code,
                                             "skip machine-code analysis (syscalls, ports, paths): structure only");
+                              add_json_flag(cmd, args->json);
                               return [args] { return run_analyze(*args); };
                             },
                             10}};

@@ -1,12 +1,14 @@
 // `decant convert SOURCE... -o OUTDIR [-j N] [--service NAME=CMD]... [--only NAME]...
-// [--format LIST]`: whole guests in, one container per boot service out
-// (docs/convert.md). Exit 0 when every started service converted, 1 when one
-// failed, 2 for bad input.
+// [--format LIST] [--json] [--fail-on blocked|attention]`: whole guests in,
+// one container per boot service out (docs/convert.md). Exit 0 when every
+// started service converted, 1 when one failed, 2 for bad input, 3 when
+// --fail-on matched a verdict of the readiness report (docs/cli.md).
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -19,6 +21,7 @@
 #include "convert/progress.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
+#include "report/model.h"
 #include "report/write.h"
 
 namespace decant {
@@ -29,7 +32,70 @@ struct ConvertArgs {
   int jobs = 1;
   std::string output, formats = "oci-archive,bundle", mode = "minimal", shim;
   bool force = false, no_shim = false, quiet = false;
+  bool json = false;    // --json: the result object on stdout (docs/cli.md)
+  std::string fail_on;  // --fail-on blocked|attention
 };
+
+// The readiness verdicts of what convert wrote, read back as `decant report`
+// reads them, for --json and --fail-on.
+Result<Fleet> read_verdicts(const std::vector<std::string>& outdirs) {
+  LoadOptions lo;
+  lo.measure_guest = false;
+  return load_fleet(outdirs, lo);
+}
+
+bool gate_tripped(const std::string& fail_on, const Fleet& fleet) {
+  size_t blocked = fleet.count(Verdict::Blocked), attention = fleet.count(Verdict::Attention);
+  return (fail_on == "blocked" && blocked > 0) || (fail_on == "attention" && blocked + attention > 0);
+}
+
+// docs/cli.md, `decant convert --json`.
+Json convert_result(const ConvertArgs& a, const ConvertReport& report, const Fleet& fleet, bool tripped) {
+  Json sources = Json::array();
+  std::map<std::string, size_t> counts{{"converted", 0}, {"unchanged", 0}, {"failed", 0}, {"skipped", 0}};
+  for (size_t i = 0; i < report.sources.size(); ++i) {
+    const SourceReport& src = report.sources[i];
+    const VmReport* vm = i < fleet.vms.size() ? &fleet.vms[i] : nullptr;
+    Json services = Json::array();
+    for (const auto& svc : src.services) {
+      ++counts[svc.status];
+      Json verdict = nullptr;
+      if (vm)
+        for (const auto& sr : vm->services)
+          if (sr.name == svc.name && sr.manager == svc.manager) verdict = verdict_key(sr.verdict);
+      Json artifacts = Json::array();
+      for (const auto& art : svc.artifacts)
+        artifacts.push_back(Json{{"format", art.format}, {"path", art.path}, {"digest", art.digest}});
+      services.push_back(Json{{"name", svc.name},
+                              {"manager", svc.manager},
+                              {"status", svc.status},
+                              {"reason", svc.reason.empty() ? Json(nullptr) : Json(svc.reason)},
+                              {"verdict", verdict},
+                              {"profile", svc.profile.empty() ? Json(nullptr) : Json(svc.profile)},
+                              {"artifacts", artifacts}});
+    }
+    sources.push_back(Json{{"name", src.name.empty() ? Json(nullptr) : Json(src.name)},
+                           {"source", src.source},
+                           {"os", src.os},
+                           {"init", src.init},
+                           {"services", services}});
+  }
+  Json status = Json::object();
+  for (const char* k : {"converted", "unchanged", "failed", "skipped"}) status[k] = counts[k];
+  Json verdicts = Json::object();
+  for (Verdict v : {Verdict::Ready, Verdict::Attention, Verdict::Blocked, Verdict::Skipped})
+    verdicts[verdict_key(v)] = fleet.count(v);
+  return Json{{"output", a.output},
+              {"sources", sources},
+              {"status", status},
+              {"verdicts", verdicts},
+              {"report",
+               Json{{"html", a.output + "/report.html"},
+                    {"markdown", a.output + "/report.md"},
+                    {"sarif", a.output + "/findings.sarif"}}},
+              {"fail_on", a.fail_on.empty() ? Json(nullptr) : Json(a.fail_on)},
+              {"gate_tripped", tripped}};
+}
 
 Result<std::vector<PackageFormat>> parse_formats(const std::string& list) {
   std::vector<PackageFormat> out;
@@ -86,7 +152,15 @@ int run_convert(const ConvertArgs& a) {
   std::vector<std::string> outdirs;  // for the readiness report: one per source
   for (const auto& src : report->sources) outdirs.push_back(src.name.empty() ? a.output : a.output + "/" + src.name);
   if (Status s = write_convert_reports(a.output, outdirs); !s) return fail(s.error());
-  return report->all_converted() ? 0 : 1;
+  int rc = report->all_converted() ? 0 : 1;
+  if (!a.json && a.fail_on.empty()) return rc;
+  auto fleet = read_verdicts(outdirs);
+  if (!fleet) return fail(fleet.error());
+  bool tripped = gate_tripped(a.fail_on, *fleet);
+  if (tripped) rc = kExitGateTripped;  // a failed service is blocked: the gate says more than 1 would
+  if (a.json)
+    if (int j = print_json(convert_result(a, *report, *fleet, tripped)); j != 0) return j;
+  return rc;
 }
 
 Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
@@ -108,6 +182,11 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_flag("--no-shim", a->no_shim, "package without the shim and plan");
                               cmd->add_flag("--force", a->force, "redo services whose inputs are unchanged");
                               cmd->add_flag("-q,--quiet", a->quiet, "no progress lines");
+                              add_json_flag(cmd, a->json);
+                              cmd->add_option("--fail-on", a->fail_on,
+                                              "exit 3 when a service is blocked, or blocked or needs attention "
+                                              "(the readiness report's verdicts)")
+                                  ->check(CLI::IsMember({"blocked", "attention"}));
                               return [a] { return run_convert(*a); };
                             },
                             4}};

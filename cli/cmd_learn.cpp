@@ -1,4 +1,4 @@
-// `decant learn [--profile P] -o OBSERVED -- CMD ARGS...`: runs a command and
+// `decant learn [--profile P] -o OBSERVED [--json] -- CMD ARGS...`: runs a command and
 // all its descendants under the learn supervisor (learn/supervisor.h: the
 // shim in learn mode records files, binds, connects and lookups; a seccomp
 // notify filter counts every syscall outside the static allowlist), then
@@ -22,6 +22,7 @@
 #include "learn/merge_observed.h"
 #include "learn/supervisor.h"
 #include "policy/plan.h"
+#include "policy/seccomp.h"
 
 namespace decant {
 namespace {
@@ -30,8 +31,28 @@ struct LearnArgs {
   std::string profile, output, records, shim, format = "yaml";
   std::vector<std::string> command;
   double timeout = 0;
-  bool force = false;
+  bool force = false, json = false;
 };
+
+// docs/cli.md, `decant learn --json`.
+Json learn_result(const LearnArgs& args, const Profile& profile, const Supervision& run, const LearnSummary& summary,
+                  const std::string& arch) {
+  bool to_file = !args.output.empty() && args.output != "-";
+  Json outside = Json::array();
+  for (const auto& [nr, seen] : run.syscalls) outside.push_back(syscall_name(arch, nr));
+  std::vector<std::string> warnings = run.warnings;
+  warnings.insert(warnings.end(), summary.warnings.begin(), summary.warnings.end());
+  int st = run.wait_status;
+  return Json{{"output", to_file ? Json(args.output) : Json(nullptr)},
+              {"profile", to_file ? Json(nullptr) : parse_json_document(to_json(profile))},
+              {"records", summary.records},
+              {"processes", summary.processes},
+              {"outside_allowlist", outside},
+              {"analyzer_misses", summary.analyzer_misses},
+              {"exit_status", WIFEXITED(st) ? Json(WEXITSTATUS(st)) : Json(nullptr)},
+              {"signal", WIFSIGNALED(st) ? Json(WTERMSIG(st)) : Json(nullptr)},
+              {"warnings", warnings}};
+}
 
 // The profile to start from: the one given, or a fresh one naming the command.
 Result<Profile> starting_profile(const LearnArgs& args) {
@@ -101,7 +122,10 @@ int run_learn(const LearnArgs& args) {
   so.records_dir = records->path();
   so.timeout = args.timeout;
 
+  // With --json, the command's own output must not mix with the result.
+  StdoutToStderr aside(args.json);
   auto run = supervise(so);
+  aside.restore();
   if (!run) return fail(run.error());
   for (const auto& w : run->warnings) std::fprintf(stderr, "decant: warning: %s\n", w.c_str());
   for (const auto& n : run->notes) std::fprintf(stderr, "decant: %s\n", n.c_str());
@@ -115,7 +139,10 @@ int run_learn(const LearnArgs& args) {
   if (!summary) return fail(summary.error());
   print_report(*run, *summary, had_allowlist);
   ProfileFormat format = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
-  return emit(serialize(*profile, format), args.output, true);
+  if (!args.json) return emit(serialize(*profile, format), args.output, true);
+  if (args.output != "-")
+    if (int rc = emit(serialize(*profile, format), args.output, true); rc != 0) return rc;
+  return print_json(learn_result(args, *profile, *run, *summary, so.notify ? so.notify->arch : ""));
 }
 
 Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
@@ -134,6 +161,7 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_option("--timeout", args->timeout,
                                               "stop the command (SIGTERM, then SIGKILL) after SECONDS");
                               cmd->add_flag("--force", args->force, "replace an existing output file");
+                              add_json_flag(cmd, args->json);
                               cmd->add_option("command", args->command, "command and arguments (after --)")
                                   ->required();
                               return [args] { return run_learn(*args); };

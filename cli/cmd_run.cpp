@@ -1,6 +1,8 @@
-// `decant run OUT [-- ARGS]`: runs a packaged bundle or OCI image under crun
-// or runc, publishing its ports when it has its own network namespace, and
-// exits with the service's status. The runner's notes are printed here.
+// `decant run OUT [--json] [-- ARGS]`: runs a packaged bundle or OCI image
+// under crun or runc, publishing its ports when it has its own network
+// namespace, and exits with the service's status. The runner's notes are
+// printed here; with --json the service's stdout goes to stderr and stdout
+// gets one object when it exits.
 #include <cstdio>
 #include <memory>
 
@@ -10,15 +12,24 @@
 namespace decant {
 namespace {
 
-int run_run(RunOptions o) {
+int run_run(RunOptions o, bool json) {
   o.note = [](const std::string& line) { std::fprintf(stderr, "decant: %s\n", line.c_str()); };
+  StdoutToStderr aside(json);
   auto r = run_container(o);
+  aside.restore();
   if (!r) return fail(r.error());
-  return *r;
+  if (!json) return *r;
+  auto runtime = find_runtime(o.runtime);
+  // docs/cli.md, `decant run --json`.
+  int rc = print_json(Json{{"artifact", o.artifact},
+                           {"runtime", runtime ? Json(*runtime) : Json(nullptr)},
+                           {"exit_status", *r}});
+  return rc != 0 ? rc : *r;
 }
 
 Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               auto o = std::make_shared<RunOptions>();
+                              auto json = std::make_shared<bool>(false);
                               CLI::App* cmd = app.add_subcommand(
                                   "run", "run a bundle or OCI image written by decant package under crun or runc");
                               cmd->add_option("artifact", o->artifact, "bundle directory, OCI archive or OCI directory")
@@ -38,7 +49,8 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_flag("--trust-bundle", o->trust_bundle,
                                             "run the artifact's runtime config as given, even when it asks for more "
                                             "than decant's policy grants (capabilities, host mounts, namespaces)");
-                              return [o] { return run_run(*o); };
+                              add_json_flag(cmd, *json);
+                              return [o, json] { return run_run(*o, *json); };
                             },
                             30}};
 
