@@ -71,7 +71,8 @@ bool covered_by_any(const std::string& path, const std::set<std::string>& dirs) 
 // utils.c mark_or_close_fds_ge_than, find_executable): drop the bounding set,
 // keep caps, setresgid/setresuid, capset, ambient caps, signal reset, sync
 // socket, chdir/getcwd, close_range or /proc/self/fd, the exec path lookup,
-// execve. runc 1.1 (libcontainer/standard_init_linux.go Init,
+// under `crun create` + `start` (podman) the wait on the exec fifo (select,
+// which glibc makes pselect6, then read), exit_group on an error, execve. runc 1.1 (libcontainer/standard_init_linux.go Init,
 // init_linux.go finalizeNamespace, setupUser, fixStdioPermissions;
 // utils.CloseExecFrom, UnsafeCloseFrom; the exec fifo) is Go, so the init
 // thread also makes the runtime's own calls (futex, signals for preemption,
@@ -80,9 +81,9 @@ bool covered_by_any(const std::string& path, const std::set<std::string>& dirs) 
 const std::vector<std::string>& oci_runtime_syscalls() {
   static const std::vector<std::string> names = {
       // crun
-      "capset", "chdir", "close", "close_range", "execve", "faccessat2", "fcntl", "fstatfs", "getcwd", "getdents64",
-      "newfstatat", "openat", "prctl", "read", "rt_sigaction", "rt_sigprocmask", "setgroups", "setresgid",
-      "setresuid", "write",
+      "capset", "chdir", "close", "close_range", "execve", "exit_group", "faccessat2", "fcntl", "fstatfs", "getcwd",
+      "getdents64", "newfstatat", "openat", "prctl", "pselect6", "read", "rt_sigaction", "rt_sigprocmask", "select",
+      "setgroups", "setresgid", "setresuid", "write",
       // runc, and the Go runtime on its init thread
       "capget", "epoll_ctl", "epoll_pwait", "faccessat", "fchown", "fstat", "futex", "getpid", "getppid", "gettid",
       "madvise", "mmap", "munmap", "nanosleep", "rt_sigreturn", "sched_yield", "setgid", "setuid", "sigaltstack",
