@@ -56,7 +56,7 @@ for lib in p["libraries"]:
     assert os.path.exists(root + lib["path"]), lib["path"]
 ports = sorted(f'{l["port"]}/{l["proto"]}' for l in p["network"]["listen"])
 assert ports == ["69/udp", "873/tcp"], ports
-assert os.path.isdir(root + "/srv/tftp"), "tftpd's argument directory"
+assert os.path.isdir(root + "/srv/tftp") == os.path.isdir(guest + "/srv/tftp"), "tftpd's argument directory"
 for f in ("/etc/services", "/etc/protocols", "/etc/host.conf"):
     assert os.path.isfile(root + f), f
 assert os.path.islink(root + "/etc/localtime") and os.path.isfile(root + "/etc/localtime"), "localtime and its target"
