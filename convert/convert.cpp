@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -208,6 +209,77 @@ Status package_service(Context& c, const SourceState& src, const std::string& di
   return Status();
 }
 
+// One child program's facts join its superserver's profile: libraries by
+// path, files by path (its own evidence kept), syscalls as a union.
+void merge_child(const Profile& child, Profile& p, const std::string& why) {
+  for (const auto& lib : child.libraries) {
+    auto it = std::find_if(p.libraries.begin(), p.libraries.end(), [&](const Library& l) { return l.path == lib.path; });
+    if (it == p.libraries.end()) {
+      p.libraries.push_back(lib);
+    } else {
+      for (const auto& n : lib.needed_by)
+        if (std::find(it->needed_by.begin(), it->needed_by.end(), n) == it->needed_by.end()) it->needed_by.push_back(n);
+    }
+  }
+  for (const auto& m : child.missing_libraries)
+    if (std::none_of(p.missing_libraries.begin(), p.missing_libraries.end(),
+                     [&](const MissingLibrary& x) { return x.soname == m.soname; }))
+      p.missing_libraries.push_back(m);
+  for (const auto& f : child.files) {
+    auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& x) { return x.path == f.path; });
+    if (it == p.files.end()) {
+      p.files.push_back(f);
+      p.files.back().evidence.push_back(why);
+      continue;
+    }
+    if (f.access == "write") it->access = "write";
+    if (!f.optional) it->optional = false;
+  }
+  std::set<std::string> allow(p.syscalls.allow.begin(), p.syscalls.allow.end());
+  allow.insert(child.syscalls.allow.begin(), child.syscalls.allow.end());
+  p.syscalls.allow.assign(allow.begin(), allow.end());
+}
+
+// A superserver's image must run what it execs per connection: each
+// enabled entry it serves brings its program and wrapper (files with exec
+// access), their library closures, the files they read and the system calls
+// they make (the filter is inherited across exec), and its argument paths
+// (tftpd's /srv/tftp). The superserver binds exactly its entries' sockets, as
+// discovery read them from its own configuration, so those replace the
+// ports the analyzer guessed from the same files (every `port =` line read
+// as tcp, disabled entries included).
+void add_superserver_children(const GuestRoot& root, SourceState& src, const DiscoveredService& d, Analysis& a) {
+  Profile& p = a.profile;
+  bool serves = false;
+  std::set<std::string> programs;
+  for (const auto& e : src.found.services) {
+    if (e.superserver != d.name) continue;
+    serves = true;
+    if (!e.enabled || e.argv.empty()) continue;
+    std::string why = fmt::format("discover: {} execs it for {} {}", d.name, e.manager, e.name);
+    std::vector<std::string> execs = {e.argv[0]};
+    if (!e.wrapper.empty()) execs.insert(execs.begin(), e.wrapper);
+    for (const auto& program : execs) {
+      if (!programs.insert(program).second || program == p.binary.path) continue;
+      p.files.push_back({program, "exec", false, {why}});
+      auto child = analyze_binary(root, program, AnalyzeOptions{}, src.cache);
+      if (!child) {
+        p.files.back().evidence.push_back("analysis failed: " + child.error().message);
+        continue;
+      }
+      merge_child(child->profile, p, why);
+      a.closure.objects.insert(a.closure.objects.end(), child->closure.objects.begin(), child->closure.objects.end());
+    }
+    for (size_t i = 1; i < e.argv.size(); ++i)
+      if (e.argv[i].size() > 1 && e.argv[i][0] == '/' && root.exists(e.argv[i]) &&
+          std::none_of(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == e.argv[i]; }))
+        p.files.push_back({e.argv[i], "read", false, {fmt::format("discover: argument {} of {} {}", i, e.manager, e.name)}});
+  }
+  if (!serves) return;
+  p.network.listen.clear();
+  for (const auto& l : d.listen) p.network.listen.push_back({l.port, l.proto, "", "high", {l.evidence}});
+}
+
 ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredService& d) {
   const ConvertOptions& o = c.o;
   const GuestRoot& root = *src.root;
@@ -231,6 +303,7 @@ ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredSer
   if (!analysis) return failed(analysis.error().message);
   add_discovered_facts(d, analysis->profile);
   add_argument_files(root, d, analysis->profile);
+  add_superserver_children(root, src, d, *analysis);
   for (const auto& h : analysis->profile.hazards) out.hazards.push_back(h.id);
   for (const auto& l : analysis->profile.network.listen) out.listen.push_back(fmt::format("{}/{}", l.port, l.proto));
   std::string profile_text = to_yaml(analysis->profile);

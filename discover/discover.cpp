@@ -50,6 +50,7 @@ DiscoveredService from_superserver(const SuperserverEntry& e, const std::string&
   s.group = e.group;
   s.type = e.wait ? "inetd-wait" : "inetd-nowait";
   s.evidence.push_back(fmt::format("{}: {}", manager, e.origin));
+  s.wrapper = e.wrapper;
   if (!e.wrapper.empty()) s.evidence.push_back(fmt::format("{}: runs through {}", e.origin, e.wrapper));
   if (e.port) s.listen.push_back({e.port, e.protocol, fmt::format("{}: {}/{} from /etc/services", e.origin, e.service, e.protocol)});
   if (e.internal) s.reason = "internal to the superserver";
@@ -115,12 +116,16 @@ void discover_superservers(const GuestRoot& root, Discovery& out) {
   }
   std::vector<std::string> files = {"/etc/xinetd.conf"};
   std::set<std::string> seen, ids;
+  std::vector<std::string> disabled_ids, enabled_ids;
+  size_t first_xinetd = found.size();
   std::string xinetd_reader = root.exists(files[0]) ? readers.read_at_boot(files[0]) : "";
   for (size_t i = 0; i < files.size() && i < 4096; ++i) {
     if (!seen.insert(files[i]).second) continue;
     auto text = root.read_file(files[i], 4 << 20);
     if (!text) continue;
     XinetdFile f = parse_xinetd(*text, files[i], services);
+    disabled_ids.insert(disabled_ids.end(), f.disabled_ids.begin(), f.disabled_ids.end());
+    enabled_ids.insert(enabled_ids.end(), f.enabled_ids.begin(), f.enabled_ids.end());
     for (const auto& e : f.entries) {
       // xinetd keeps the first service of an id and rejects later ones.
       if (!ids.insert(e.id).second) continue;
@@ -133,10 +138,16 @@ void discover_superservers(const GuestRoot& root, Discovery& out) {
         for (const auto& n : *names)
           if (n.find('.') == std::string::npos && n.back() != '~') files.push_back(dir + "/" + n);
   }
-  for (auto& s : found) {
-    s.enabled = s.reason.empty();
-    out.services.push_back(std::move(s));
+  for (size_t i = first_xinetd; i < found.size(); ++i) {
+    DiscoveredService& s = found[i];
+    if (!s.reason.empty()) continue;
+    auto listed = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), s.name) != v.end(); };
+    if (listed(disabled_ids)) s.reason = "xinetd defaults: disabled = " + s.name;
+    else if (!enabled_ids.empty() && !listed(enabled_ids)) s.reason = "xinetd defaults: enabled = lists only other services";
   }
+  for (auto& s : found) s.enabled = s.reason.empty();
+  add_superserver_ports(found, out);
+  for (auto& s : found) out.services.push_back(std::move(s));
 }
 
 Result<Discovery> discover_services(const GuestRoot& root) {
@@ -177,7 +188,7 @@ std::string discovery_to_json(const Discovery& d) {
     o["argv"] = s.argv;
     for (const auto& [k, v] : {std::pair<const char*, const std::string*>{"user", &s.user}, {"group", &s.group},
                                {"workdir", &s.workdir}, {"type", &s.type}, {"pidfile", &s.pidfile},
-                               {"superserver", &s.superserver}})
+                               {"superserver", &s.superserver}, {"wrapper", &s.wrapper}})
       if (!v->empty()) o[k] = *v;
     if (!s.env.empty()) o["env"] = s.env;
     if (!s.writable.empty()) {

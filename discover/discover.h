@@ -37,6 +37,7 @@ struct DiscoveredService {
   std::vector<std::string> argv;  // argv[0] is the program's guest path
   std::string user, group, workdir, type, pidfile;
   std::string superserver;  // inetd/xinetd entries: the boot service that reads their file ("xinetd")
+  std::string wrapper;      // inetd/xinetd entries: the program that execs argv ("/usr/sbin/tcpd"), if any
   std::map<std::string, std::string> env;
   std::vector<ServiceListen> listen;
   std::vector<ServiceWritable> writable;  // directories the service writes (state, logs, runtime)

@@ -414,6 +414,60 @@ TEST_F(SystemdGuest, XinetdIdsAndTheSuperserverThatServesThem) {
   EXPECT_EQ(rsync->argv, (Strings{"/usr/bin/rsync", "--daemon"}));
   EXPECT_EQ(rsync->listen.at(0).port, 873);
   EXPECT_EQ(find(*d, "ftp", "inetd")->superserver, "xinetd");  // xinetd's -inetd_compat file
+  // xinetd binds what it serves: rsync's and ftp's ports with their
+  // protocols, not the internal (disabled) chargen ones.
+  const DiscoveredService* xinetd = find(*d, "xinetd", "sysv");
+  ASSERT_NE(xinetd, nullptr);
+  std::vector<std::string> ports;
+  for (const auto& l : xinetd->listen) ports.push_back(fmt::format("{}/{}", l.port, l.proto));
+  std::sort(ports.begin(), ports.end());
+  EXPECT_EQ(ports, (Strings{"21/tcp", "873/tcp"}));
+  EXPECT_NE(std::find_if(xinetd->evidence.begin(), xinetd->evidence.end(),
+                         [](const std::string& e) { return e.find("starts /usr/bin/rsync per connection") == 0; }),
+            xinetd->evidence.end());
+}
+
+// `defaults { disabled = ... }` turns entries off by id; `enabled = ...`
+// keeps only those listed; udp comes from socket_type or protocol.
+TEST(Superserver, XinetdDefaultsListsAndUdp) {
+  auto services = parse_services("tftp 69/udp\ntime 37/tcp\ntime 37/udp\n");
+  auto f = parse_xinetd("defaults\n{\n  disabled = time-dgram\n  disabled += echo\n  enabled = tftp\n}\n"
+                        "service tftp\n{\n  socket_type = dgram\n  server = /usr/sbin/in.tftpd\n}\n"
+                        "service time\n{\n  protocol = udp\n  type = INTERNAL\n  id = time-dgram\n}\n",
+                        "/etc/xinetd.conf", services);
+  EXPECT_EQ(f.disabled_ids, (Strings{"time-dgram", "echo"}));
+  EXPECT_EQ(f.enabled_ids, Strings{"tftp"});
+  ASSERT_EQ(f.entries.size(), 2u);
+  EXPECT_EQ(f.entries[0].protocol, "udp");
+  EXPECT_EQ(f.entries[0].port, 69);
+  EXPECT_EQ(f.entries[1].protocol, "udp");
+  EXPECT_EQ(f.entries[1].port, 37);
+  auto inetd = parse_inetd_conf("tftp dgram udp wait nobody /usr/sbin/tcpd /usr/sbin/in.tftpd /srv/tftp\n",
+                                "/etc/inetd.conf", services);
+  ASSERT_EQ(inetd.size(), 1u);
+  EXPECT_EQ(inetd[0].protocol, "udp");
+  EXPECT_EQ(inetd[0].port, 69);
+  EXPECT_EQ(inetd[0].wrapper, "/usr/sbin/tcpd");
+}
+
+TEST_F(SystemdGuest, XinetdDefaultsDisableEntries) {
+  t.write("/etc/xinetd.conf", "defaults\n{\n enabled = rsync\n}\nservice tftp\n{\n socket_type = dgram\n"
+                              " server = /usr/sbin/in.tftpd\n}\nservice rsync\n{\n server = /usr/bin/rsync\n}\n");
+  t.write("/etc/services", "tftp 69/udp\nrsync 873/tcp\n");
+  t.write("/etc/init.d/xinetd", "DAEMON=/usr/sbin/xinetd\nstart-stop-daemon --start --exec $DAEMON\n");
+  t.write("/usr/sbin/xinetd", std::string("\x7f" "ELF\0", 5) + "/etc/xinetd.conf");
+  t.symlink("../init.d/xinetd", "/etc/rc2.d/S01xinetd");
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  const DiscoveredService* tftp = find(*d, "tftp", "xinetd");
+  ASSERT_NE(tftp, nullptr);
+  EXPECT_FALSE(tftp->enabled);
+  EXPECT_NE(tftp->reason.find("enabled = "), std::string::npos) << tftp->reason;
+  EXPECT_TRUE(find(*d, "rsync", "xinetd")->enabled);
+  const DiscoveredService* xinetd = find(*d, "xinetd", "sysv");
+  ASSERT_NE(xinetd, nullptr);
+  ASSERT_EQ(xinetd->listen.size(), 1u);
+  EXPECT_EQ(xinetd->listen[0].port, 873);
 }
 
 // Path conditions are judged on the guest (rsync.service's

@@ -1,10 +1,13 @@
 // Reads inetd.conf, xinetd files and /etc/services (see superserver.h).
 #include "discover/superserver.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/file_util.h"
 #include "common/text.h"
+#include "discover/discover.h"
 
 namespace decant {
 namespace {
@@ -116,10 +119,35 @@ XinetdFile parse_xinetd(const std::string& text, const std::string& display,
     if (op == std::string::npos) continue;
     bool append = op > 0 && (line[op - 1] == '+' || line[op - 1] == '-');
     std::string key = trim(line.substr(0, append ? op - 1 : op)), value = trim(line.substr(op + 1));
+    if (!in_service) {
+      // The defaults block: only its service lists matter here.
+      auto* list = key == "disabled" ? &out.disabled_ids : key == "enabled" ? &out.enabled_ids : nullptr;
+      if (list)
+        for (auto& id : split_words(value)) list->push_back(id);
+      continue;
+    }
     if (key == "server_args") args = append ? args + " " + value : value;
     else attrs[key] = append ? attrs[key] + " " + value : value;
   }
   return out;
+}
+
+// The superserver itself binds the sockets of the entries it serves: those
+// ports, with the protocol each entry names, are the superserver's (what
+// its image exposes), the programs behind them its children.
+void add_superserver_ports(const std::vector<DiscoveredService>& entries, Discovery& out) {
+  for (auto& server : out.services) {
+    if (!server.enabled || !server.reason.empty()) continue;
+    for (const auto& e : entries) {
+      if (!e.enabled || e.superserver != server.name) continue;
+      for (const auto& l : e.listen) {
+        bool have = std::any_of(server.listen.begin(), server.listen.end(),
+                                [&](const auto& x) { return x.port == l.port && x.proto == l.proto; });
+        if (!have) server.listen.push_back({l.port, l.proto, fmt::format("{} ({} {})", l.evidence, e.manager, e.name)});
+      }
+      if (!e.argv.empty()) server.evidence.push_back(fmt::format("starts {} per connection ({} {})", e.argv[0], e.manager, e.name));
+    }
+  }
 }
 
 }  // namespace decant

@@ -38,8 +38,17 @@ std::vector<SuperserverEntry> parse_inetd_conf(const std::string& text, const st
 struct XinetdFile {
   std::vector<SuperserverEntry> entries;
   std::vector<std::string> includedirs;
+  // `defaults { disabled = ID... }` and `enabled = ID...` (only those run).
+  std::vector<std::string> disabled_ids, enabled_ids;
 };
 XinetdFile parse_xinetd(const std::string& text, const std::string& display,
                         const EtcServices& services);
+
+struct Discovery;
+struct DiscoveredService;
+// The superserver binds the sockets of the entries it serves: each enabled
+// entry's ports (with the protocol it names) are added to the boot service
+// that serves it (entry.superserver), with the entry's evidence.
+void add_superserver_ports(const std::vector<DiscoveredService>& entries, Discovery& out);
 
 }  // namespace decant

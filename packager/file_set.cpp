@@ -4,7 +4,9 @@
 #include "packager/file_set.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <set>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -61,6 +63,13 @@ std::vector<std::pair<uint64_t, uint64_t>> sparse_map(const std::string& host, c
 
 std::string parent_of(const std::string& path) { return path_dirname(path); }
 
+// The deepest directory of path that the guest has ("/" when none).
+std::string existing_ancestor(const GuestRoot& root, const std::string& path) {
+  std::string dir = parent_of(path);
+  while (dir != "/" && !root.is_directory(dir)) dir = parent_of(dir);
+  return dir;
+}
+
 class Walker {
  public:
   Walker(const GuestRoot& root, FileSet& set, PackageMode mode, const GuestUser& user)
@@ -85,15 +94,17 @@ class Walker {
   bool keep_owners_ = false;
 };
 
+// Ids the minimal /etc/passwd and /etc/group carry (system_accounts below).
+bool system_id(uint32_t id) { return id < 1000 || id >= 65534; }
+
 void Walker::owner(FileEntry& e, const struct stat& st) const {
-  // Minimal images keep an owner only when it is the service user's: that is
-  // the ownership the application relies on (its state directory); the rest
-  // is root's, so the image does not depend on the guest's uid allocation.
-  if (mode_ == PackageMode::System || keep_owners_ || (user_.uid != 0 && st.st_uid == user_.uid) ||
-      (user_.gid != 0 && st.st_gid == user_.gid)) {
-    e.uid = st.st_uid;
-    e.gid = st.st_gid;
-  }
+  // Owners travel: a daemon that drops to www-data opens what www-data owned
+  // in the VM, and root in the container has no CAP_DAC_OVERRIDE to open the
+  // rest. Only people's accounts, which the minimal /etc/passwd leaves out,
+  // become root's (unless the application writes the path).
+  bool keep = mode_ == PackageMode::System || keep_owners_;
+  e.uid = keep || system_id(st.st_uid) || st.st_uid == user_.uid ? st.st_uid : 0;
+  e.gid = keep || system_id(st.st_gid) || st.st_gid == user_.gid ? st.st_gid : 0;
 }
 
 // Metadata, link targets and xattrs come through GuestRoot's filesystem
@@ -316,6 +327,35 @@ std::string system_accounts(const GuestRoot& root, const std::string& db, uint32
   return out;
 }
 
+// /etc files the closure's code opens by a literal name (glibc's host.conf,
+// gai.conf, services, protocols; a library's mime.types): every such string
+// in the program and its libraries that names a world-readable regular file
+// in the guest travels, so the general rule covers what no list names.
+// Files the minimal /etc generates are left to it; files only their owner
+// may read (shadow, keys) are never copied this way; ld.so.preload would
+// preload libraries outside the closure.
+template <typename Want>
+void add_literal_etc_files(const GuestRoot& root, const Profile& p, FileSet& set, Want&& want) {
+  static const std::set<std::string> kGenerated = {"/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf",
+                                                   "/etc/nsswitch.conf", "/etc/ld.so.preload"};
+  std::vector<std::string> objects{p.binary.path};
+  for (const auto& lib : p.libraries) objects.push_back(lib.path);
+  std::set<std::string> seen;
+  for (const auto& object : objects) {
+    auto bytes = root.read_file(object, 256ull << 20);
+    if (!bytes) continue;
+    for (const auto& path : literal_paths(*bytes, "/etc/")) {
+      if (kGenerated.count(path) || set.entries.count(path) || !seen.insert(path).second) continue;
+      auto canonical = root.resolve(path);
+      struct stat st;
+      if (!canonical || root.fs().lstat(*canonical, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH) ||
+          st.st_size > (4 << 20))
+        continue;
+      want(path, false);
+    }
+  }
+}
+
 Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& user, Walker& w, FileSet& set) {
   std::vector<std::string> missing;
   auto need = [&](const std::string& path, bool recursive) {
@@ -347,11 +387,18 @@ Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& use
     if (!root.exists(f.path)) {
       if (f.optional)
         set.notes.push_back(fmt::format("optional file {} is not in the guest; packaged without it", f.path));
-      else if (f.access == "write")
+      else if (f.access == "write") {
         // Something the application creates (a log, a mkstemp template):
-        // its directory becomes writable instead.
+        // its directory becomes writable instead, and starts as the guest's
+        // directory, with its owner and mode (the VM created the log there).
         set.notes.push_back(fmt::format("{} is not in the guest; the application creates it", f.path));
-      else
+        std::string dir = existing_ancestor(root, normalize_absolute(f.path));
+        if (dir != "/") {
+          w.keep_owners(true);
+          need(dir, false);
+          w.keep_owners(false);
+        }
+      } else
         missing.push_back(f.path);
       continue;
     }
@@ -397,6 +444,7 @@ Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& use
   else
     set.add_inline("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n");
   want("/etc/localtime", false);
+  add_literal_etc_files(root, p, set, want);
   // glibc loads its NSS modules with dlopen(), which no ELF scan sees.
   if (!libc_dir.empty())
     for (const char* m : {"libnss_files.so.2", "libnss_dns.so.2", "libresolv.so.2"}) want(libc_dir + "/" + m, false);
@@ -409,17 +457,80 @@ Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& use
   return Status::success();
 }
 
+// A written path the service user cannot write as packaged gets the
+// smallest change that lets it: root (whom the VM's kernel let write
+// anything) gets CAP_DAC_OVERRIDE and every owner stays, so an account it
+// drops to still owns its files; another user becomes the owner of that one
+// entry. Each change is a warning naming the path, owner and mode.
+void fix_write_access(const Profile& p, FileSet& set) {
+  for (const auto& f : p.files) {
+    if (f.access != "write") continue;
+    std::string path = normalize_absolute(f.path);
+    if (can_write(set, path, set.uid, set.gid)) continue;
+    std::string target = set.entries.count(path) ? path : parent_of(path);
+    if (target == "/" || !set.entries.count(target)) continue;
+    FileEntry& e = set.entries.at(target);
+    std::string was = fmt::format("{} (owner {}:{}, mode {:04o})", target, e.uid, e.gid, e.mode);
+    if (set.uid == 0) {
+      set.needs_dac_override = true;
+      set.access_warnings.push_back(fmt::format("root writes {} but does not own it: granting CAP_DAC_OVERRIDE, "
+                                                "which the VM's root had", was));
+      continue;
+    }
+    e.uid = set.uid;
+    e.mode |= e.type == EntryType::Directory ? 0300 : 0200;
+    set.access_warnings.push_back(fmt::format("the service user {} could not write {}: it now owns it", set.uid, was));
+  }
+}
+
 Status add_system(const GuestRoot& root, Walker& w, FileSet& set) {
   // Pseudo filesystems and scratch space keep their (empty) mount points;
   // kernel modules belong to the host kernel, caches and logs to the old VM.
   const std::vector<std::string> exclude_all = {"/lib/modules", "/usr/lib/modules", "/.decant-guest-complete"};
-  const std::vector<std::string> exclude_content = {"/boot", "/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp",
+  // /var/log and /var/tmp keep their content: system mode is the VM's
+  // state as it was, and they become volumes pre-filled with it.
+  const std::vector<std::string> exclude_content = {"/boot", "/proc", "/sys", "/dev", "/run", "/tmp",
                                                     "/var/cache/apt", "/var/lib/apt/lists", "/var/cache/debconf"};
-  const std::vector<std::string> files_only = {"/var/log"};
-  return w.add_tree("/", exclude_all, exclude_content, files_only);
+  return w.add_tree("/", exclude_all, exclude_content, {});
 }
 
 }  // namespace
+
+std::vector<std::string> literal_paths(const std::string& bytes, const std::string& prefix) {
+  std::set<std::string> out;
+  auto path_char = [](unsigned char c) { return std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-' || c == '+'; };
+  for (size_t at = bytes.find(prefix); at != std::string::npos; at = bytes.find(prefix, at + 1)) {
+    if (at > 0 && bytes[at - 1] != '\0') continue;  // the tail of a longer string
+    size_t end = at;
+    while (end < bytes.size() && end - at < 256 && path_char(static_cast<unsigned char>(bytes[end]))) ++end;
+    if (end >= bytes.size() || bytes[end] != '\0' || end == at + prefix.size()) continue;
+    std::string path = bytes.substr(at, end - at);
+    if (path.back() != '/' && path.find("//") == std::string::npos && path.find("/.") == std::string::npos)
+      out.insert(path);
+  }
+  return std::vector<std::string>(out.begin(), out.end());
+}
+
+bool can_write(const FileSet& set, const std::string& path_in, uint32_t uid, uint32_t gid) {
+  // Owner bits for the owner, group bits for the group, else other's: as
+  // the kernel checks, with no capability to override them.
+  auto permits = [&](const FileEntry& e, unsigned bits) {
+    unsigned m = e.uid == uid ? e.mode >> 6 : e.gid == gid ? e.mode >> 3 : e.mode;
+    return (m & bits) == bits;
+  };
+  std::string path = normalize_absolute(path_in);
+  auto it = set.entries.find(path);
+  if (it != set.entries.end()) {
+    if (it->second.type == EntryType::Directory) return permits(it->second, 03);
+    if (it->second.type == EntryType::Symlink) return true;  // its target is checked where it is named
+    return permits(it->second, 02);
+  }
+  // Created by the application in its directory, which becomes a volume;
+  // when the guest has no such directory the packager creates it for the
+  // service user.
+  auto d = set.entries.find(parent_of(path));
+  return d == set.entries.end() || d->second.type != EntryType::Directory || permits(d->second, 03);
+}
 
 uint64_t FileSet::total_bytes() const {
   uint64_t n = 0;
@@ -544,6 +655,8 @@ Result<FileSet> collect_file_set(const GuestRoot& root, const Profile& profile, 
                                      "(mark it `optional: true` to package without it)",
                                      f.path));
   }
+
+  fix_write_access(profile, set);
 
   // Mount points the runtime fills; the rootfs is read-only, so they must exist.
   for (const char* d : {"/proc", "/sys", "/dev", "/run"}) set.add_directory(d, 0755);

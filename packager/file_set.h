@@ -43,6 +43,10 @@ struct FileSet {
   std::map<std::string, FileEntry> entries;  // container path -> entry; parents sort first
   std::vector<std::string> notes;            // things skipped or assumed, one line each
   uint32_t uid = 0, gid = 0;                 // the service user inside the container
+  // Written paths the service user could not write as packaged, and what
+  // was done about it (one line each, for the package report's warnings).
+  std::vector<std::string> access_warnings;
+  bool needs_dac_override = false;           // root writes files other accounts own, as it did in the VM
   uint64_t total_bytes() const;
 
   // Adds a generated file (and its parent directories).
@@ -69,10 +73,14 @@ Result<GuestUser> lookup_guest_user(const GuestRoot& root, const std::string& us
 std::string container_hostname(const Profile& profile);
 
 // Minimal mode: the binary, its closure and interpreter with every symlink on
-// the way, the profile's files, a minimal /etc and mount points. System mode:
-// the whole guest minus boot, pseudo filesystems, kernel modules, package
-// caches and logs. Missing guest files named by the profile are an error
-// unless marked optional or written (the application creates those).
+// the way, the profile's files, the guest files under /etc the closure names
+// by literal path, a minimal /etc and mount points. System mode: the whole
+// guest minus boot, pseudo filesystems, kernel modules and package caches.
+// Every entry keeps its guest owner and mode, but for owners that are
+// people's accounts (not in the minimal /etc/passwd), which become root's.
+// Missing guest files named by the profile are an error unless marked
+// optional or written (the application creates those; the guest directory
+// it creates them in travels with its owner and mode).
 Result<FileSet> collect_file_set(const GuestRoot& root, const Profile& profile, const FileSetOptions& options);
 
 // Adds one guest path the way the kernel reaches it: every symlink met on
@@ -80,5 +88,15 @@ Result<FileSet> collect_file_set(const GuestRoot& root, const Profile& profile, 
 // recursively when recursive). Exposed for tests.
 Status add_guest_path(const GuestRoot& root, const std::string& guest_path, bool recursive, FileSet& set,
                       PackageMode mode, const GuestUser& user);
+
+// Whether uid:gid may write path as the set holds it: the file itself when
+// it exists, else the directory it would be created in (write and search).
+// No capability is assumed: root in the container has no CAP_DAC_OVERRIDE.
+bool can_write(const FileSet& set, const std::string& path, uint32_t uid, uint32_t gid);
+
+// NUL-terminated strings in bytes that look like absolute paths under
+// prefix ("/etc/"), sorted and unique: what a program or library opens by
+// literal name. Exposed for tests.
+std::vector<std::string> literal_paths(const std::string& bytes, const std::string& prefix);
 
 }  // namespace decant

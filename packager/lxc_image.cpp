@@ -151,9 +151,14 @@ Result<std::string> lxc_config(const ImageSpec& s, const Profile& p, std::vector
   }
   cfg += "lxc.cap.keep = " + (caps.empty() ? std::string("none") : caps) + "\n";
   cfg += "lxc.no_new_privs = 1\n";
-  for (const auto& w : s.writable)
+  for (const auto& w : s.writable) {
+    // lxc-create unpacks the rootfs into a writable directory of its own:
+    // system mode's state directories are already writable there, with
+    // their content, and a tmpfs would hide it.
+    if (w.reason.rfind("system mode", 0) == 0) continue;
     cfg += fmt::format("lxc.mount.entry = tmpfs {} tmpfs rw,nosuid,nodev,mode=0755,uid={},gid={},create=dir 0 0\n",
                        fstab_escape(w.path.substr(1)), s.uid, s.gid);
+  }
   if (!s.seccomp_allow.empty()) cfg += "lxc.seccomp.profile = LXC_ROOTFS/.decant/lxc-seccomp.policy\n";
   return cfg;
 }

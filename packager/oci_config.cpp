@@ -63,6 +63,34 @@ bool covered_by_any(const std::string& path, const std::set<std::string>& dirs) 
   return false;
 }
 
+// What the OCI runtime itself calls in the container's init between loading
+// the filter and exec'ing the entrypoint. Without noNewPrivileges (podman's
+// and Kubernetes' default) both load it before switching user and
+// capabilities. crun 1.8 (src/libcrun/container.c apply_security_settings,
+// container_init_setup; linux.c set_required_caps, libcrun_safe_chdir;
+// utils.c mark_or_close_fds_ge_than, find_executable): drop the bounding set,
+// keep caps, setresgid/setresuid, capset, ambient caps, signal reset, sync
+// socket, chdir/getcwd, close_range or /proc/self/fd, the exec path lookup,
+// under `crun create` + `start` (podman) the wait on the exec fifo (select,
+// which glibc makes pselect6, then read), exit_group on an error, execve. runc 1.1 (libcontainer/standard_init_linux.go Init,
+// init_linux.go finalizeNamespace, setupUser, fixStdioPermissions;
+// utils.CloseExecFrom, UnsafeCloseFrom; the exec fifo) is Go, so the init
+// thread also makes the runtime's own calls (futex, signals for preemption,
+// the poller). Checked against `strace -f` of crun 1.8.1 and runc 1.1.5
+// with a logging filter (tests/e2e_podman_seccomp.sh runs the result).
+const std::vector<std::string>& oci_runtime_syscalls() {
+  static const std::vector<std::string> names = {
+      // crun
+      "capset", "chdir", "close", "close_range", "execve", "exit_group", "faccessat2", "fcntl", "fstatfs", "getcwd",
+      "getdents64", "newfstatat", "openat", "prctl", "pselect6", "read", "rt_sigaction", "rt_sigprocmask", "select",
+      "setgroups", "setresgid", "setresuid", "write",
+      // runc, and the Go runtime on its init thread
+      "capget", "epoll_ctl", "epoll_pwait", "faccessat", "fchown", "fstat", "futex", "getpid", "getppid", "gettid",
+      "madvise", "mmap", "munmap", "nanosleep", "rt_sigreturn", "sched_yield", "setgid", "setuid", "sigaltstack",
+      "tgkill"};
+  return names;
+}
+
 }  // namespace
 
 std::string rfc3339(int64_t t) {
@@ -109,16 +137,24 @@ json oci_seccomp(const Profile& p, bool shim, std::vector<std::string>& warnings
   rule["names"] = std::vector<std::string>(names.begin(), names.end());
   rule["action"] = "SCMP_ACT_ALLOW";
   s["syscalls"] = json::array({rule});
+  // A rule of its own, after the application's and the shim's, so the
+  // profile's allowlist stays readable as rule 0.
+  std::set<std::string> runtime;
+  for (const auto& n : oci_runtime_syscalls())
+    if (!names.count(n)) runtime.insert(n);
   if (shim) {
     std::vector<std::string> own;
     for (const auto& n : shim_own_syscalls())
-      if (!names.count(n)) own.push_back(n);
+      if (!names.count(n) && !runtime.count(n)) own.push_back(n);
     std::sort(own.begin(), own.end());
     if (!own.empty())
       s["syscalls"].push_back({{"names", own},
                                {"action", "SCMP_ACT_ALLOW"},
                                {"args", json::array({{{"index", 5}, {"value", kShimSyscallTag}, {"op", "SCMP_CMP_EQ"}}})}});
   }
+  if (!runtime.empty())
+    s["syscalls"].push_back({{"names", std::vector<std::string>(runtime.begin(), runtime.end())},
+                             {"action", "SCMP_ACT_ALLOW"}});
   return s;
 }
 
@@ -227,6 +263,16 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
     }
     writable.emplace(dir, fmt::format("files: {} (write)", f.path));
   }
+  // System mode keeps the VM's state where the VM wrote it: each of these
+  // the guest has becomes a volume pre-filled with its content (the rootfs
+  // stays read-only, as in minimal mode, and the state outlives the
+  // container). /tmp is the tmpfs above, as the VM's /tmp was emptied at boot.
+  if (o.mode == "system")
+    for (const char* dir : {"/var/log", "/var/lib", "/var/spool", "/var/cache", "/var/tmp"}) {
+      auto it = files.entries.find(dir);
+      if (it != files.entries.end() && it->second.type == EntryType::Directory)
+        writable.emplace(dir, "system mode: the VM's writable state");
+    }
   // A writable directory inside another one is already covered.
   std::set<std::string> kept;
   for (const auto& [dir, why] : writable) {
@@ -242,6 +288,13 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
     for (const auto& [k, v] : bin->xattrs)
       if (k == "security.capability") binary_caps = v;
   s.capabilities = needed_capabilities(p, binary_caps, s.ports, warnings);
+  // What the file set found root must write but does not own (file_set.h).
+  warnings.insert(warnings.end(), files.access_warnings.begin(), files.access_warnings.end());
+  if (files.needs_dac_override &&
+      std::find(s.capabilities.begin(), s.capabilities.end(), "CAP_DAC_OVERRIDE") == s.capabilities.end()) {
+    s.capabilities.push_back("CAP_DAC_OVERRIDE");
+    std::sort(s.capabilities.begin(), s.capabilities.end());
+  }
   s.seccomp = oci_seccomp(p, o.preload_shim, warnings);
   if (!s.seccomp.is_null()) s.seccomp_allow = s.seccomp["syscalls"][0]["names"].get<std::vector<std::string>>();
 

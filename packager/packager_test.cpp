@@ -166,6 +166,110 @@ TEST_F(FakeGuest, OwnersAreNormalizedUnlessWrittenOrTheServices) {
   EXPECT_EQ(set->entries.at("/var/lib/svc").mode, 0750u);
 }
 
+TEST_F(FakeGuest, SystemAccountsKeepTheirFilesAndACreatedLogsDirectoryKeepsItsOwner) {
+  const std::string& r = dir_.path();
+  write(r + "/etc/app/www", "x");
+  ASSERT_EQ(::chown((r + "/etc/app/www").c_str(), 33, 33), 0);
+  ASSERT_EQ(::mkdir((r + "/var/log").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((r + "/var/log/app").c_str(), 02750), 0);
+  ASSERT_EQ(::chown((r + "/var/log/app").c_str(), 33, 4), 0);
+  ASSERT_EQ(::chmod((r + "/var/log/app").c_str(), 02750), 0);
+  p_.user = "www-data";
+  p_.files.push_back({"/var/log/app/error.log", "write", false, {}});  // the app creates it
+  auto set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->entries.at("/etc/app/www").uid, 33u);
+  EXPECT_EQ(set->entries.at("/etc/app/owned").uid, 0u);  // a person's, not in the minimal passwd
+  ASSERT_TRUE(set->entries.count("/var/log/app"));
+  EXPECT_EQ(set->entries.at("/var/log/app").uid, 33u);
+  EXPECT_EQ(set->entries.at("/var/log/app").gid, 4u);
+  EXPECT_EQ(set->entries.at("/var/log/app").mode, 02750u);
+  EXPECT_TRUE(set->access_warnings.empty());
+  EXPECT_FALSE(set->needs_dac_override);
+}
+
+TEST_F(FakeGuest, WriteAccessIsCheckedAndFixedMinimally) {
+  const std::string& r = dir_.path();
+  ASSERT_EQ(::mkdir((r + "/var/log").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((r + "/var/log/app").c_str(), 0750), 0);
+  ASSERT_EQ(::chown((r + "/var/log/app").c_str(), 33, 33), 0);
+  p_.files.push_back({"/var/log/app/error.log", "write", false, {}});
+  // root (which drops to www-data later) cannot write www-data's directory
+  // without CAP_DAC_OVERRIDE: granted, the owner stays.
+  auto set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_TRUE(set->needs_dac_override);
+  ASSERT_EQ(set->access_warnings.size(), 1u);
+  EXPECT_NE(set->access_warnings[0].find("/var/log/app (owner 33:33, mode 0750)"), std::string::npos)
+      << set->access_warnings[0];
+  EXPECT_EQ(set->entries.at("/var/log/app").uid, 33u);
+  std::vector<std::string> w;
+  SpecOptions o;
+  auto spec = make_image_spec(p_, *set, o, w);
+  ASSERT_TRUE(spec.ok());
+  EXPECT_NE(std::find(spec->capabilities.begin(), spec->capabilities.end(), "CAP_DAC_OVERRIDE"),
+            spec->capabilities.end());
+  EXPECT_NE(std::find(w.begin(), w.end(), set->access_warnings[0]), w.end());
+  // Another user gets that one directory instead of a capability.
+  p_.user = "svc";
+  set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_FALSE(set->needs_dac_override);
+  ASSERT_EQ(set->access_warnings.size(), 1u);
+  EXPECT_EQ(set->entries.at("/var/log/app").uid, 120u);
+  EXPECT_TRUE(can_write(*set, "/var/log/app/error.log", 120, 130));
+  EXPECT_FALSE(can_write(*set, "/etc/app/app.conf", 120, 130));
+  EXPECT_TRUE(can_write(*set, "/var/lib/svc/", 120, 130));
+  EXPECT_TRUE(can_write(*set, "/nowhere/yet/x", 120, 130));  // its directory is created for the service
+}
+
+TEST(FileSet, LiteralPathsAreWholeNulTerminatedStrings) {
+  std::string bytes("\0/etc/host.conf\0xx/etc/not-a-start\0/etc/gai.conf\0/etc/\0/etc/dir/\0/etc/%s.conf\0"
+                    "/etc/host.conf\0/etc/services",
+                    106);
+  EXPECT_EQ(literal_paths(bytes, "/etc/"), (std::vector<std::string>{"/etc/gai.conf", "/etc/host.conf"}));
+}
+
+TEST_F(FakeGuest, EtcFilesTheClosureNamesTravelButNotSecretsOrGeneratedOnes) {
+  const std::string& r = dir_.path();
+  std::string libc("libc\0/etc/host.conf\0/etc/shadow\0/etc/passwd\0/etc/missing\0/etc/localtime\0", 72);
+  write(r + "/usr/lib/x86_64-linux-gnu/libc-2.31.so", libc);
+  write(r + "/etc/host.conf", "multi on\n");
+  write(r + "/etc/shadow", "root:*:1::::::\n", 0640);
+  write(r + "/usr/share/zoneinfo/Etc/UTC", "TZif2");
+  symlink_at("/usr/share/zoneinfo/Etc/UTC", r + "/etc/localtime");
+  auto set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_TRUE(set->entries.count("/etc/host.conf"));
+  EXPECT_FALSE(set->entries.count("/etc/shadow"));
+  EXPECT_FALSE(set->entries.count("/etc/missing"));
+  EXPECT_TRUE(set->entries.at("/etc/passwd").content.has_value());  // still the generated one
+  EXPECT_EQ(set->entries.at("/etc/localtime").type, EntryType::Symlink);
+  EXPECT_TRUE(set->entries.count("/usr/share/zoneinfo/Etc/UTC"));  // and its target
+}
+
+TEST_F(FakeGuest, SystemModeStateDirectoriesAreVolumes) {
+  const std::string& r = dir_.path();
+  write(r + "/var/log/app/app.log", "old log");
+  write(r + "/var/spool/cron/x", "job");
+  auto root = GuestRoot::open(r);
+  FileSetOptions fo;
+  fo.mode = PackageMode::System;
+  auto set = collect_file_set(*root, p_, fo);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  SpecOptions o;
+  o.mode = "system";
+  std::vector<std::string> w;
+  auto spec = make_image_spec(p_, *set, o, w);
+  ASSERT_TRUE(spec.ok());
+  std::vector<std::string> dirs;
+  for (const auto& v : spec->writable) dirs.push_back(v.path);
+  EXPECT_EQ(dirs, (std::vector<std::string>{"/var/lib", "/var/log", "/var/spool"}));  // what the guest has
+  o.mode = "minimal";
+  spec = make_image_spec(p_, *set, o, w);
+  EXPECT_TRUE(spec->writable.empty());
+}
+
 TEST_F(FakeGuest, AccountsKeepSystemUsersAndTheServiceButNotPeople) {
   p_.user = "svc";
   auto set = collect();
@@ -237,7 +341,7 @@ TEST_F(FakeGuest, SystemModeDropsCachesLogsAndBootButKeepsMountPoints) {
   EXPECT_TRUE(e.count("/boot"));
   EXPECT_FALSE(e.count("/boot/vmlinuz"));
   EXPECT_TRUE(e.count("/var/log/app"));
-  EXPECT_FALSE(e.count("/var/log/app/app.log"));
+  EXPECT_TRUE(e.count("/var/log/app/app.log"));  // the VM's state, kept (docs/packaging.md "modes")
   EXPECT_FALSE(e.count("/var/cache/apt/archives"));
   EXPECT_FALSE(e.count("/usr/lib/modules"));
   EXPECT_TRUE(e.count("/etc/passwd"));
@@ -313,8 +417,15 @@ TEST(Seccomp, EnforceIsErrnoWithTheAllowlistPlusExecve) {
   EXPECT_EQ(s["defaultAction"], "SCMP_ACT_ERRNO");
   EXPECT_EQ(s["defaultErrnoRet"], 1);
   EXPECT_EQ(s["architectures"], nlohmann::json({"SCMP_ARCH_X86_64"}));
-  EXPECT_EQ(s["syscalls"].size(), 1u);
+  ASSERT_EQ(s["syscalls"].size(), 2u);
   EXPECT_EQ(s["syscalls"][0]["names"], nlohmann::json({"execve", "read", "write"}));
+  // Rule 1: what crun/runc call after loading the filter, minus what rule 0 has.
+  auto runtime = s["syscalls"][1]["names"].get<std::vector<std::string>>();
+  for (const char* n : {"setresgid", "setresuid", "capset", "prctl", "setgroups", "close_range", "futex"})
+    EXPECT_NE(std::find(runtime.begin(), runtime.end(), n), runtime.end()) << n;
+  for (const char* n : {"read", "write", "execve"})
+    EXPECT_EQ(std::find(runtime.begin(), runtime.end(), n), runtime.end()) << n;
+  EXPECT_FALSE(s["syscalls"][1].contains("args"));
   p.enforcement.seccomp.default_action = "kill";
   EXPECT_EQ(oci_seccomp(p, false, warnings)["defaultAction"], "SCMP_ACT_KILL_PROCESS");
   p.enforcement.seccomp.mode = "log";
@@ -326,7 +437,7 @@ TEST(Seccomp, ShimCallsAreAllowedOnlyWithTheShimTag) {
   p.syscalls.allow = {"read"};
   std::vector<std::string> warnings;
   auto s = oci_seccomp(p, true, warnings);
-  ASSERT_EQ(s["syscalls"].size(), 2u);
+  ASSERT_EQ(s["syscalls"].size(), 3u);
   EXPECT_EQ(s["syscalls"][1]["args"][0]["index"], 5);
   EXPECT_EQ(s["syscalls"][1]["args"][0]["value"].get<uint64_t>(), 0x6465636e74736868ULL);
 }

@@ -35,7 +35,7 @@ want = {
     ("ssh", "systemd"): (["/usr/sbin/sshd", "-D"], None, []),
     ("vsftpd", "systemd"): (["/usr/sbin/vsftpd", "/etc/vsftpd.conf"], None, []),
     ("xinetd", "sysv"): (["/usr/sbin/xinetd", "-pidfile", "/run/xinetd.pid", "-stayalive", "-inetd_compat",
-                          "-inetd_ipv6"], None, []),
+                          "-inetd_ipv6"], None, ["69/udp", "873/tcp"]),
     ("rsync", "xinetd"): (["/usr/bin/rsync", "--daemon"], "root", ["873/tcp"]),
     ("tftp", "inetd"): (["/usr/sbin/in.tftpd", "/srv/tftp"], "nobody", ["69/udp"]),
 }
@@ -51,6 +51,9 @@ for key, (argv, user, ports) in want.items():
 for key in (("rsync", "xinetd"), ("tftp", "inetd")):
     assert svc[key]["superserver"] == "xinetd", svc[key]
 assert any("runs through /usr/sbin/tcpd" in e for e in svc[("tftp", "inetd")]["evidence"]), svc[("tftp", "inetd")]
+assert svc[("tftp", "inetd")].get("wrapper") == "/usr/sbin/tcpd", svc[("tftp", "inetd")]
+# The superserver binds its entries' sockets: their ports are its own.
+assert any("starts /usr/sbin/in.tftpd per connection" in e for e in svc[("xinetd", "sysv")]["evidence"])
 # The SysV script is read with its /etc/default file; EnvironmentFile=- files too.
 assert "sources: /etc/default/xinetd" in svc[("xinetd", "sysv")]["evidence"], svc[("xinetd", "sysv")]["evidence"]
 assert any("EnvironmentFile=/etc/default/named" in e for e in svc[("named", "systemd")]["evidence"])

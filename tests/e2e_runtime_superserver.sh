@@ -1,0 +1,109 @@
+#!/bin/sh
+# Runtime consistency of converted images on the bullseye guest:
+# - xinetd's image holds what it execs per connection (tcpd and in.tftpd
+#   behind it, rsync) and every library of their closures, which ld.so in the
+#   image resolves; its ports are exactly its enabled entries' (69/udp from
+#   inetd.conf, 873/tcp), not the `port =` lines of disabled -udp files;
+# - what lighttpd and redis write keeps its guest owner and mode in the
+#   bundle (rootfs or volume), and root that must write another account's
+#   directory gets CAP_DAC_OVERRIDE;
+# - /etc files the closure names (host.conf, services, localtime and its
+#   zoneinfo target) are in the minimal image;
+# - --mode system makes /var/log, /var/lib (...) volumes holding the guest's
+#   content.
+set -u
+. "$DECANT_SOURCE/tests/lib.sh"
+require_root "the guest"
+require_tool python3
+GUEST=$(bullseye_guest) || exit $?
+SHIM="$DECANT_BUILD/libdecant-shim.so"
+[ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
+tmp=$(mktemp -d /tmp/decant-e2e-runtime.XXXXXX) || fail "mktemp"
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+export SOURCE_DATE_EPOCH=1700000000
+
+"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only xinetd --only lighttpd --only redis-server \
+    --format bundle -j 2 -q 2>convert.log || fail "convert: $(tail -5 convert.log)"
+python3 - "$GUEST" out <<'PY' || fail "minimal images"
+import json, os, stat, subprocess, sys
+guest, out = sys.argv[1:]
+def profile(name):
+    return json.load(open(f"{out}/{name}/bundle/rootfs/.decant/profile.json"))
+def in_bundle(name, path):
+    """The path as the container sees it: a volume's copy, else the rootfs'."""
+    cfg = json.load(open(f"{out}/{name}/bundle/config.json"))
+    best = None
+    for m in cfg["mounts"]:
+        d = m["destination"]
+        if m["type"] == "bind" and (path == d or path.startswith(d + "/")) and (not best or len(d) > len(best[0])):
+            best = (d, m["source"])
+    if best:
+        return f"{out}/{name}/bundle/{best[1]}{path[len(best[0]):]}"
+    return f"{out}/{name}/bundle/rootfs{path}"
+
+# xinetd: children, closures, ports.
+p = profile("xinetd")
+execs = sorted(f["path"] for f in p["files"] if f["access"] == "exec")
+assert execs == ["/usr/bin/rsync", "/usr/sbin/in.tftpd", "/usr/sbin/tcpd"], execs
+root = f"{out}/xinetd/bundle/rootfs"
+for prog in execs + ["/usr/sbin/xinetd"]:
+    assert os.path.isfile(root + prog), prog
+    # ld.so of the image lists what the program needs; nothing may be missing.
+    r = subprocess.run(["chroot", root, "/lib64/ld-linux-x86-64.so.2", "--list", prog], capture_output=True, text=True)
+    assert r.returncode == 0 and "not found" not in r.stdout, (prog, r.stdout, r.stderr)
+for lib in p["libraries"]:
+    assert os.path.exists(root + lib["path"]), lib["path"]
+ports = sorted(f'{l["port"]}/{l["proto"]}' for l in p["network"]["listen"])
+assert ports == ["69/udp", "873/tcp"], ports
+assert os.path.isdir(root + "/srv/tftp") == os.path.isdir(guest + "/srv/tftp"), "tftpd's argument directory"
+for f in ("/etc/services", "/etc/protocols", "/etc/host.conf"):
+    assert os.path.isfile(root + f), f
+assert os.path.islink(root + "/etc/localtime") and os.path.isfile(root + "/etc/localtime"), "localtime and its target"
+
+# Written paths keep their guest owner and mode.
+checked = 0
+for name in ("lighttpd", "redis-server"):
+    as_root = profile(name).get("user", "root") in ("", "root", "0")
+    foreign = False  # root must write a directory another account owns
+    for f in profile(name)["files"]:
+        if f["access"] != "write":
+            continue
+        g = guest + f["path"].rstrip("/")
+        if not os.path.lexists(g):
+            g = os.path.dirname(g)  # created by the application in the guest's directory
+            if not os.path.isdir(g) or g in (guest, guest + "/run", guest + "/var/run"):
+                continue
+        b = in_bundle(name, g[len(guest):])
+        gs, bs = os.lstat(g), os.lstat(b)
+        assert (gs.st_uid, gs.st_gid, stat.S_IMODE(gs.st_mode)) == (bs.st_uid, bs.st_gid, stat.S_IMODE(bs.st_mode)), \
+            (name, g[len(guest):], (gs.st_uid, gs.st_gid, oct(gs.st_mode)), (bs.st_uid, bs.st_gid, oct(bs.st_mode)))
+        checked += 1
+        foreign |= as_root and gs.st_uid != 0 and not gs.st_mode & 0o002
+    caps = json.load(open(f"{out}/{name}/bundle/config.json"))["process"]["capabilities"]["bounding"]
+    # Root that writes another account's directory (lighttpd: www-data's
+    # /var/log/lighttpd) keeps the owner and gets CAP_DAC_OVERRIDE, as in the VM.
+    assert "CAP_DAC_OVERRIDE" in caps or not foreign, (name, caps)
+assert checked >= 2, checked
+print("minimal ok: xinetd children", execs, "ports", ports, "owners checked", checked)
+PY
+
+"$DECANT" convert "$GUEST" -o sys --shim "$SHIM" --only redis-server --format bundle --mode system -q 2>sys.log ||
+    fail "convert --mode system: $(tail -5 sys.log)"
+python3 - "$GUEST" sys/redis-server/bundle <<'PY' || fail "system mode"
+import json, os, sys
+guest, b = sys.argv[1:]
+cfg = json.load(open(b + "/config.json"))
+assert cfg["root"]["readonly"] is True
+vols = {m["destination"] for m in cfg["mounts"] if m["type"] == "bind"}
+want = {d for d in ("/var/log", "/var/lib", "/var/spool", "/var/cache", "/var/tmp") if os.path.isdir(guest + d)}
+assert want <= vols, (sorted(want), sorted(vols))
+# The guest's state is there, in the volume, not dropped.
+logs = [n for n in os.listdir(guest + "/var/log") if os.path.isfile(os.path.join(guest, "var/log", n))]
+assert logs, "the guest has log files"
+for n in logs:
+    assert os.path.isfile(os.path.join(b, "volumes/var/log", n)), n
+assert os.path.isdir(b + "/volumes/var/lib/dpkg"), "dpkg's state"
+print("system ok: volumes", sorted(vols & want), len(logs), "log files kept")
+PY
+echo "PASS: e2e.runtime_superserver"
