@@ -54,6 +54,14 @@ LoaderConfig ElfCache::loader_config(const GuestRoot& root, const std::string& i
   return remembered(mutex_, loaders_, key, [&] { return load_loader_config(root, interpreter, is64, machine); });
 }
 
+OsInfo ElfCache::os(const GuestRoot& root) {
+  return remembered(mutex_, os_, "", [&] { return detect_os(root); });
+}
+
+LibcInfo ElfCache::libc(const GuestRoot& root, const std::string& libc_guest_path) {
+  return remembered(mutex_, libcs_, libc_guest_path, [&] { return detect_libc(root, libc_guest_path); });
+}
+
 std::string expand_dst(const std::string& s, const std::string& origin, const LoaderConfig& cfg) {
   if (s.find('$') == std::string::npos) return s;
   std::string out;
