@@ -136,11 +136,11 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
 
   // 5. Guest-wide facts: OS and libc.
   p.source.root = root.source_name();
-  p.source.os = detect_os(root);
+  p.source.os = cache.os(root);
   std::string libc_path;
   for (const auto& lib : p.libraries)
     if (lib.soname == "libc.so.6") libc_path = lib.path;
-  p.source.libc = detect_libc(root, libc_path);
+  p.source.libc = cache.libc(root, libc_path);
 
   // 6. Defaults a user edits: how to start it, and how it is confined.
   p.entrypoint = {binary_guest_path};

@@ -19,11 +19,47 @@ Result<std::shared_ptr<const ElfInfo>> ElfCache::get(const GuestRoot& root, cons
     if (it != entries_.end()) return it->second;
   }
   Result<std::shared_ptr<const ElfInfo>> result = bad_input("unreachable");
-  auto info = read_elf(root.host_path(canonical), canonical);
+  auto info = read_elf(root.host_path(canonical), canonical, mode_);
   if (info) result = std::shared_ptr<const ElfInfo>(std::make_shared<ElfInfo>(std::move(*info)));
   else result = info.error();
   std::lock_guard<std::mutex> lock(mutex_);
   return entries_.emplace(canonical, result).first->second;
+}
+
+// Looks key up in map, or computes it unlocked (two threads may both compute
+// it; the first stored wins, and both values are equal).
+template <typename Map, typename Compute>
+typename Map::mapped_type remembered(std::mutex& mutex, Map& map, const std::string& key, Compute compute) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = map.find(key);
+    if (it != map.end()) return it->second;
+  }
+  auto value = compute();
+  std::lock_guard<std::mutex> lock(mutex);
+  return map.emplace(key, std::move(value)).first->second;
+}
+
+Result<std::string> ElfCache::resolve(const GuestRoot& root, const std::string& guest_path) {
+  return remembered(mutex_, resolved_, guest_path, [&] { return root.resolve(guest_path); });
+}
+
+Result<ElfIdent> ElfCache::ident(const GuestRoot& root, const std::string& canonical) {
+  return remembered(mutex_, idents_, canonical, [&] { return read_elf_ident(root.host_path(canonical), canonical); });
+}
+
+LoaderConfig ElfCache::loader_config(const GuestRoot& root, const std::string& interpreter, bool is64,
+                                     uint16_t machine) {
+  std::string key = fmt::format("{}\n{}\n{}", interpreter, is64, machine);
+  return remembered(mutex_, loaders_, key, [&] { return load_loader_config(root, interpreter, is64, machine); });
+}
+
+OsInfo ElfCache::os(const GuestRoot& root) {
+  return remembered(mutex_, os_, "", [&] { return detect_os(root); });
+}
+
+LibcInfo ElfCache::libc(const GuestRoot& root, const std::string& libc_guest_path) {
+  return remembered(mutex_, libcs_, libc_guest_path, [&] { return detect_libc(root, libc_guest_path); });
 }
 
 std::string expand_dst(const std::string& s, const std::string& origin, const LoaderConfig& cfg) {
@@ -66,7 +102,7 @@ class Resolver {
 
   void run(const std::string& main_canonical, const std::string& main_display, std::shared_ptr<const ElfInfo> main) {
     main_ = main;
-    out_.loader = load_loader_config(root_, main->interpreter, main->ident.is64, main->ident.machine);
+    out_.loader = cache_.loader_config(root_, main->interpreter, main->ident.is64, main->ident.machine);
     LoadedObject m;
     m.found_path = main_canonical;
     m.canonical_path = main_canonical;
@@ -95,7 +131,7 @@ class Resolver {
   }
 
   void preload_interpreter(const std::string& interp) {
-    auto canonical = root_.resolve(interp);
+    auto canonical = cache_.resolve(root_, interp);
     if (!canonical) {
       out_.missing.push_back({interp, {main_display_}, "interpreter not found in the guest"});
       return;
@@ -157,7 +193,7 @@ class Resolver {
   // ld.so's open_verify: the candidate must be an ELF of the same class and
   // machine with a Linux-compatible OS ABI, or the search goes on.
   bool acceptable(const std::string& canonical) const {
-    auto ident = read_elf_ident(root_.host_path(canonical), canonical);
+    auto ident = cache_.ident(root_, canonical);
     if (!ident) return false;
     return ident->is64 == main_->ident.is64 && ident->machine == main_->ident.machine &&
            (ident->osabi == ELFOSABI_SYSV || ident->osabi == ELFOSABI_GNU) && ident->type == ET_DYN;
@@ -167,7 +203,7 @@ class Resolver {
   bool try_candidate(const std::string& dir, const std::string& name, std::string& found, std::string& canonical) {
     std::string path = dir.empty() ? name : (dir.back() == '/' ? dir + name : dir + "/" + name);
     if (path[0] != '/') path = "/" + path;  // relative entries are relative to cwd, "/" in a container
-    auto c = root_.resolve(path);
+    auto c = cache_.resolve(root_, path);
     if (!c || !acceptable(*c)) return false;  // acceptable() also rejects non-regular files
     found = path;
     canonical = *c;

@@ -14,19 +14,45 @@
 
 #include "elf/elf_file.h"
 #include "guest/guest_root.h"
+#include "analyzer/guest_facts.h"
 #include "analyzer/loader_config.h"
 
 namespace decant {
 
-// Parsed ELF files by canonical guest path, shared across analyses in one run
-// so that 50 services using one libc parse it once.
+// What one run learns about one guest's libraries, shared by every closure
+// it resolves (convert resolves hundreds, so 50 services using one libc read
+// it once): parsed ELF files by canonical guest path, the guest path each
+// search candidate resolves to with its ELF identification, and the loader
+// configuration per interpreter, and the guest-wide facts every profile
+// records (OS, libc). The guest is a read-only source for the
+// whole run, so entries never go stale. Thread-safe.
 class ElfCache {
  public:
+  // libraries: how much of each library is read; Headers when no stage
+  // needs their bytes or content hash (a closure without code analysis).
+  explicit ElfCache(ElfRead libraries = ElfRead::Content) : mode_(libraries) {}
+
   Result<std::shared_ptr<const ElfInfo>> get(const GuestRoot& root, const std::string& canonical_path);
+  // root.resolve(guest_path), remembered.
+  Result<std::string> resolve(const GuestRoot& root, const std::string& guest_path);
+  // read_elf_ident() of a canonical path, remembered.
+  Result<ElfIdent> ident(const GuestRoot& root, const std::string& canonical_path);
+  // load_loader_config(), remembered by its arguments.
+  LoaderConfig loader_config(const GuestRoot& root, const std::string& interpreter, bool is64, uint16_t machine);
+  // detect_os() and detect_libc(), remembered (the libc banner is a scan of
+  // the whole libc).
+  OsInfo os(const GuestRoot& root);
+  LibcInfo libc(const GuestRoot& root, const std::string& libc_guest_path);
 
  private:
+  ElfRead mode_;
   std::mutex mutex_;
   std::map<std::string, Result<std::shared_ptr<const ElfInfo>>> entries_;
+  std::map<std::string, Result<std::string>> resolved_;
+  std::map<std::string, Result<ElfIdent>> idents_;
+  std::map<std::string, LoaderConfig> loaders_;
+  std::map<std::string, OsInfo> os_;
+  std::map<std::string, LibcInfo> libcs_;
 };
 
 struct LoadedObject {

@@ -1,6 +1,10 @@
-// `decant analyze BINARY [--root DIR] [--format yaml|json] [-o FILE] [--json]`:
-// analyzes one binary inside a guest filesystem and prints its profile (with
-// --json, a summary object holding the profile or naming its file).
+// `decant analyze BINARY... [--root DIR] [--format yaml|json] [-o FILE] [--json]`:
+// analyzes binaries inside a guest filesystem and prints their profiles (with
+// --json and one binary, a summary object holding the profile or naming its
+// file). Several binaries share one process and one library cache, so a whole
+// /usr/bin costs one start-up and each library is read once; their profiles
+// form one stream (YAML documents each opened by "---", or one JSON document
+// per line's start), and a binary that fails is reported and skipped.
 #include <unistd.h>
 
 #include <memory>
@@ -12,7 +16,8 @@ namespace decant {
 namespace {
 
 struct AnalyzeArgs {
-  std::string binary, root = "/", format = "yaml", output, target_glibc;
+  std::vector<std::string> binaries;
+  std::string root = "/", format = "yaml", output, target_glibc;
   bool force = false;
   bool no_code = false;
   bool json = false;
@@ -35,39 +40,64 @@ Json analyze_result(const Profile& p, const std::string& output) {
               {"hazards", hazards}};
 }
 
-int run_analyze(const AnalyzeArgs& args) {
-  auto root = GuestRoot::open(args.root);
-  if (!root) return fail(root.error());
-  std::string path = args.binary;
-  if (path.empty()) return fail(bad_input("analyze: empty binary path"));
+// The guest path of one BINARY argument, or an error.
+Result<std::string> binary_path(const GuestRoot& root, std::string path) {
+  if (path.empty()) return bad_input("analyze: empty binary path");
   if (path[0] != '/') {
-    if (root->is_host()) {
+    if (root.is_host()) {
       char cwd[4096];
-      if (!getcwd(cwd, sizeof cwd)) return fail(env_error("cannot determine the current directory"));
+      if (!getcwd(cwd, sizeof cwd)) return env_error("cannot determine the current directory");
       path = std::string(cwd) + "/" + path;
     } else {
       path = "/" + path;  // a guest path given without its leading slash
     }
   }
-  ElfCache cache;
+  return path;
+}
+
+int run_analyze(const AnalyzeArgs& args) {
+  auto root = GuestRoot::open(args.root);
+  if (!root) return fail(root.error());
+  // Without code analysis no stage needs the libraries' bytes or hashes.
+  ElfCache cache(args.no_code ? ElfRead::Headers : ElfRead::Content);
   AnalyzeOptions options;
   options.target_glibc = args.target_glibc;
   options.code = !args.no_code;
-  auto analysis = analyze_binary(*root, path, options, cache);
-  if (!analysis) return fail(analysis.error());
   ProfileFormat format = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
-  if (!args.json) return emit(serialize(analysis->profile, format), args.output, args.force);
-  if (!args.output.empty() && args.output != "-")
-    if (int rc = emit(serialize(analysis->profile, format), args.output, args.force); rc != 0) return rc;
-  return print_json(analyze_result(analysis->profile, args.output));
+  if (args.json) {
+    if (args.binaries.size() != 1) return fail(bad_input("analyze: --json takes exactly one BINARY"));
+    auto path = binary_path(*root, args.binaries[0]);
+    auto analysis = path ? analyze_binary(*root, *path, options, cache) : Result<Analysis>(path.error());
+    if (!analysis) return fail(analysis.error());
+    if (!args.output.empty() && args.output != "-")
+      if (int rc = emit(serialize(analysis->profile, format), args.output, args.force); rc != 0) return rc;
+    return print_json(analyze_result(analysis->profile, args.output));
+  }
+  const bool stream = args.binaries.size() > 1;
+  std::string text;
+  int code = 0;
+  for (const auto& binary : args.binaries) {
+    auto path = binary_path(*root, binary);
+    auto analysis = path ? analyze_binary(*root, *path, options, cache) : Result<Analysis>(path.error());
+    if (!analysis) {
+      int c = fail(analysis.error());
+      if (!stream) return c;
+      if (code == 0) code = c;
+      continue;
+    }
+    if (stream && format == ProfileFormat::Yaml) text += "---\n";
+    text += serialize(analysis->profile, format);
+  }
+  int written = emit(text, args.output, args.force);
+  return code != 0 ? code : written;
 }
 
 Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               auto args = std::make_shared<AnalyzeArgs>();
                               CLI::App* cmd = app.add_subcommand(
                                   "analyze", "analyze a binary inside a guest filesystem and print its profile");
-                              cmd->add_option("binary", args->binary,
-                                              "binary to analyze (a guest path when --root is given)")
+                              cmd->add_option("binary", args->binaries,
+                                              "binaries to analyze (guest paths when --root is given)")
                                   ->required();
                               cmd->add_option("--root", args->root, "guest filesystem root directory (default /)");
                               cmd->add_option("--format", args->format, "output format: yaml (default) or json")
@@ -79,6 +109,7 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_flag("--force", args->force, "replace an existing output file");
                               cmd->add_flag("--no-code", args->no_code,
                                             "skip machine-code analysis (syscalls, ports, paths): structure only");
+                              add_json_flag(cmd, args->json);
                               add_json_flag(cmd, args->json);
                               return [args] { return run_analyze(*args); };
                             },

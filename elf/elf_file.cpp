@@ -7,6 +7,7 @@
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +25,8 @@ namespace {
 
 constexpr uint64_t kMaxElfSize = 2ull << 30;
 constexpr uint64_t kMaxSegmentSectionPairs = 1ull << 22;
-// Above this many section relocations LIEF's quadratic parse takes > ~0.1 s.
+// Above this many section relocations LIEF's quadratic parse (the reference
+// reader, elf_lief.cpp) takes > ~0.1 s.
 constexpr uint64_t kMaxSectionRelocations = 4096;
 
 // File offset of [addr, addr+len) when it is file-backed in one PT_LOAD.
@@ -373,10 +375,142 @@ std::vector<uint8_t> lief_input(const ByteView& b, const Tables& t) {
   return out;
 }
 
-// Validates the tables (the order decides which error a doubly broken file
-// gets), then extracts the structure through LIEF.
+void split_path_list(const std::string& s, std::vector<std::string>& out) {
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(':', i);
+    if (j == std::string::npos) j = s.size();
+    // ld.so treats an empty element as the current directory; keep it as ".".
+    out.push_back(j > i ? s.substr(i, j - i) : std::string("."));
+    i = j + 1;
+  }
+}
+
+// NT_GNU_ABI_TAG and NT_GNU_BUILD_ID of one PT_NOTE segment, walked with the
+// padding notes_fit() checked. Later notes win, as in the LIEF reader.
+template <typename Phdr>
+void read_notes(const ByteView& b, const Phdr& ph, ElfInfo& info) {
+  const uint64_t align = ph.p_align == 8 ? 8 : 4;
+  auto pad = [align](uint64_t n) { return (n + align - 1) / align * align; };
+  for (uint64_t at = 0; at + 12 <= ph.p_filesz;) {
+    uint32_t namesz = 0, descsz = 0, type = 0;
+    b.read(ph.p_offset + at, namesz);
+    b.read(ph.p_offset + at + 4, descsz);
+    b.read(ph.p_offset + at + 8, type);
+    const uint64_t name_off = ph.p_offset + at + 12, desc_off = ph.p_offset + pad(at + 12 + uint64_t(namesz));
+    const uint8_t* desc = b.data() + desc_off;
+    if (b.str(name_off, namesz, 0) == "GNU" && b.contains(desc_off, descsz)) {
+      if (type == NT_GNU_ABI_TAG && descsz >= 16) {
+        uint32_t w[4];
+        std::memcpy(w, desc, 16);
+        static const char* oses[] = {"Linux", "GNU", "Solaris2", "FreeBSD"};
+        info.abi_tag_os = w[0] < 4 ? oses[w[0]] : "unknown";
+        info.abi_tag_kernel = fmt::format("{}.{}.{}", w[1], w[2], w[3]);
+      } else if (type == NT_GNU_BUILD_ID) {
+        info.build_id = to_hex(desc, descsz);
+      }
+    }
+    at += pad(pad(12 + uint64_t(namesz)) + descsz);
+  }
+}
+
+// DT_VERNEED entries (DT_VERNEEDNUM of them, each with vn_cnt auxiliary
+// entries), along the chain verneed_chain() validated.
+template <typename Phdr>
+void read_version_needs(const ByteView& b, const std::vector<Phdr>& loads, uint64_t addr, uint64_t count,
+                        uint64_t str_off, uint64_t str_len, ElfInfo& info) {
+  uint64_t off = 0;
+  for (uint64_t n = 0; n < count; ++n) {
+    Elf64_Verneed vn;  // same layout in ELF32
+    if (!load_offset(loads, addr, sizeof vn, off) || !b.read(off, vn)) return;
+    ElfVersionNeed need;
+    need.file = b.str(str_off, str_len, vn.vn_file);
+    uint64_t aux = addr + vn.vn_aux;
+    for (uint16_t j = 0; j < vn.vn_cnt && vn.vn_aux != 0; ++j) {
+      Elf64_Vernaux va;
+      if (!load_offset(loads, aux, sizeof va, off) || !b.read(off, va)) break;
+      need.versions.push_back(b.str(str_off, str_len, va.vna_name));
+      if (va.vna_next == 0) break;
+      aux += va.vna_next;
+    }
+    info.version_needs.push_back(std::move(need));
+    if (vn.vn_next == 0) break;
+    addr += vn.vn_next;
+  }
+}
+
+// The first PT_DYNAMIC segment's entries up to DT_NULL: names, search paths,
+// flags and version needs. Requires: validate_dynamic() accepted it, so the
+// string table and the version chain lie in the file.
+template <typename Phdr, typename Dyn>
+void read_dynamic(const ByteView& b, const std::vector<Phdr>& loads, const Phdr& dyn, ElfInfo& info) {
+  const DynamicTags tags = read_dynamic_tags<Phdr, Dyn>(b, dyn);
+  uint64_t str_off = 0, verneed = 0;
+  const uint64_t str_len = tags.strsz_or_1();
+  const bool strings = tags.strtab.present && load_offset(loads, tags.strtab.value, str_len, str_off);
+  auto str = [&](uint64_t idx) { return strings ? b.str(str_off, str_len, idx) : std::string(); };
+  bool has_verneed = false;
+  for (uint64_t i = 0; i < dyn.p_filesz / sizeof(Dyn); ++i) {
+    Dyn d;
+    b.read(dyn.p_offset + i * sizeof(Dyn), d);
+    const int64_t tag = d.d_tag;
+    const uint64_t val = d.d_un.d_val;
+    if (tag == DT_NULL) break;
+    if (tag == DT_NEEDED) info.needed.push_back(str(val));
+    else if (tag == DT_SONAME) info.soname = str(val);
+    else if (tag == DT_RPATH) info.has_rpath_tag = true, split_path_list(str(val), info.rpath);
+    else if (tag == DT_RUNPATH) info.has_runpath_tag = true, split_path_list(str(val), info.runpath);
+    else if (tag == DT_TEXTREL) info.textrel = true;
+    else if (tag == DT_FLAGS && (val & DF_TEXTREL)) info.textrel = true;
+    else if (tag == DT_FLAGS_1) {
+      if (val & DF_1_NODEFLIB) info.nodeflib = true;
+      if (val & 0x08000000ull /* DF_1_PIE */) info.df1_pie = true;
+    } else if (tag == DT_VERNEED) {
+      has_verneed = true;
+      verneed = val;
+    }
+  }
+  if (has_verneed && tags.verneednum.present && strings)
+    read_version_needs(b, loads, verneed, tags.verneednum.value, str_off, str_len, info);
+}
+
+// The facts ElfInfo holds, read from the validated tables without parsing
+// the rest of the file (symbols, relocations, sections' contents): what a
+// closure needs from each of hundreds of libraries.
 template <typename Tables>
-Result<ElfInfo> validate_and_extract(const ByteView& b, const ElfIdent& ident, const std::string& name) {
+ElfInfo extract_facts(const ByteView& b, const Tables& t, const ElfIdent& ident) {
+  using Phdr = typename decltype(t.phdrs)::value_type;
+  using Dyn = std::conditional_t<sizeof(Phdr) == sizeof(Elf64_Phdr), Elf64_Dyn, Elf32_Dyn>;
+  ElfInfo info;
+  info.ident = ident;
+  info.size = b.size();
+  std::vector<Phdr> loads;
+  const Phdr* dynamic = nullptr;
+  bool interp = false;
+  for (const Phdr& ph : t.phdrs) {
+    if (ph.p_type == PT_LOAD) loads.push_back(ph);
+    if (ph.p_type == PT_DYNAMIC && !dynamic) dynamic = &ph;
+    if (ph.p_type == PT_INTERP && !interp) {
+      interp = true;
+      info.interpreter = b.str(ph.p_offset, ph.p_filesz, 0);
+    }
+    if (ph.p_type == PT_GNU_STACK) {
+      info.has_gnu_stack = true;
+      info.gnu_stack_flags = ph.p_flags;
+      info.stack_executable = (ph.p_flags & PF_X) != 0;
+    }
+    if (ph.p_type == PT_NOTE) read_notes(b, ph, info);
+  }
+  if (dynamic) read_dynamic<Phdr, Dyn>(b, loads, *dynamic, info);
+  return info;
+}
+
+// Validates the tables (the order decides which error a doubly broken file
+// gets), then extracts the structure from them, or through LIEF (the
+// reference the header reader is checked against).
+template <typename Tables>
+Result<ElfInfo> validate_and_extract(const ByteView& b, const ElfIdent& ident, const std::string& name,
+                                     ElfExtractor lief) {
   Tables t;
   t.read_header(b);
   if (t.eh.e_phnum > 0) {
@@ -389,19 +523,53 @@ Result<ElfInfo> validate_and_extract(const ByteView& b, const ElfIdent& ident, c
   if (!s) return s.error();
   if (ident.type != ET_EXEC && ident.type != ET_DYN)
     return bad_input(fmt::format("{}: ELF file is not an executable or shared library (type {})", name, ident.type));
-  return extract_with_lief(lief_input(b, t), ident, name);
+  if (lief) return lief(lief_input(b, t), ident, name);
+  return extract_facts(b, t, ident);
 }
 
-Result<ElfInfo> read_elf_view(const ByteView& b, const std::string& name) {
+Result<ElfInfo> read_elf_view(const ByteView& b, const std::string& name, bool hash, ElfExtractor lief = nullptr) {
   auto ident = parse_elf_ident(b.data(), b.size(), name);
   if (!ident) return ident.error();
   if (!ident->little_endian)
     return bad_input(fmt::format("{}: big-endian ELF ({}) is not supported", name, machine_name(ident->machine)));
-  auto info = ident->is64 ? validate_and_extract<ElfTables64>(b, *ident, name)
-                          : validate_and_extract<ElfTables32>(b, *ident, name);
+  auto info = ident->is64 ? validate_and_extract<ElfTables64>(b, *ident, name, lief)
+                          : validate_and_extract<ElfTables32>(b, *ident, name, lief);
   // Hashed here, while the bytes are in memory, so no stage reads the file again for it.
-  if (info) info->sha256 = sha256_hex(b.data(), b.size());
+  if (info && hash) info->sha256 = sha256_hex(b.data(), b.size());
   return info;
+}
+
+// A read-only private mapping of a guest file, unmapped when it goes. Only
+// the pages the header reader touches are read from disk.
+struct Mapping {
+  void* addr = MAP_FAILED;
+  uint64_t size = 0;
+  ~Mapping() {
+    if (addr != MAP_FAILED) ::munmap(addr, size);
+  }
+};
+
+// read_elf() in ElfRead::Headers mode: the same checks and messages as
+// read_guest_file() for what is not a readable regular file.
+Result<ElfInfo> read_elf_headers(const std::string& host_path, const std::string& name) {
+  int fd = ::open(host_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || uint64_t(st.st_size) > kMaxElfSize) {
+    if (fd >= 0) ::close(fd);
+    // Rare: let the whole-file reader produce its exact message.
+    auto content = read_guest_file(host_path, name, kMaxElfSize);
+    if (!content) return content.error();
+    return read_elf_view(ByteView(reinterpret_cast<const uint8_t*>(content->data()), content->size()), name, false);
+  }
+  Mapping m;
+  m.size = static_cast<uint64_t>(st.st_size);
+  if (m.size > 0) m.addr = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int e = errno;
+  ::close(fd);
+  if (m.size > 0 && m.addr == MAP_FAILED)
+    return errno_error(e, fmt::format("{}: cannot map: {}", name, std::strerror(e)));
+  const uint8_t* data = m.size > 0 ? static_cast<const uint8_t*>(m.addr) : nullptr;
+  return read_elf_view(ByteView(data, m.size), name, false);
 }
 
 }  // namespace
@@ -428,14 +596,20 @@ Result<ElfIdent> read_elf_ident(const std::string& host_path, const std::string&
 }
 
 Result<ElfInfo> read_elf_bytes(const std::vector<uint8_t>& bytes, const std::string& name) {
-  return read_elf_view(ByteView(bytes.data(), bytes.size()), name);
+  return read_elf_view(ByteView(bytes.data(), bytes.size()), name, true);
 }
 
-Result<ElfInfo> read_elf(const std::string& host_path, const std::string& display_name) {
+Result<ElfInfo> read_elf_bytes_via(const std::vector<uint8_t>& bytes, const std::string& name, ElfExtractor extract) {
+  return read_elf_view(ByteView(bytes.data(), bytes.size()), name, true, extract);
+}
+
+Result<ElfInfo> read_elf(const std::string& host_path, const std::string& display_name, ElfRead mode) {
+  if (mode == ElfRead::Headers) return read_elf_headers(host_path, display_name);
   auto content = read_guest_file(host_path, display_name, kMaxElfSize);
   if (!content) return content.error();
   auto bytes = std::make_shared<const std::string>(std::move(*content));
-  auto info = read_elf_view(ByteView(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), display_name);
+  auto info = read_elf_view(ByteView(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()), display_name,
+                            true);
   if (info) info->bytes = std::move(bytes);
   return info;
 }

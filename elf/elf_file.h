@@ -1,6 +1,10 @@
 // The ELF reader: validates an ELF file's headers ourselves (so malformed input
-// is rejected with a clear message before LIEF sees it) and then extracts,
-// through LIEF, the structural facts the analyzer needs into a plain struct.
+// is rejected with a clear message) and extracts from those validated tables
+// the structural facts the analyzer needs into a plain struct: program
+// headers, the dynamic section, version needs and notes, never symbols or
+// relocations, so a closure of hundreds of libraries costs a few pages of
+// each. The same facts through a full LIEF parse are kept as the reference
+// the reader is tested (and fuzzed) against.
 #pragma once
 
 #include <cstdint>
@@ -58,11 +62,22 @@ struct ElfInfo {
 // call the file display_name (the guest path).
 Result<ElfIdent> read_elf_ident(const std::string& host_path, const std::string& display_name);
 
-// Full structural read. `display_name` is what error messages call the file
+// How much of the file read_elf() reads.
+enum class ElfRead {
+  Content,  // all of it, hashed (sha256) and kept in ElfInfo::bytes: for code analysis and content caches
+  Headers,  // mapped, only the pages of the tables read; sha256 empty, bytes null: for closures alone
+};
+
+// Structural read. `display_name` is what error messages call the file
 // (the guest path). Never throws, never crashes on malformed input that the
 // header validation can detect.
-Result<ElfInfo> read_elf(const std::string& host_path, const std::string& display_name);
+Result<ElfInfo> read_elf(const std::string& host_path, const std::string& display_name,
+                         ElfRead mode = ElfRead::Content);
 Result<ElfInfo> read_elf_bytes(const std::vector<uint8_t>& bytes, const std::string& display_name);
+// The same validation, the facts extracted by a full LIEF parse instead:
+// the reference read_elf_bytes() must agree with (tests, fuzzer). Defined
+// in elf_lief.cpp, library decant_elf_lief, which decant does not link.
+Result<ElfInfo> read_elf_bytes_lief(const std::vector<uint8_t>& bytes, const std::string& display_name);
 
 // "x86_64", "i386", "aarch64", ... for an e_machine value.
 std::string machine_name(uint16_t machine);

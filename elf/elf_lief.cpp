@@ -1,6 +1,9 @@
 // The only file that talks to LIEF: extracts the structural facts of an ELF
-// image that elf_file.cpp has already validated. Kept apart because LIEF's
-// headers undefine <elf.h>'s macros, and so that a LIEF upgrade touches one file.
+// image that elf_file.cpp has already validated, by a full parse. It is the
+// reference the header reader (elf_file.cpp) is checked against; decant itself
+// reads headers only (a full parse of libc alone took longer than ldd's whole
+// run). Kept apart because LIEF's headers undefine <elf.h>'s macros, and so
+// that a LIEF upgrade touches one file.
 #include "elf/elf_lief.h"
 
 #include <cstring>
@@ -112,5 +115,8 @@ Result<ElfInfo> extract_with_lief(const std::vector<uint8_t>& bytes, const ElfId
   return info;
 }
 
+Result<ElfInfo> read_elf_bytes_lief(const std::vector<uint8_t>& bytes, const std::string& name) {
+  return read_elf_bytes_via(bytes, name, extract_with_lief);
+}
 
 }  // namespace decant
