@@ -2,6 +2,7 @@
 #include "analyzer/loader_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <elf.h>
 #include <map>
 #include <set>
@@ -219,6 +220,30 @@ LoaderConfig load_loader_config(const GuestRoot& root, const std::string& interp
   }
   ConfReader{root, cfg, {}, {}, {}, 0, {}}.read("/etc/ld.so.conf", 0);
   return cfg;
+}
+
+std::map<std::string, std::vector<std::string>> parse_nsswitch_conf(const std::string& text) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (std::string_view line_view : lines(text)) {
+    std::string line(line_view.substr(0, line_view.find('#')));
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::vector<std::string>& services = out[trim(line.substr(0, colon))];
+    std::string rest = line.substr(colon + 1), word;
+    for (size_t k = 0; k <= rest.size(); ++k) {
+      char c = k < rest.size() ? rest[k] : ' ';
+      if (isalnum(static_cast<unsigned char>(c)) || c == '_') word += c;
+      else {
+        if (c == '[') {
+          size_t close = rest.find(']', k);
+          k = close == std::string::npos ? rest.size() : close;
+        }
+        if (!word.empty()) services.push_back(word);
+        word.clear();
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace decant

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,10 @@ void parse_ld_so_conf(const std::string& text, const std::string& conf_dir, std:
 // Finds the run of NUL-separated absolute directory strings ending in '/'
 // that glibc's ld.so embeds as its system search path.
 std::vector<std::string> scan_system_dirs(const std::string& ld_so_bytes);
+
+// Parses /etc/nsswitch.conf text into database -> its services in order
+// ("hosts" -> {files, dns}); action brackets such as [NOTFOUND=return] are
+// left out. Lives beside ld.so.conf's parser: both read glibc's own files.
+std::map<std::string, std::vector<std::string>> parse_nsswitch_conf(const std::string& text);
 
 }  // namespace decant

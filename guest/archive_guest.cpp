@@ -3,10 +3,12 @@
 // a miss is fetched by reading headers up to it and copying its data.
 #include "guest/archive_guest.h"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -20,6 +22,13 @@ namespace {
 // indexing: they are what discovery and analysis read.
 constexpr int64_t kEagerBytes = 256 << 10;
 
+// libarchive may fail without an error string (a damaged header): fmt
+// throws on a null char*, so every message goes through here.
+const char* archive_why(struct archive* a) {
+  const char* why = archive_error_string(a);
+  return why ? why : "unreadable data";
+}
+
 struct ReadArchive {
   struct archive* a = archive_read_new();
   ~ReadArchive() { archive_read_free(a); }
@@ -30,7 +39,7 @@ Result<std::unique_ptr<ReadArchive>> open_archive(const std::string& path) {
   archive_read_support_filter_all(r->a);
   archive_read_support_format_all(r->a);
   if (archive_read_open_filename(r->a, path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return bad_input(fmt::format("{}: cannot read the archive: {}", path, archive_error_string(r->a)));
+    return bad_input(fmt::format("{}: cannot read the archive: {}", path, archive_why(r->a)));
   return r;
 }
 
@@ -50,17 +59,26 @@ Status write_all(int fd, const char* data, size_t size, int64_t offset) {
 
 // Copies the current entry's data to fd, after the block already read
 // (first, at offset 0) when there is one.
-Status copy_entry(struct archive* a, int fd, int64_t size, const std::string& what, const void* first = nullptr,
-                  size_t first_len = 0) {
-  if (first)
+// charge() bounds the bytes written (IndexedGuest::charge_work_bytes); data
+// past the size the header declared is never written (the copy is cut to
+// that size, as it always was).
+Status copy_entry(const std::function<Status(uint64_t)>& charge, struct archive* a, int fd, int64_t size,
+                  const std::string& what, const void* first = nullptr, size_t first_len = 0) {
+  if (first) {
+    first_len = std::min<uint64_t>(first_len, static_cast<uint64_t>(size));
+    if (Status s = charge(first_len); !s) return s;
     if (Status s = write_all(fd, static_cast<const char*>(first), first_len, 0); !s) return s;
+  }
   const void* buf;
   size_t len;
   la_int64_t off;
   for (;;) {
     int r = archive_read_data_block(a, &buf, &len, &off);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) return bad_input(fmt::format("{}: {}", what, archive_error_string(a)));
+    if (r < ARCHIVE_WARN) return bad_input(fmt::format("{}: {}", what, archive_why(a)));
+    if (off < 0 || off >= size) break;
+    len = std::min<uint64_t>(len, static_cast<uint64_t>(size - off));
+    if (Status s = charge(len); !s) return s;
     if (Status s = write_all(fd, static_cast<const char*>(buf), len, off); !s) return s;
   }
   if (::ftruncate(fd, size) != 0) return env_error(fmt::format("cannot size a work copy: {}", std::strerror(errno)));
@@ -89,15 +107,17 @@ Status ArchiveGuest::index() {
   ino_t next_ino = 2;
   uint64_t position = 0;
   bool any = false;
+  auto charge = [this](uint64_t n) { return charge_work_bytes(n); };
   for (;; ++position) {
+    if (Status s = check_entry_count(); !s) return s;
     struct archive_entry* e;
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
       return bad_input(fmt::format("{}: {}", archive_,
                                    position == 0 ? fmt::format("neither a directory, an archive decant can read nor a disk "
-                                                               "image ({})", archive_error_string(a))
-                                                 : fmt::format("a damaged or truncated archive: {}", archive_error_string(a))));
+                                                               "image ({})", archive_why(a))
+                                                 : fmt::format("a damaged or truncated archive: {}", archive_why(a))));
     any = true;
     const char* name = archive_entry_pathname(e);
     const char* hardlink = archive_entry_hardlink(e);
@@ -109,7 +129,7 @@ Status ArchiveGuest::index() {
     n->st.st_uid = static_cast<uid_t>(archive_entry_uid(e));
     n->st.st_gid = static_cast<gid_t>(archive_entry_gid(e));
     n->st.st_mtime = archive_entry_mtime(e);
-    n->st.st_size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+    n->st.st_size = archive_entry_size_is_set(e) ? std::max<la_int64_t>(0, archive_entry_size(e)) : 0;
     n->st.st_rdev = archive_entry_rdev(e);
     n->key = position;
     if (const char* t = archive_entry_symlink(e); t && S_ISLNK(mode)) n->target = t;
@@ -146,12 +166,13 @@ Status ArchiveGuest::index() {
     la_int64_t off = 0;
     if (n->st.st_size >= kEagerBytes) {
       int rr = archive_read_data_block(a, &first, &first_len, &off);
-      if (rr < ARCHIVE_WARN) return bad_input(fmt::format("{}: {}: {}", archive_, canonical, archive_error_string(a)));
+      if (rr < ARCHIVE_WARN) return bad_input(fmt::format("{}: {}: {}", archive_, canonical, archive_why(a)));
       if (rr == ARCHIVE_EOF || off != 0 || !likely_read(first, first_len)) continue;  // fetched when asked for
     }
     auto file = make_work_file(canonical);
     if (!file) return file.error();
-    Status s = copy_entry(a, file->first, n->st.st_size, fmt::format("{}: {}", archive_, canonical), first, first_len);
+    Status s = copy_entry(charge, a, file->first, n->st.st_size, fmt::format("{}: {}", archive_, canonical), first,
+                          first_len);
     ::close(file->first);
     if (!s) return bad_input(s.error().message);
     adopt(*n, file->second);
@@ -172,7 +193,8 @@ Status ArchiveGuest::fetch(const std::string& path, const Node& node, int fd) co
       return bad_input(fmt::format("{}: {}: the archive changed since it was indexed", archive_, path));
     if (i == node.key) break;
   }
-  return copy_entry(a, fd, node.st.st_size, fmt::format("{}: {}", archive_, path));
+  return copy_entry([this](uint64_t n) { return charge_work_bytes(n); }, a, fd, node.st.st_size,
+                    fmt::format("{}: {}", archive_, path));
 }
 
 }  // namespace decant

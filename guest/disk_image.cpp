@@ -277,9 +277,12 @@ Result<OpenedImage> open_disk_image(const std::string& path, ImageKind kind, con
   }
   auto parts = partitions(raw, path);
   if (!parts) return parts.error();
+  // DECANT_SOURCE_MOUNT=1 mounts ext too; =0 never mounts, so the kernel
+  // never parses an untrusted filesystem (SECURITY.md).
   const char* force = std::getenv("DECANT_SOURCE_MOUNT");
   bool mount_always = force && std::string(force) == "1";
-  bool root = ::geteuid() == 0;
+  bool mount_never = force && std::string(force) == "0";
+  bool root = ::geteuid() == 0 && !mount_never;
   std::string needs_root;
   for (const auto& p : *parts) {
     std::string where = p.number ? fmt::format("partition {}", p.number) : std::string("whole image");
@@ -298,8 +301,10 @@ Result<OpenedImage> open_disk_image(const std::string& path, ImageKind kind, con
     }
     if (!root) {
       if (needs_root.empty())
-        needs_root = fmt::format("{}: {} holds {}, which decant reads only by mounting it read-only: run as root",
-                                 path, where, p.fstype);
+        needs_root = mount_never ? fmt::format("{}: {} holds {}, which decant reads only by mounting it, and "
+                                               "DECANT_SOURCE_MOUNT=0 forbids mounting", path, where, p.fstype)
+                                 : fmt::format("{}: {} holds {}, which decant reads only by mounting it read-only: "
+                                               "run as root", path, where, p.fstype);
       continue;
     }
     auto m = mount_partition(raw, p);

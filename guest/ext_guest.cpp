@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <unistd.h>
 #include <vector>
 
@@ -103,7 +104,11 @@ Status ExtGuest::index() {
     ext2_ino_t ino;
   };
   std::vector<Pending> todo{{"/", EXT2_ROOT_INO}};
+  // A damaged or hostile filesystem can link a directory into itself or its
+  // descendants: each directory inode is walked once.
+  std::set<ext2_ino_t> walked;
   while (!todo.empty()) {
+    if (Status s = check_entry_count(); !s) return s;
     Pending p = std::move(todo.back());
     todo.pop_back();
     struct ext2_inode inode;
@@ -127,7 +132,7 @@ Status ExtGuest::index() {
       if (ext2fs_xattrs_read(h) == 0) ext2fs_xattrs_iterate(h, collect_xattr, &n->xattrs);
       ext2fs_xattrs_close(&h);
     }
-    if (!LINUX_S_ISDIR(inode.i_mode)) continue;
+    if (!LINUX_S_ISDIR(inode.i_mode) || !walked.insert(p.ino).second) continue;
     std::vector<DirEntry> entries;
     if (errcode_t err = ext2fs_dir_iterate2(fs, p.ino, 0, nullptr, collect_entry, &entries))
       return bad_input(fmt::format("{}: {}: cannot read the directory: {}", source_name(), p.path, error_message(err)));
@@ -151,6 +156,10 @@ Status ExtGuest::fetch(const std::string& path, const Node& node, int fd) const 
       break;
     }
     if (got == 0) break;
+    if (Status c = charge_work_bytes(got); !c) {
+      s = c;
+      break;
+    }
     for (size_t done = 0; done < got;) {
       ssize_t w = ::write(fd, buf.data() + done, got - done);
       if (w < 0 && errno == EINTR) continue;

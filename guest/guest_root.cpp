@@ -39,19 +39,26 @@ Result<std::string> GuestRoot::resolve(const std::string& guest_path, bool follo
   // Work list of components still to walk; symlink targets are spliced in front.
   std::vector<std::string> pending = split_path(guest_path);
   std::reverse(pending.begin(), pending.end());
-  std::vector<std::string> done;  // canonical components walked so far
+  // The canonical path walked so far and where each component starts in it,
+  // kept incrementally: rebuilding it per component made deep paths cubic.
+  std::string walked;
+  std::vector<size_t> starts;
   int links = 0;
   while (!pending.empty()) {
     std::string comp = pending.back();
     pending.pop_back();
     if (comp == ".") continue;
     if (comp == "..") {
-      if (!done.empty()) done.pop_back();  // ".." at the guest root stays there
+      if (!starts.empty()) {  // ".." at the guest root stays there
+        walked.resize(starts.back());
+        starts.pop_back();
+      }
       continue;
     }
-    std::string canonical;
-    for (auto& d : done) canonical += "/" + d;
-    canonical += "/" + comp;
+    size_t start = walked.size();
+    walked += "/";
+    walked += comp;
+    const std::string& canonical = walked;
     struct stat st;
     if (int e = fs_->lstat(canonical, &st)) return errno_error(e, fmt::format("{}: {}", guest_path, std::strerror(e)));
     bool last = pending.empty();
@@ -62,18 +69,20 @@ Result<std::string> GuestRoot::resolve(const std::string& guest_path, bool follo
       if (e == ENAMETOOLONG) return bad_input(fmt::format("{}: symlink target too long", guest_path));
       if (e) return errno_error(e, fmt::format("{}: {}", guest_path, std::strerror(e)));
       if (links_crossed) links_crossed->push_back(canonical);
-      if (!target.empty() && target[0] == '/') done.clear();  // absolute: restart at the guest root
+      walked.resize(start);
+      if (!target.empty() && target[0] == '/') {  // absolute: restart at the guest root
+        walked.clear();
+        starts.clear();
+      }
       std::vector<std::string> tcomps = split_path(target);
       for (auto it = tcomps.rbegin(); it != tcomps.rend(); ++it) pending.push_back(*it);
       continue;
     }
     if (!last && !S_ISDIR(st.st_mode))
       return bad_input(fmt::format("{}: {}", guest_path, std::strerror(ENOTDIR)));
-    done.push_back(comp);
+    starts.push_back(start);
   }
-  std::string out;
-  for (auto& d : done) out += "/" + d;
-  return out.empty() ? std::string("/") : out;
+  return walked.empty() ? std::string("/") : walked;
 }
 
 bool GuestRoot::exists(const std::string& guest_path) const { return resolve(guest_path).ok(); }

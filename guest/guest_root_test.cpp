@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "guest/guest_root.h"
+#include "guest/memory_guest.h"
 #include "guest/test_tree.h"
 
 namespace decant {
@@ -107,6 +108,24 @@ TEST(GuestRoot, GlobMatchesInsideTheGuestSorted) {
   EXPECT_EQ(m[1], "/etc/ld.so.conf.d/b.conf");
   EXPECT_EQ(root->glob("/etc/*/a.conf").size(), 1u);
   EXPECT_TRUE(root->glob("/nope/*.conf").empty());
+}
+
+// resolve() keeps the walked path incrementally (rebuilding it per
+// component made a deep tree, as a hostile archive makes one, cubic): ".."
+// after a relative symlink in a deep path must still pop the right parts.
+TEST(GuestRoot, DeepPathsWithLinksAndDotDot) {
+  auto fs = std::make_shared<MemoryGuest>();
+  std::string deep;
+  for (int i = 0; i < 300; ++i) deep += "/d" + std::to_string(i);
+  fs->add_file(deep + "/file", "deep");
+  fs->add_symlink("../d299/file", deep + "/link");
+  fs->add_symlink("/etc", deep + "/abs");
+  fs->add_file("/etc/x", "x");
+  GuestRoot root(fs);
+  EXPECT_EQ(*root.read_file(deep + "/file"), "deep");
+  EXPECT_EQ(*root.resolve(deep + "/link"), deep + "/file");
+  EXPECT_EQ(*root.resolve(deep + "/abs/x"), "/etc/x");
+  EXPECT_EQ(*root.resolve(deep + "/abs/../" + deep.substr(1) + "/./file"), deep + "/file");
 }
 
 }  // namespace

@@ -191,6 +191,22 @@ Status IndexedGuest::ensure_workdir() const {
   return Status::success();
 }
 
+Status IndexedGuest::check_entry_count() const {
+  if (nodes_.size() < kMaxEntries) return Status::success();
+  return bad_input(fmt::format("{}: more than {} entries: not a guest decant reads", source_name_, kMaxEntries));
+}
+
+Status IndexedGuest::charge_work_bytes(uint64_t bytes) const {
+  const char* v = std::getenv("DECANT_SOURCE_WORK_LIMIT_MB");
+  uint64_t mb = v && *v ? std::strtoull(v, nullptr, 10) : 0;
+  uint64_t limit = (mb ? std::min<uint64_t>(mb, 1ull << 40) : 16384) << 20;
+  uint64_t total = work_bytes_.fetch_add(bytes) + bytes;
+  if (total <= limit) return Status::success();
+  return bad_input(fmt::format("{}: its files expand to more than {} MiB of work copies (a compression bomb?); "
+                               "raise DECANT_SOURCE_WORK_LIMIT_MB if the guest really is that large",
+                               source_name_, limit >> 20));
+}
+
 Result<std::pair<int, std::string>> IndexedGuest::make_work_file(const std::string& path) const {
   if (Status s = ensure_workdir(); !s) return s.error();
   // Flat names: nothing from the guest names a host path, no directory to

@@ -8,6 +8,8 @@
 // fetched. Thread-safe: concurrent conversions share one instance.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -70,6 +72,12 @@ class IndexedGuest : public GuestFs {
   // Records a file whose content the subclass already wrote to a host file
   // it created with make_work_file(); keyed like host_path().
   void adopt(const Node& node, std::string host) const;
+  // Bounds on what a hostile source can make decant hold (docs/sources.md):
+  // entries in the index, and bytes written into work copies altogether
+  // (DECANT_SOURCE_WORK_LIMIT_MB, default 16 GiB). Both fail as bad input.
+  static constexpr size_t kMaxEntries = 2000000;
+  Status check_entry_count() const;
+  Status charge_work_bytes(uint64_t bytes) const;
   // A new empty 0600 file in the work directory for the guest path.
   Result<std::pair<int, std::string>> make_work_file(const std::string& path) const;
   const Node* find(const std::string& path) const;
@@ -85,6 +93,7 @@ class IndexedGuest : public GuestFs {
   mutable std::string workdir_;
   mutable std::map<uint64_t, std::string> copies_;  // inode number -> host copy
   mutable uint64_t next_copy_ = 0;
+  mutable std::atomic<uint64_t> work_bytes_{0};
 };
 
 }  // namespace decant

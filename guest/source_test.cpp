@@ -180,5 +180,41 @@ TEST(Source, ExtRootInsideAnMbrImageIsReadWithoutMounting) {
   EXPECT_NE(r.error().message.find("no Linux root partition"), std::string::npos) << r.error().message;
 }
 
+// Found by fuzzing (tests/fuzz/disk_image_fuzz): a directory linked into
+// itself made indexing loop forever, growing without bound.
+TEST(Source, ExtDirectoryLoopIsIndexedOnce) {
+  if (!have("mkfs.ext4") || !have("debugfs")) GTEST_SKIP() << "needs mkfs.ext4 and debugfs";
+  TestTree g;
+  g.write("/etc/os-release", "ID=debian\n");
+  g.write("/usr/bin/daemon", "binary");
+  TempDir t;
+  std::string img = t.path("loop.ext4");
+  std::string cmd = "set -e; mkfs.ext4 -q -F -d '" + g.root() + "' '" + img + "' 4M >/dev/null; debugfs -w -R 'link / /usr/root' '" +
+                    img + "' >/dev/null 2>&1; debugfs -w -R 'link /etc /etc/again' '" + img + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  setenv("DECANT_SOURCE_MOUNT", "0", 1);
+  auto src = open_source(img);
+  unsetenv("DECANT_SOURCE_MOUNT");
+  ASSERT_TRUE(src.ok()) << src.error().message;
+  EXPECT_EQ(*(*src)->root.read_file("/usr/bin/daemon"), "binary");
+  EXPECT_TRUE((*src)->root.is_directory("/usr/root/usr"));
+}
+
+// A compression bomb: work copies are bounded (DECANT_SOURCE_WORK_LIMIT_MB),
+// and the refusal says which limit to raise.
+TEST(Source, ArchiveExpandingPastTheWorkLimitIsRefused) {
+  TempDir t;
+  std::string tgz = t.path("bomb.tar.gz");
+  std::string elf = std::string("\x7f" "ELF\x02\x01\x01", 7) + std::string(3 << 20, '\0');
+  write_tar(tgz, {{"etc/os-release", S_IFREG | 0644, "ID=debian\n"}, {"usr/sbin/bomb", S_IFREG | 0755, elf}}, true);
+  setenv("DECANT_SOURCE_WORK_LIMIT_MB", "2", 1);
+  auto r = open_source(tgz);
+  unsetenv("DECANT_SOURCE_WORK_LIMIT_MB");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("DECANT_SOURCE_WORK_LIMIT_MB"), std::string::npos) << r.error().message;
+  auto ok = open_source(tgz);  // within the default limit
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+}
+
 }  // namespace
 }  // namespace decant

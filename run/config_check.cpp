@@ -279,8 +279,14 @@ Status check_config(const json& config, const std::string& base, const Refusal& 
   if (!s) return s;
   if (config.contains("annotations")) {
     if (!config["annotations"].is_object()) return refuse("annotations", "not an object");
-    for (const auto& [k, v] : config["annotations"].items())
+    // Runtimes act on some annotations (crun's run.oci.* can name a host
+    // socket or log file, a different handler; runc's org.systemd.property.*
+    // set cgroup properties): only the image labels decant writes pass.
+    for (const auto& [k, v] : config["annotations"].items()) {
       if (!v.is_string()) return refuse("annotations." + k, "not a string");
+      if (k.rfind("org.opencontainers.image.", 0) != 0 && k.rfind("io.decant.", 0) != 0)
+        return refuse("annotations." + k, "not an annotation decant writes (runtimes act on some)");
+    }
   }
   return Status::success();
 }

@@ -133,6 +133,18 @@ TEST_F(ConfigCheck, RefusesHostMountsAndEscapingVolumes) {
   EXPECT_NE(m.find("mounts[/sys].options: sysfs without ro"), std::string::npos) << m;
 }
 
+// crun acts on run.oci.* annotations (a seccomp notification receiver on the
+// host, hook log files, another handler): only decant's own labels pass.
+TEST_F(ConfigCheck, RefusesAnnotationsARuntimeActsOn) {
+  EXPECT_EQ(refusal([](json& c) { c["annotations"]["io.decant.note"] = "x"; }), "");
+  std::string m = refusal([](json& c) { c["annotations"]["run.oci.seccomp.receiver"] = "/run/evil.sock"; });
+  EXPECT_NE(m.find("annotations.run.oci.seccomp.receiver: not an annotation decant writes"), std::string::npos) << m;
+  m = refusal([](json& c) { c["annotations"]["org.systemd.property.DeviceAllow"] = "'/dev/sda rwm'"; });
+  EXPECT_NE(m.find("annotations.org.systemd.property.DeviceAllow"), std::string::npos) << m;
+  m = refusal([](json& c) { c["annotations"]["io.decant.x"] = 1; });
+  EXPECT_NE(m.find("annotations.io.decant.x: not a string"), std::string::npos) << m;
+}
+
 TEST_F(ConfigCheck, RefusesMissingOrForeignSeccomp) {
   std::string m = refusal([](json& c) { c["linux"].erase("seccomp"); });
   EXPECT_NE(m.find("linux.seccomp: missing"), std::string::npos) << m;

@@ -11,37 +11,12 @@
 #include <fmt/format.h>
 
 #include "analyzer/code/closure_analysis.h"
+#include "analyzer/loader_config.h"
 #include "common/text.h"
 
 namespace decant {
 
 namespace {
-
-// nsswitch.conf text as database -> its services in order ("hosts" ->
-// {files, dns}); action brackets such as [NOTFOUND=return] are left out.
-std::map<std::string, std::vector<std::string>> nss_databases(const std::string& text) {
-  std::map<std::string, std::vector<std::string>> out;
-  for (std::string_view line_view : lines(text)) {
-    std::string line(line_view.substr(0, line_view.find('#')));
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::vector<std::string>& services = out[trim(line.substr(0, colon))];
-    std::string rest = line.substr(colon + 1), word;
-    for (size_t k = 0; k <= rest.size(); ++k) {
-      char c = k < rest.size() ? rest[k] : ' ';
-      if (isalnum(static_cast<unsigned char>(c)) || c == '_') word += c;
-      else {
-        if (c == '[') {
-          size_t close = rest.find(']', k);
-          k = close == std::string::npos ? rest.size() : close;
-        }
-        if (!word.empty()) services.push_back(word);
-        word.clear();
-      }
-    }
-  }
-  return out;
-}
 
 // Does nsswitch.conf send database db to the "files" service? A database
 // without a line uses glibc's default, which starts with files.
@@ -90,7 +65,7 @@ void ClosureAnalysis::add_nss_modules(LibraryLoads& loads) {
   std::string trigger = reachable_glibc_function(nss_entry);
   if (trigger.empty()) return;
   auto conf = root_.read_file("/etc/nsswitch.conf", 1 << 20);
-  auto databases = nss_databases(conf ? *conf : "passwd: files\ngroup: files\nhosts: files dns\n");
+  auto databases = parse_nsswitch_conf(conf ? *conf : "passwd: files\ngroup: files\nhosts: files dns\n");
   std::set<std::string> services;
   for (const auto& [db, names] : databases) services.insert(names.begin(), names.end());
   size_t libc = 0;
@@ -103,7 +78,7 @@ void ClosureAnalysis::add_nss_modules(LibraryLoads& loads) {
       add_library(loads, lib, name, libc,
                   fmt::format("static: NSS module for \"{}\" in /etc/nsswitch.conf; {} is reachable", svc, trigger));
   }
-  add_nss_databases(conf ? nss_databases(*conf) : std::map<std::string, std::vector<std::string>>{});
+  add_nss_databases(conf ? parse_nsswitch_conf(*conf) : std::map<std::string, std::vector<std::string>>{});
 }
 
 // The files libnss_files reads for the lookups the program reaches. The

@@ -1,13 +1,14 @@
 #!/bin/sh
-# CTest smoke run of one libFuzzer target (fuzz.elf_reader_smoke, fuzz.code_view_smoke, fuzz.discover_smoke):
+# CTest smoke run of one libFuzzer target (fuzz.*_smoke, tests/fuzz/CMakeLists.txt):
 # replays the generated seed corpus (which holds every crash found so far as
 # a regression case), then mutates for a bounded time. Any crash, sanitizer
 # report, timeout, leak or out-of-memory fails the test and the input is kept
 # under $DECANT_BUILD/fuzz-artifacts/.
 # Env: DECANT_FUZZER (the fuzzer binary), DECANT_SOURCE, DECANT_BUILD,
-#      FUZZ_SECONDS (default 60), DECANT_MUST_WORK=1 (a missing fuzzer fails),
+#      FUZZ_SECONDS (default 60), FUZZ_MAX_LEN (default 65536: mutated input size),
+#      DECANT_MUST_WORK=1 (a missing fuzzer fails),
 #      DECANT_FUZZ_SEEDS (the seed generator, default tests/fuzz/make_seeds.sh).
-# Longer run by hand, e.g. 10 minutes with a persistent corpus:
+# Longer runs: docs/fuzzing.md. By hand, e.g. 10 minutes with a persistent corpus:
 #   sh tests/fuzz/make_seeds.sh /tmp/seeds && mkdir -p /tmp/corpus &&
 #   build/tests/fuzz/elf_reader_fuzz -max_total_time=600 -rss_limit_mb=2048 \
 #     -timeout=5 -max_len=65536 /tmp/corpus /tmp/seeds
@@ -16,6 +17,7 @@ set -u
 : "${DECANT_SOURCE:?DECANT_SOURCE must point to the source tree}"
 fuzzer=${DECANT_FUZZER:-}
 seconds=${FUZZ_SECONDS:-60}
+max_len=${FUZZ_MAX_LEN:-65536}
 seeds=${DECANT_FUZZ_SEEDS:-$DECANT_SOURCE/tests/fuzz/make_seeds.sh}
 
 if [ -z "$fuzzer" ] || [ ! -x "$fuzzer" ]; then
@@ -47,7 +49,7 @@ echo "fuzzing $fuzzer for ${seconds}s over $(ls "$tmp/seeds" | wc -l) seeds"
 "$fuzzer" -rss_limit_mb=2048 -timeout=5 -artifact_prefix="$tmp/artifacts/" "$tmp/seeds"/* >"$tmp/log" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then
-  "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 -max_len=65536 \
+  "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 -max_len="$max_len" \
     -print_final_stats=1 -artifact_prefix="$tmp/artifacts/" "$tmp/corpus" "$tmp/seeds" >>"$tmp/log" 2>&1
   rc=$?
 fi
