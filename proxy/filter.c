@@ -35,6 +35,10 @@
 #error "decant's proxy supports x86-64 and aarch64"
 #endif
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif
@@ -183,10 +187,19 @@ int proxy_child_install(unsigned classes, int sock) {
     return -E2BIG;
   }
   struct sock_fprog prog = {(unsigned short)n, insns};
-  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  /* Once the supervisor has a call, only a fatal signal interrupts the
+   * wait (Linux 6.0): Go's preemption signals would otherwise abort and
+   * restart every slow call, performing its side effects again. */
+  unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (fd < 0 && errno == EINVAL) {
+    flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  }
   if (fd < 0 && errno == EACCES) {
     /* Without CAP_SYS_ADMIN the kernel wants no_new_privs first. */
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (fd < 0 && errno == EINVAL)
       fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
   }
   if (fd < 0) {

@@ -3,10 +3,11 @@
  * applies, lets the kernel run the call as the app made it. A redirected
  * call is performed by the supervisor on the mapped path with the target's
  * credentials: opens inject the new descriptor into the target (ADDFD),
- * stat/readlink results are written into its memory. chdir and execve
- * cannot be redirected this way (their argument cannot be replaced, and no
- * other process can change the target's cwd or image): they are recorded
- * and let through, with one warning (docs/proxy.md, "Limits"). */
+ * stat/readlink results are written into its memory. chdir goes through a
+ * descriptor injected into the target (do_chdir); execve cannot be
+ * redirected (its argument cannot be replaced and no other process can exec
+ * for the target): it is recorded and let through, with one warning
+ * (docs/proxy.md, "Limits"). */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -17,6 +18,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sched.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_ADDFD_FLAG_SEND
@@ -196,15 +199,107 @@ static long do_symlink(struct req *q, uint64_t utarget, int dirfd, uint64_t ulin
   return r < 0 ? -e : 0;
 }
 
-/* chdir and exec: recorded, never redirected (see the top of the file). */
-static long do_passthrough(struct req *q, const char *op, int dirfd, uint64_t upath, int *warned) {
+/* Writes len bytes into the target at addr even where its pages are
+ * read-only (string literals): /proc/PID/mem writes like a debugger does. */
+static int poke(struct req *q, uint64_t addr, const void *buf, size_t len) {
+  char path[40];
+  snprintf(path, sizeof path, "/proc/%d/mem", (int)q->pid);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t r = pwrite(fd, buf, len, (off_t)addr);
+  close(fd);
+  return r == (ssize_t)len ? 0 : -1;
+}
+
+/* Waits (bounded) until the target's cwd is dir, i.e. the kernel has run
+ * the chdir and no longer needs its argument bytes. A chdir that fails
+ * leaves the cwd alone: then the wait ends after about 20 ms. */
+static void wait_cwd(struct req *q, const char *dir) {
+  char link[40], now[SHIM_PATH_MAX];
+  snprintf(link, sizeof link, "/proc/%d/cwd", (int)q->pid);
+  for (int i = 0; i < 20000; i++) {
+    ssize_t n = readlink(link, now, sizeof now - 1);
+    if (n < 0) return; /* gone */
+    now[n] = 0;
+    if (strcmp(now, dir) == 0) return;
+    if (i > 100) sched_yield();
+  }
+}
+
+/* chdir into a redirected directory. The argument cannot be replaced and no
+ * other process can change the target's cwd, so the supervisor opens the
+ * target directory, injects it into the target as descriptor N and, when
+ * "/dev/fd/N" (or "/proc/self/fd/N") fits in the app's own string, writes it
+ * there for the duration of the call, lets the kernel run the call (the
+ * target resolves its own descriptor), and puts the app's bytes back. The
+ * descriptor stays open in the target (close-on-exec). */
+static long do_chdir(struct req *q, int dirfd, uint64_t upath) {
+  struct proxy *p = q->p;
+  struct tpath *t = &p->path[0];
+  RESOLVE(0, dirfd, upath);
+  proxy_learn_path(q, "chdir", "stat", t);
+  if (!t->mapped) return PROXY_CONTINUE;
+  size_t app_len = strlen(t->app);
+  const char *why = "the path is too short to hold /dev/fd/N";
+  if (app_len >= 9 && p->feat.addfd) {
+    struct creds c;
+    proxy_become(q, &c, 0);
+    /* Not O_PATH: ADDFD refuses those. A directory that may be searched
+     * but not read is opened as the supervisor instead. */
+    int dfd = open(t->use, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int e = errno;
+    proxy_restore(&c);
+    if (dfd < 0 && e == EACCES) {
+      if (faccessat(AT_FDCWD, t->use, X_OK, AT_EACCESS) < 0) return -EACCES;
+      dfd = open(t->use, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      e = errno;
+    }
+    if (dfd < 0) return -e; /* ENOENT, ENOTDIR... of the target directory */
+    char real[SHIM_PATH_MAX], self[40];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", dfd);
+    ssize_t rl = readlink(self, real, sizeof real - 1);
+    real[rl > 0 ? rl : 0] = 0;
+    struct seccomp_notif_addfd a;
+    memset(&a, 0, sizeof a);
+    a.id = q->n->id;
+    a.srcfd = (unsigned)dfd;
+    a.newfd_flags = O_CLOEXEC;
+    long n = ioctl(p->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+    e = errno;
+    close(dfd);
+    if (n < 0) return e == ENOENT ? PROXY_ANSWERED : -e;
+    char rep[40];
+    snprintf(rep, sizeof rep, "/dev/fd/%ld", n);
+    char probe[48];
+    snprintf(probe, sizeof probe, "/proc/%d/root/dev/fd", (int)q->pid);
+    char link[32];
+    ssize_t ll = readlink(probe, link, sizeof link);
+    if (ll != 13 || memcmp(link, "/proc/self/fd", 13) != 0) snprintf(rep, sizeof rep, "/proc/self/fd/%ld", n);
+    if (strlen(rep) <= app_len && poke(q, upath, rep, strlen(rep) + 1) == 0) {
+      struct seccomp_notif_resp *resp = p->resp;
+      memset(resp, 0, p->resp_size);
+      resp->id = q->n->id;
+      resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      int sent = ioctl(p->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0;
+      if (sent) wait_cwd(q, real);
+      poke(q, upath, t->app, app_len + 1);
+      return PROXY_ANSWERED;
+    }
+    why = "the path is too short to hold the descriptor's name";
+  } else if (!p->feat.addfd) {
+    why = "this kernel cannot inject descriptors";
+  }
+  if (!p->warned_chdir++) proxy_warn(p, "chdir into a redirected directory is not redirected: ", why);
+  return PROXY_CONTINUE;
+}
+
+/* exec: recorded, never redirected (see the top of the file). */
+static long do_exec(struct req *q, int dirfd, uint64_t upath) {
   struct tpath *t = &q->p->path[0];
   RESOLVE(0, dirfd, upath);
-  proxy_learn_path(q, op, op[0] == 'e' ? "exec" : "stat", t);
-  if (t->mapped && !(*warned)++)
-    proxy_warn(q->p, op[0] == 'e' ? "exec of a redirected path is not redirected (docs/proxy.md): "
-                                  : "chdir into a redirected directory is not redirected (docs/proxy.md): ",
-               t->app);
+  proxy_learn_path(q, "exec", "exec", t);
+  if (t->mapped && !q->p->warned_exec++)
+    proxy_warn(q->p, "exec of a redirected path is not redirected (docs/proxy.md): ", t->app);
   return PROXY_CONTINUE;
 }
 
@@ -219,7 +314,6 @@ static long open_flags(struct req *q, int dirfd, uint64_t upath, uint64_t flags,
 
 long proxy_handle_fs(struct req *q, int *handled) {
   const __u64 *a = q->n->data.args;
-  struct proxy *p = q->p;
   *handled = 1;
   switch (q->n->data.nr) {
 #ifdef SYS_open
@@ -235,7 +329,7 @@ long proxy_handle_fs(struct req *q, int *handled) {
   case SYS_rename: return do_two(q, 0, AT_FDCWD, a[0], AT_FDCWD, a[1], 0);
   case SYS_link: return do_two(q, 1, AT_FDCWD, a[0], AT_FDCWD, a[1], 0);
   case SYS_symlink: return do_symlink(q, a[0], AT_FDCWD, a[1]);
-  case SYS_chdir: return do_passthrough(q, "chdir", AT_FDCWD, a[0], &p->warned_chdir);
+  case SYS_chdir: return do_chdir(q, AT_FDCWD, a[0]);
 #endif
   case SYS_openat: return open_flags(q, (int)a[0], a[1], a[2], a[3]);
   case SYS_openat2: {
@@ -260,8 +354,8 @@ long proxy_handle_fs(struct req *q, int *handled) {
   case SYS_renameat2: return do_two(q, 0, (int)a[0], a[1], (int)a[2], a[3], (long)(unsigned)a[4]);
   case SYS_linkat: return do_two(q, 1, (int)a[0], a[1], (int)a[2], a[3], (long)(int)a[4]);
   case SYS_symlinkat: return do_symlink(q, a[0], (int)a[1], a[2]);
-  case SYS_execve: return do_passthrough(q, "exec", AT_FDCWD, a[0], &p->warned_exec);
-  case SYS_execveat: return do_passthrough(q, "exec", (int)a[0], a[1], &p->warned_exec);
+  case SYS_execve: return do_exec(q, AT_FDCWD, a[0]);
+  case SYS_execveat: return do_exec(q, (int)a[0], a[1]);
   default: *handled = 0; return PROXY_CONTINUE;
   }
 }
