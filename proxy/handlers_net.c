@@ -179,6 +179,7 @@ static long do_uname(struct req *q) {
   const struct shim_plan *plan = q->p->plan;
   struct utsname u;
   if (uname(&u) < 0) return -errno;
+  if (!proxy_id_valid(q)) return PROXY_ANSWERED;
   set_field(u.sysname, plan->uname_sysname);
   set_field(u.nodename, plan->uname_nodename);
   set_field(u.release, plan->uname_release);

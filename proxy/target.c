@@ -1,6 +1,7 @@
 /* The supervisor's access to the process that made a call: its memory
- * (process_vm_readv/writev, with the notification id re-checked after every
- * read so a pid reused by another process is never acted for), its paths
+ * (process_vm_readv/writev, with the notification id re-checked after the
+ * arguments were read and before acting, so a pid reused by another process
+ * is never acted for), its paths
  * (relative ones resolved against /proc/PID/cwd or /proc/PID/fd/N, mapped
  * through the shared matcher), its descriptors (pidfd_getfd) and its
  * filesystem credentials (setfsuid/setfsgid/setgroups, which the kernel
@@ -56,7 +57,7 @@ static int read_str(struct req *q, uint64_t addr, char *buf, size_t cap) {
     ssize_t r = process_vm_readv(q->pid, &local, 1, &remote, 1, 0);
     if (r <= 0) return -EFAULT;
     char *nul = memchr(buf + got, 0, (size_t)r);
-    if (nul) return proxy_id_valid(q) ? 0 : -ESRCH;
+    if (nul) return 0;
     got += (size_t)r;
   }
   return -ENAMETOOLONG;
@@ -112,6 +113,9 @@ int proxy_resolve_app(struct req *q, struct tpath *t, int dirfd) {
   if (n >= 0) memcpy(t->norm, t->scratch, strlen(t->scratch) + 1);
   else t->norm[0] = 0;
   if (n > 0) {
+    /* About to act for the target: the pid must still be the caller's.
+     * (A call that is let through needs no such check.) */
+    if (!proxy_id_valid(q)) return -ESRCH;
     t->mapped = 1;
     return put(t->use, sizeof t->use, root_prefix(q, prefix, sizeof prefix), t->mapped_buf);
   }

@@ -96,7 +96,7 @@ wait $spid 2>/dev/null
 
 # The supervisor dies: the app's intercepted calls fail with ENOSYS.
 echo x >"$tmp/real/f"
-"$PROXY" -- "$C/legacy_static_probe" stat /legacy/probe/f 100000000 >"$tmp/kill.out" 2>&1 &
+"$PROXY" -- "$C/legacy_static_probe" stat /legacy/probe/f 3000000 >"$tmp/kill.out" 2>&1 &
 kpid=$!
 pids="$pids $kpid"
 sleep 1

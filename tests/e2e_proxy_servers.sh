@@ -110,7 +110,8 @@ if [ "${PROXY_E2E_CRUN:-0}" = 1 ]; then
   sed -e "s|$tmp/www|/srv/legacy/www|; s|to: $hport|to: $cport|" -e 's|^binary:.*|binary: {path: /bin/busybox, arch: x86_64, linkage: static}|' \
     -e 's|^redirects:|entrypoint: [/bin/busybox, httpd, -f, -p, "80", -h, /srv/legacy/www]\nenforcement: {proxy: "on"}\nredirects:|' \
     "$tmp/httpd.yaml" >"$tmp/crun.yaml"
-  "$DECANT" package "$tmp/crun.yaml" --root "$tmp/guest" -o "$tmp/bundle" >"$tmp/pkg.log" 2>&1 ||
+  "$DECANT" package "$tmp/crun.yaml" --root "$tmp/guest" --format bundle --network host -o "$tmp/bundle" \
+    >"$tmp/pkg.log" 2>&1 ||
     fail "decant package: $(tail -3 "$tmp/pkg.log")"
   (cd "$tmp/bundle" && crun run "proxy-e2e-$$" >"$tmp/crun.log" 2>&1) &
   cpid=$!
