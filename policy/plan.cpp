@@ -98,6 +98,15 @@ Result<CompiledPlan> compile_plan(const Profile& p, const PlanOptions& options) 
     t += fmt::format(DECANT_PLAN_KW_SECCOMP " {} {} {}\n", mode, plan_escape(spec->arch), hex(*bpf));
     out.bpf = std::move(*bpf);
   }
+  // The seccomp proxy (docs/proxy.md), for the container init: auto turns
+  // on for the programs LD_PRELOAD cannot reach, and stays best effort.
+  std::string proxy = p.enforcement.proxy;
+  if (proxy == DECANT_PLAN_PROXY_AUTO) {
+    bool unreachable = p.binary.linkage == "static" || p.binary.linkage == "static-pie";
+    for (const auto& h : p.hazards) unreachable |= h.id == "raw-syscall" || h.id == "static-binary-no-preload";
+    if (!unreachable) proxy = DECANT_PLAN_PROXY_OFF;
+  }
+  t += fmt::format(DECANT_PLAN_KW_PROXY " {}\n", proxy);
   t += DECANT_PLAN_KW_END "\n";
   return out;
 }

@@ -59,6 +59,31 @@ TEST(Plan, CompilesEveryRedirectForTheShim) {
   EXPECT_EQ(v.plan.bpf_len, c->bpf_instructions * 8);
 }
 
+// enforcement.proxy reaches the init through the plan: auto means the proxy
+// only for what LD_PRELOAD cannot reach, on makes it mandatory.
+TEST(Plan, ProxyModeFollowsTheBinary) {
+  auto mode = [](const Profile& p) {
+    auto c = compile_plan(p);
+    EXPECT_TRUE(c.ok()) << c.error().message;
+    ShimView v;
+    shim_parse(c->text, v);
+    return v.plan.proxy_mode;
+  };
+  Profile p = test_profile();
+  p.binary.linkage = "dynamic";
+  EXPECT_EQ(mode(p), SHIM_PROXY_OFF);
+  p.hazards.push_back({"raw-syscall", "warning", "inline syscall", {}});
+  EXPECT_EQ(mode(p), SHIM_PROXY_AUTO);
+  p.hazards.clear();
+  p.binary.linkage = "static";
+  EXPECT_EQ(mode(p), SHIM_PROXY_AUTO);
+  p.enforcement.proxy = "off";
+  EXPECT_EQ(mode(p), SHIM_PROXY_OFF);
+  p.binary.linkage = "dynamic";
+  p.enforcement.proxy = "on";
+  EXPECT_EQ(mode(p), SHIM_PROXY_ON);
+}
+
 TEST(Plan, RejectsWhatTheShimCouldNotApply) {
   auto expect_bad = [](Profile p, const std::string& needle) {
     auto c = compile_plan(p);

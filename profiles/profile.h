@@ -157,6 +157,10 @@ struct SeccompPolicy {
 };
 struct Enforcement {
   SeccompPolicy seccomp;
+  // Seccomp user-notification proxy (docs/proxy.md): auto | on | off. auto:
+  // used when the binary is static or has the raw-syscall hazard; on:
+  // mandatory, the service does not start without it.
+  std::string proxy = "auto";
   bool operator==(const Enforcement&) const;
 };
 

@@ -80,7 +80,7 @@ DECANT_DEFINE_EQ(HostRedirect, from, to)
 DECANT_DEFINE_EQ(Identity, uname_release, uname_version, uname_machine, hostname)
 DECANT_DEFINE_EQ(Redirects, paths, ports, hosts, identity)
 DECANT_DEFINE_EQ(SeccompPolicy, mode, default_action, errno_name)
-DECANT_DEFINE_EQ(Enforcement, seccomp)
+DECANT_DEFINE_EQ(Enforcement, seccomp, proxy)
 DECANT_DEFINE_EQ(Metadata, name, generator)
 DECANT_DEFINE_EQ(Profile, api_version, kind, metadata, source, binary, entrypoint, user, workdir, env, requires_,
                  libraries, missing_libraries, files, network, syscalls, hazards, redirects, enforcement)
@@ -376,6 +376,7 @@ ojson build_tree(const Profile& p) {
   enf["seccomp"] = ojson{{"mode", p.enforcement.seccomp.mode},
                          {"default_action", p.enforcement.seccomp.default_action},
                          {"errno", p.enforcement.seccomp.errno_name}};
+  enf["proxy"] = p.enforcement.proxy;
   j["enforcement"] = enf;
   return j;
 }
@@ -761,6 +762,7 @@ Profile read_tree(const YAML::Node& root) {
       s.str("default_action", p.enforcement.seccomp.default_action);
       s.str("errno", p.enforcement.seccomp.errno_name);
     });
+    e.str("proxy", p.enforcement.proxy);
   });
   r.finish();
   if (p.binary.path.empty()) MapReader::fail(root, "", "missing required field 'binary.path'");
@@ -932,6 +934,9 @@ Status validate_profile(const Profile& p, const std::string& origin) {
   if (!actions.count(p.enforcement.seccomp.default_action))
     return err(fmt::format("enforcement.seccomp.default_action: '{}' is not one of errno, kill",
                            p.enforcement.seccomp.default_action));
+  static const std::set<std::string> proxy_modes{"auto", "on", "off"};
+  if (!proxy_modes.count(p.enforcement.proxy))
+    return err(fmt::format("enforcement.proxy: '{}' is not one of auto, on, off", p.enforcement.proxy));
   if (Status s = check_process(p, err); !s) return s;
   static const std::set<std::string> accesses{"read", "write", "exec"};
   for (auto& f : p.files) {

@@ -52,6 +52,7 @@ Profile sample() {
   p.redirects.hosts.push_back({"db.legacy.internal", "10.0.0.5"});
   p.redirects.identity.uname_release = "4.19.0-27-amd64";
   p.enforcement.seccomp = {"log", "kill", "EACCES"};
+  p.enforcement.proxy = "on";
   return p;
 }
 
@@ -127,6 +128,12 @@ TEST(Profile, TypeAndRangeErrors) {
   r = parse_profile(base + "enforcement:\n  seccomp: {mode: strict}\n", "p");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("mode"), std::string::npos);
+  r = parse_profile(base + "enforcement:\n  proxy: always\n", "p");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("enforcement.proxy"), std::string::npos) << r.error().message;
+  r = parse_profile(base + "enforcement:\n  proxy: off\n", "p");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->enforcement.proxy, "off");
   r = parse_profile("apiVersion: decant/v2\nkind: Profile\nbinary: {path: /x}\n", "p");
   ASSERT_FALSE(r.ok());
   r = parse_profile("kind: Profile\n", "p");

@@ -40,17 +40,10 @@ const char *shim_map_path_slow(int dirfd, const char *path, char **bufp) {
   if (!*bufp && !(*bufp = shim_alloc(SHIM_BUF_BYTES))) goto no_memory;
   /* out: the first half (also the base directory); scratch: the second. */
   char *out = *bufp, *scratch = *bufp + SHIM_PATH_MAX;
-  if (path[0] == '/') {
-    n = shim_normalize(NULL, path, scratch, SHIM_PATH_MAX);
-  } else {
-    if (shim_base_dir(dirfd, out) < 0) return path;
-    n = shim_normalize(out, path, scratch, SHIM_PATH_MAX);
-  }
-  if (n < 0) return path;
-  rule = shim_match_path(&shim_plan, scratch, (size_t)n);
-  if (!rule) return path; /* untouched: the kernel resolves it as the app wrote it */
-  n = shim_apply_path_rule(rule, scratch, (size_t)n, out, SHIM_PATH_MAX);
-  if (n < 0) goto too_long;
+  if (path[0] != '/' && shim_base_dir(dirfd, out) < 0) return path;
+  n = shim_map_path(&shim_plan, out, path, out, scratch);
+  if (n == -2) goto too_long;
+  if (n <= 0) return path; /* untouched: the kernel resolves it as the app wrote it */
   return out;
 too_long:
   errno = ENAMETOOLONG;

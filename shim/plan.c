@@ -258,6 +258,20 @@ static int parse_seccomp(struct parser *ps, char **f, int nf) {
   return 0;
 }
 
+/* proxy MODE: read by the container init (proxy/), accepted by the shim. */
+static int parse_proxy(struct parser *ps, char **f, int nf) {
+  struct shim_plan *plan = ps->plan;
+  if (strcmp(f[1], DECANT_PLAN_PROXY_OFF) == 0)
+    plan->proxy_mode = SHIM_PROXY_OFF;
+  else if (strcmp(f[1], DECANT_PLAN_PROXY_AUTO) == 0)
+    plan->proxy_mode = SHIM_PROXY_AUTO;
+  else if (strcmp(f[1], DECANT_PLAN_PROXY_ON) == 0)
+    plan->proxy_mode = SHIM_PROXY_ON;
+  else
+    return fail(ps, "unknown proxy mode:", f[1]);
+  return 0;
+}
+
 /* Splits a directive line on single spaces and decodes every field. */
 static int split_fields(struct parser *ps, char *line, char **f, int *nf) {
   char *s = line;
@@ -290,6 +304,7 @@ static int parse_directive(struct parser *ps, char *line, int *seen_end) {
   if (strcmp(kw, DECANT_PLAN_KW_HOST) == 0 && nf == 3) return parse_host(ps, f, nf);
   if (strcmp(kw, DECANT_PLAN_KW_UNAME) == 0 && nf == 3) return parse_uname(ps, f, nf);
   if (strcmp(kw, DECANT_PLAN_KW_SECCOMP) == 0 && (nf == 3 || nf == 4)) return parse_seccomp(ps, f, nf);
+  if (strcmp(kw, DECANT_PLAN_KW_PROXY) == 0 && nf == 2) return parse_proxy(ps, f, nf);
   return fail(ps, "unknown directive or wrong field count:", kw);
 }
 
@@ -412,6 +427,15 @@ const struct shim_path_rule *shim_match_path(const struct shim_plan *plan, const
       return r;
   }
   return NULL;
+}
+
+long shim_map_path(const struct shim_plan *plan, const char *base, const char *path, char *out, char *scratch) {
+  long n = shim_normalize(path[0] == '/' ? NULL : base, path, scratch, SHIM_PATH_MAX);
+  if (n < 0) return -1;
+  const struct shim_path_rule *rule = shim_match_path(plan, scratch, (size_t)n);
+  if (!rule) return 0;
+  n = shim_apply_path_rule(rule, scratch, (size_t)n, out, SHIM_PATH_MAX);
+  return n < 0 ? -2 : n;
 }
 
 long shim_apply_path_rule(const struct shim_path_rule *rule, const char *norm, size_t len, char *out, size_t outsz) {

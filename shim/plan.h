@@ -24,6 +24,7 @@ extern "C" {
 
 enum shim_proto { SHIM_TCP = 1, SHIM_UDP = 2 };
 enum shim_seccomp_mode { SHIM_SECCOMP_OFF = 0, SHIM_SECCOMP_ENFORCE = 1, SHIM_SECCOMP_LOG = 2 };
+enum shim_proxy_mode { SHIM_PROXY_OFF = 0, SHIM_PROXY_AUTO = 1, SHIM_PROXY_ON = 2 };
 
 struct shim_path_rule {
   const char *from, *to; /* normalized absolute; from without trailing '/' */
@@ -56,6 +57,7 @@ struct shim_plan {
   const char *seccomp_arch;         /* informational: the arch the BPF was compiled for */
   const unsigned char *bpf;         /* struct sock_filter[], validated length */
   size_t bpf_len;                   /* bytes, a multiple of 8 */
+  int proxy_mode;                   /* enum shim_proxy_mode; read by the init, not the shim */
 };
 
 /* Bytes of arena shim_plan_parse needs for a plan text of len bytes. */
@@ -78,6 +80,16 @@ int shim_path_is_clean(const char *path);
 /* Longest-prefix match of a normalized absolute path, on component
  * boundaries. Returns the rule or NULL. */
 const struct shim_path_rule *shim_match_path(const struct shim_plan *plan, const char *norm, size_t len);
+
+/* Maps path through plan's path rules: relative paths are taken against
+ * base (an absolute directory, may be NULL for absolute paths), normalized
+ * lexically into scratch and rewritten into out. Both buffers hold
+ * SHIM_PATH_MAX bytes; out may be the buffer base is in. Returns the mapped
+ * length; 0 when no rule applies and -1 when the path is too long to
+ * normalize (both: the caller keeps the path as written, the kernel judges
+ * it); -2 when the rewritten path does not fit (ENAMETOOLONG). Shared by the shim
+ * (pathmap.c) and the proxy's supervisor (proxy/). */
+long shim_map_path(const struct shim_plan *plan, const char *base, const char *path, char *out, char *scratch);
 
 /* Rewrites a normalized path with rule into out. Returns the length or -1
  * when the result does not fit. */

@@ -18,6 +18,7 @@
 #define DECANT_PLAN_KW_HOST "host"       /* host FROM TO */
 #define DECANT_PLAN_KW_UNAME "uname"     /* uname FIELD VALUE */
 #define DECANT_PLAN_KW_SECCOMP "seccomp" /* seccomp MODE ARCH [BPF] */
+#define DECANT_PLAN_KW_PROXY "proxy"     /* proxy MODE (docs/proxy.md) */
 #define DECANT_PLAN_KW_END "end"         /* last line */
 
 /* port PROTO */
@@ -35,6 +36,14 @@
 #define DECANT_PLAN_SECCOMP_OFF "off"
 #define DECANT_PLAN_SECCOMP_ENFORCE "enforce"
 #define DECANT_PLAN_SECCOMP_LOG "log"
+
+/* proxy MODE: whether the init runs the service under the seccomp
+ * user-notification proxy (proxy/). on: required, the service does not start
+ * without it; auto: used when the kernel allows, else one warning; off: not
+ * used (the default when the line is absent). */
+#define DECANT_PLAN_PROXY_OFF "off"
+#define DECANT_PLAN_PROXY_AUTO "auto"
+#define DECANT_PLAN_PROXY_ON "on"
 
 /* Marks the shim's own system calls in the otherwise unused sixth argument
  * register (see docs/shim.md, "Own system calls"). ASCII "decantsh". */

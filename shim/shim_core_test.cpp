@@ -219,3 +219,32 @@ TEST(PlanParse, SortsPathRulesStablyAndFast) {
 }
 
 }  // namespace
+
+namespace {
+
+// shim_map_path is the mapping the shim's pathmap.c and the proxy's
+// supervisor share: relative paths against a base, unmatched paths left to
+// the caller (0), rewrites that do not fit refused (-2).
+TEST(PlanParse, MapPathIsTheSharedMapping) {
+  auto p = parse("decant-plan 1\npath /opt/app /srv/app\nend\n");
+  ASSERT_EQ(p.rc, 0) << p.err;
+  char out[SHIM_PATH_MAX], scratch[SHIM_PATH_MAX];
+  ASSERT_GT(shim_map_path(&p.plan, "/opt", "app/x/../y", out, scratch), 0);
+  EXPECT_STREQ(out, "/srv/app/y");
+  EXPECT_GT(shim_map_path(&p.plan, nullptr, "/opt/./app", out, scratch), 0);
+  EXPECT_STREQ(out, "/srv/app");
+  EXPECT_EQ(shim_map_path(&p.plan, "/", "opt/application", out, scratch), 0);
+  EXPECT_EQ(shim_map_path(&p.plan, nullptr, "/etc/passwd", out, scratch), 0);
+  std::string deep = "/opt/app/" + std::string(SHIM_PATH_MAX - 12, 'x');
+  EXPECT_EQ(shim_map_path(&p.plan, nullptr, deep.c_str(), out, scratch), -2);
+}
+
+// The proxy directive is the init's; the shim parses and keeps it.
+TEST(PlanParse, ProxyDirective) {
+  EXPECT_EQ(parse("decant-plan 1\nproxy on\nend\n").plan.proxy_mode, SHIM_PROXY_ON);
+  EXPECT_EQ(parse("decant-plan 1\nproxy auto\nend\n").plan.proxy_mode, SHIM_PROXY_AUTO);
+  EXPECT_EQ(parse("decant-plan 1\nend\n").plan.proxy_mode, SHIM_PROXY_OFF);
+  EXPECT_NE(parse("decant-plan 1\nproxy maybe\nend\n").rc, 0);
+}
+
+}  // namespace
