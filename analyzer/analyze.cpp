@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "analyzer/code/code_analysis.h"
+#include "analyzer/config/config_facts.h"
+#include "analyzer/config/config_sources.h"
 #include "elf/elf_file.h"
 #include "analyzer/guest_facts.h"
 #include "common/file_util.h"
@@ -148,14 +150,40 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   p.syscalls.arch = p.binary.arch;
 
   // 7. Machine code of the whole closure: syscall allowlist, ports, hosts,
-  //    paths, dlopen()ed libraries and code hazards (analyzer/code/).
+  //    paths, dlopen()ed libraries and code hazards (analyzer/code/). Its
+  //    configuration tree is read once the code says which files it names,
+  //    so the modules the configuration loads are analyzed with the rest.
+  ConfigTree tree;
+  ConfigFacts facts;
+  bool tree_read = false;
+  auto read_tree = [&](const std::vector<std::string>& code_paths, const std::vector<std::string>& plugin_dirs) {
+    tree = read_config_tree(root, config_seeds(root, binary_guest_path, options.argv, code_paths));
+    facts = extract_config_facts(root, tree, plugin_dirs);
+    tree_read = true;
+  };
   if (options.code) {
     CodeOptions code;
+    code.config_modules = [&](const std::vector<std::string>& code_paths, const std::vector<std::string>& dirs) {
+      read_tree(code_paths, dirs);
+      std::vector<CodeOptions::ConfigModule> modules;
+      for (auto& m : facts.modules) modules.push_back({m.path, m.evidence});
+      return modules;
+    };
     Status st = analyze_code(root, a.closure, p, code);
     if (!st) return st.error();
   }
 
-  // 8. Hazards known from structure alone.
+  // 8. Its configuration: files, paths it reads and writes, listen ports
+  //    (analyzer/config/), for a program that may listen.
+  if (!tree_read) read_tree({}, {});
+  const auto& apis = p.network.apis;
+  bool connect_only = std::find(apis.begin(), apis.end(), "connect") != apis.end() &&
+                      std::find(apis.begin(), apis.end(), "bind") == apis.end() &&
+                      std::find(apis.begin(), apis.end(), "listen") == apis.end();
+  bool listens = options.code ? !apis.empty() && !connect_only : true;
+  add_config_facts(tree, facts, listens, p);
+
+  // 9. Hazards known from structure alone.
   add_structural_hazards(root, a.closure, options, p);
   return a;
 }

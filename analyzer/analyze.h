@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "guest/guest_root.h"
 #include "analyzer/library_resolver.h"
@@ -13,6 +14,9 @@ namespace decant {
 struct AnalyzeOptions {
   std::string target_glibc;  // when set, a closure needing newer glibc is a hazard
   bool code = true;          // analyze machine code (syscalls, ports, paths, dlopen)
+  // The service's command line (argv[0] first) when known: the
+  // configuration files it names are read (analyzer/config/).
+  std::vector<std::string> argv;
 };
 
 struct Analysis {

@@ -299,7 +299,9 @@ ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredSer
     return failed(fmt::format("{} is a script (#!{}); decant converts the ELF daemon it starts", out.binary, interp));
   if (out.binary.empty()) return failed("no program to run");
   c.report({ProgressEvent::Stage, src.name, d.name, "analyze"});
-  auto analysis = analyze_binary(root, out.binary, AnalyzeOptions{}, src.cache);
+  AnalyzeOptions analyze_options;
+  analyze_options.argv = d.argv;  // the configuration files its command line names (analyzer/config/)
+  auto analysis = analyze_binary(root, out.binary, analyze_options, src.cache);
   if (!analysis) return failed(analysis.error().message);
   add_discovered_facts(d, analysis->profile);
   add_argument_files(root, d, analysis->profile);

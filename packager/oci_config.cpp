@@ -228,10 +228,15 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
   for (const auto& [k, v] : env) s.env.push_back(k + "=" + v);
 
   // Ports as the container will bind them: after the shim's port redirects.
+  // Only high-confidence ports are published (ExposedPorts, Services,
+  // compose ports); the others stay candidates in the profile
+  // (docs/config.md), so a reply code or an optional feature's port never
+  // becomes a port the image claims.
   std::map<std::pair<uint16_t, std::string>, uint16_t> redirected_port;  // the last rule for a port wins
   for (const auto& r : p.redirects.ports) redirected_port[{r.from, r.proto}] = r.to;
   std::set<std::pair<uint16_t, std::string>> ports;
   for (const auto& l : p.network.listen) {
+    if (l.confidence != "high") continue;
     auto it = redirected_port.find({l.port, l.proto});
     ports.emplace(it == redirected_port.end() ? l.port : it->second, l.proto);
   }

@@ -66,8 +66,8 @@ class ClosureAnalysis {
   void fill_syscalls();
   // literal_facts.cpp
   void fill_literals();
-  // literal_facts.cpp, with config_hints.h
-  void fill_config_ports();
+  // config_modules.cpp
+  void add_config_modules(LibraryLoads& loads);
   // code_hazards.cpp
   void add_hazard(const std::string& id, const std::string& severity, const std::string& message,
                   const std::string& evidence);

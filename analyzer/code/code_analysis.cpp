@@ -28,13 +28,13 @@ Status ClosureAnalysis::run(CodeStats& stats) {
   add_dlopen_libraries(loads);   // libraries named in dlopen() calls (dlopen.cpp)
   add_nss_modules(loads);        // NSS modules of reachable lookups (nss.cpp)
   add_glibc_unwinder(loads);     // libgcc_s.so.1 for pthread_exit/cancel, backtrace (nss.cpp)
+  add_config_modules(loads);     // modules the configuration loads (config_modules.cpp)
   if (closure_.objects.size() > before) {
     summarize(before);           // the libraries just added, then reachability again
     reach();
   }
   fill_syscalls();               // the syscall allowlist (syscall_allowlist.cpp)
   fill_literals();               // files, ports, hosts from literals (literal_facts.cpp)
-  fill_config_ports();           // listen ports from configuration files (literal_facts.cpp, config_hints.cpp)
   fill_hazards();                // vsyscall, raw-syscall, code-not-analyzed (code_hazards.cpp)
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats.objects = summaries_.size();

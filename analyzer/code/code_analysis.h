@@ -6,7 +6,9 @@
 // dlopen-unresolved). The rules are in docs/code-analysis.md.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "guest/guest_root.h"
 #include "analyzer/library_resolver.h"
@@ -19,6 +21,17 @@ struct CodeOptions {
   bool use_cache = true;
   std::string cache_root;  // empty: $DECANT_CACHE, else ~/.cache/decant
   unsigned threads = 0;    // 0: one per core
+  // Modules the program's configuration loads (analyzer/config/): called
+  // once reachable code is known, with the files it names and the plugin
+  // directories it loads from; each module returned joins the closure with
+  // its own DT_NEEDED closure (found_via: config) before the facts are read.
+  struct ConfigModule {
+    std::string path;
+    std::string evidence;
+  };
+  std::function<std::vector<ConfigModule>(const std::vector<std::string>& code_paths,
+                                          const std::vector<std::string>& plugin_dirs)>
+      config_modules;
 };
 
 struct CodeStats {

@@ -1,7 +1,7 @@
-// Reads listen ports out of a server's configuration files (config_hints.h).
-// Line-based on purpose: the known directive forms are one per line in every
+// Reads listen ports out of a server's configuration tree (config_hints.h).
+// Line-based on purpose: the directive forms are one per line in every
 // format this reads, and a real parser per server would be more code than
-// the facts are worth. A port the table misses is found by learn mode.
+// the facts are worth. A port the forms miss is found by learn mode.
 #include "analyzer/code/config_hints.h"
 
 #include <algorithm>
@@ -25,7 +25,7 @@ std::string lower(std::string s) {
 
 // "80", "8080;", "127.0.0.1:8080", "[::]:80" -> port and address; 0 if none.
 unsigned port_value(std::string v, std::string* address) {
-  while (!v.empty() && (v.back() == ';' || v.back() == '"' || v.back() == '\'')) v.pop_back();
+  while (!v.empty() && (v.back() == ';' || v.back() == '"' || v.back() == '\'' || v.back() == ',')) v.pop_back();
   while (!v.empty() && (v.front() == '"' || v.front() == '\'')) v.erase(0, 1);
   size_t colon = v.rfind(':');
   std::string digits = colon == std::string::npos ? v : v.substr(colon + 1);
@@ -40,18 +40,59 @@ unsigned port_value(std::string v, std::string* address) {
   return n;
 }
 
+bool ends_with(const std::string& s, const char* suffix) {
+  size_t n = strlen(suffix);
+  return s.size() > n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Whether a directive name sets a port this server listens on.
+bool listen_key(const std::string& k) {
+  static const std::set<std::string> keys{"port",      "-p",   "--port",      "listen", "listen_port",
+                                          "listenaddress", "bind", "server.port", "ports"};
+  if (keys.count(k)) return true;
+  if (!ends_with(k, "_port") && !ends_with(k, ".port") && !ends_with(k, "-port")) return false;
+  // A peer's or a client's port, not one this server binds.
+  static const char* peer_words[] = {"announce", "remote", "peer",  "upstream", "master", "replica", "slave",
+                                     "relay",    "target", "dest",  "connect",  "client", "proxy",   "cluster",
+                                     "outgoing", "query",  "source", "forward", "notify", "smtp",    "backend"};
+  for (auto w : peer_words)
+    if (k.find(w) != std::string::npos) return false;
+  return true;
+}
+
+// `port=N` / `port="N"` attributes inside a line (rsyslog's input()).
+void port_attributes(const std::string& line, size_t line_no, const std::string& confidence,
+                     std::vector<ConfigPort>& out) {
+  std::string l = lower(line);
+  for (size_t pos = l.find("port="); pos != std::string::npos; pos = l.find("port=", pos + 1)) {
+    if (pos > 0 && (isalnum(static_cast<unsigned char>(l[pos - 1])) || l[pos - 1] == '_' || l[pos - 1] == '.'))
+      continue;
+    size_t end = pos + 5;
+    while (end < l.size() && !isspace(static_cast<unsigned char>(l[end])) && l[end] != ')') ++end;
+    ConfigPort cp;
+    cp.port = port_value(line.substr(pos + 5, end - pos - 5), nullptr);
+    if (!cp.port) continue;
+    cp.line = line_no;
+    cp.text = line;
+    cp.confidence = confidence;
+    out.push_back(std::move(cp));
+  }
+}
+
 }  // namespace
 
 std::vector<ConfigPort> parse_port_directives(const std::string& text) {
   std::vector<ConfigPort> out;
   size_t line_no = 0;
+  int conditional = 0;  // nesting of <If...> blocks
   for (std::string_view line_view : lines(text)) {
-    std::string line(line_view);
     ++line_no;
-    size_t hash = line.find('#');
-    if (hash != std::string::npos) line.resize(hash);
-    line = trim(line);
+    std::string line = strip_config_comment(std::string(line_view));
     if (line.empty() || line.size() > 512) continue;
+    std::string l = lower(line);
+    if (l.compare(0, 3, "<if") == 0) ++conditional;
+    else if (l.compare(0, 4, "</if") == 0 && conditional > 0) --conditional;
+    const std::string confidence = conditional ? "medium" : "high";
     // Split into key and value at '=' (lighttpd, vsftpd, --port=) or at
     // the first blank (redis, sshd, apache, nginx, memcached's -p).
     std::string key, value;
@@ -66,9 +107,10 @@ std::vector<ConfigPort> parse_port_directives(const std::string& text) {
     } else {
       continue;
     }
-    static const std::set<std::string> keys{"port", "-p", "--port", "server.port", "listen_port", "listen"};
-    std::string k = lower(key);
-    if (!keys.count(k)) continue;
+    if (!listen_key(lower(key))) {
+      port_attributes(line, line_no, confidence, out);
+      continue;
+    }
     // nginx: `listen 80 default_server;`: the first word is the address.
     std::string first = value.substr(0, value.find_first_of(" \t"));
     ConfigPort cp;
@@ -76,6 +118,7 @@ std::vector<ConfigPort> parse_port_directives(const std::string& text) {
     if (!cp.port) continue;
     cp.line = line_no;
     cp.text = line;
+    cp.confidence = confidence;
     out.push_back(std::move(cp));
   }
   return out;
@@ -83,46 +126,8 @@ std::vector<ConfigPort> parse_port_directives(const std::string& text) {
 
 namespace {
 
-bool config_like(const std::string& path) {
-  static const char* skip_dirs[] = {"/etc/init.d/", "/etc/logrotate.d/", "/etc/cron.", "/etc/pam.d/", "/etc/default/",
-                                    "/etc/systemd/", "/etc/apparmor.d/", "/etc/rc", "/etc/ssl/", "/etc/sasl"};
-  // glibc's own databases and settings: every program reads them through
-  // libc (NSS, the resolver, ld.so); none is a daemon's configuration.
-  static const char* libc_files[] = {"/etc/services", "/etc/protocols", "/etc/networks", "/etc/rpc",
-                                     "/etc/hosts", "/etc/host.conf", "/etc/gai.conf", "/etc/resolv.conf",
-                                     "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/shadow",
-                                     "/etc/localtime", "/etc/ld.so.cache", "/etc/ld.so.conf"};
-  if (path.compare(0, 5, "/etc/") != 0) return false;
-  for (auto f : libc_files)
-    if (path == f) return false;
-  for (auto d : skip_dirs)
-    if (path.compare(0, strlen(d), d) == 0) return false;
-  if (path.find("-available/") != std::string::npos) return false;  // disabled until linked into *-enabled
-  return true;
-}
-
-// Guest paths under /etc/ that the Debian package owning `binary` installs.
-std::vector<std::string> package_config_files(const GuestRoot& root, const std::string& binary, std::string* package) {
-  std::vector<std::string> out;
-  auto entries = root.list_directory("/var/lib/dpkg/info");
-  if (!entries) return out;
-  for (auto& e : *entries) {
-    if (e.size() < 6 || e.compare(e.size() - 5, 5, ".list") != 0) continue;
-    auto text = root.read_file("/var/lib/dpkg/info/" + e, 4 << 20);
-    if (!text) continue;
-    if (text->find("\n" + binary + "\n") == std::string::npos && text->compare(0, binary.size() + 1, binary + "\n") != 0)
-      continue;
-    *package = e.substr(0, e.size() - 5);
-    for (std::string_view path_view : lines(*text)) {
-      std::string path(path_view);
-      if (config_like(path)) out.push_back(path);
-    }
-    break;
-  }
-  return out;
-}
-
-// Documented defaults of servers whose configuration may omit the port.
+// Documented defaults of servers whose configuration may omit the port: a
+// fallback only (confidence medium), never published as an image port.
 struct KnownDefault {
   const char* program;
   const char* directive;
@@ -131,50 +136,36 @@ struct KnownDefault {
 const KnownDefault kDefaults[] = {
     {"lighttpd", "server.port", 80}, {"vsftpd", "listen_port", 21}, {"redis-server", "port", 6379},
     {"memcached", "-p", 11211},      {"sshd", "Port", 22},          {"proftpd", "Port", 21},
+    {"named", "listen-on port", 53},
 };
+
+void add_listen(Profile& p, unsigned port, const std::string& address, const std::string& confidence,
+                const std::string& ev) {
+  for (auto& l : p.network.listen)
+    if (l.port == port) {
+      if (std::find(l.evidence.begin(), l.evidence.end(), ev) == l.evidence.end() && l.evidence.size() < 6)
+        l.evidence.push_back(ev);
+      if (confidence == "high") l.confidence = "high";
+      return;
+    }
+  ListenFact l;
+  l.port = static_cast<uint16_t>(port);
+  l.address = address;
+  l.confidence = confidence;
+  l.evidence = {ev};
+  p.network.listen.push_back(std::move(l));
+}
 
 }  // namespace
 
-void add_config_ports(const GuestRoot& root, Profile& p) {
-  std::string name = path_basename(p.binary.path);
-  std::vector<std::pair<std::string, std::string>> candidates;  // path, why it is read
-  for (auto& f : p.files)
-    if (f.access == "read" && config_like(f.path)) candidates.push_back({f.path, "named in the program's code"});
-  std::string package;
-  for (auto& path : package_config_files(root, p.binary.path, &package))
-    candidates.push_back({path, "installed by package " + package});
-  for (auto& path : {"/etc/" + name + ".conf", "/etc/" + name + "/" + name + ".conf"})
-    candidates.push_back({path, "conventional path for " + name});
-
-  auto add_listen = [&](unsigned port, const std::string& address, const std::string& confidence,
-                        const std::string& ev) {
-    for (auto& l : p.network.listen)
-      if (l.port == port) {
-        if (std::find(l.evidence.begin(), l.evidence.end(), ev) == l.evidence.end() && l.evidence.size() < 6)
-          l.evidence.push_back(ev);
-        if (confidence == "high") l.confidence = "high";
-        return;
-      }
-    ListenFact l;
-    l.port = static_cast<uint16_t>(port);
-    l.address = address;
-    l.confidence = confidence;
-    l.evidence = {ev};
-    p.network.listen.push_back(std::move(l));
-  };
-
-  std::set<std::string> read;
+void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p) {
   bool any_port = false;
-  std::vector<std::string> configs;  // every candidate that exists, for the evidence
-  for (auto& [path, why] : candidates) {
-    if (read.size() >= 64 || !read.insert(path).second) continue;
-    if (!root.is_regular_file(path)) continue;
-    auto text = root.read_file(path, 1 << 20);
-    if (!text) continue;
-    configs.push_back(path);
-    for (auto& cp : parse_port_directives(*text)) {
+  std::vector<std::string> configs;
+  for (auto& f : tree.files) {
+    configs.push_back(f.path);
+    for (auto& cp : parse_port_directives(f.text)) {
       any_port = true;
-      add_listen(cp.port, cp.address, "high", fmt::format("config: {}:{}: {}", path, cp.line, cp.text));
+      add_listen(p, cp.port, cp.address, cp.confidence, fmt::format("config: {}:{}: {}", f.path, cp.line, cp.text));
     }
   }
   if (any_port || configs.empty()) return;
@@ -182,10 +173,10 @@ void add_config_ports(const GuestRoot& root, Profile& p) {
   for (size_t i = 0; i < configs.size() && i < 3; ++i) files += (i ? ", " : "") + configs[i];
   if (configs.size() > 3) files += fmt::format(" and {} more", configs.size() - 3);
   for (auto& d : kDefaults)
-    if (name == d.program)
-      add_listen(d.port, "", "medium",
+    if (program == d.program)
+      add_listen(p, d.port, "", "medium",
                  fmt::format("config: no {} directive in the {} read ({}); {}'s default is {}", d.directive,
-                             configs.size() == 1 ? "file" : "files", files, name, d.port));
+                             configs.size() == 1 ? "file" : "files", files, program, d.port));
 }
 
 }  // namespace decant

@@ -1,16 +1,16 @@
 // Config-file hints: listen ports a server reads from its configuration
 // rather than from its code (redis' `port 6379`, memcached's `-p 11211`,
-// lighttpd's `server.port = 80`). Which files are read is evidence-based:
-// configuration files the program's code names (files[] with access read),
-// the files under /etc/ its Debian package installs, and /etc/NAME.conf or
-// /etc/NAME/NAME.conf when they exist. Every port found carries evidence
-// "config: FILE:LINE: TEXT".
+// lighttpd's `server.port = 80`, squid's `http_port 3128`, Apache's
+// `Listen 80`). The files read are the service's configuration tree
+// (analyzer/config/config_tree.h): its package's conffiles, its command
+// line, the files its code names and all they include. Every port found
+// carries evidence "config: FILE:LINE: TEXT".
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "guest/guest_root.h"
+#include "analyzer/config/config_tree.h"
 #include "profiles/profile.h"
 
 namespace decant {
@@ -20,17 +20,22 @@ struct ConfigPort {
   size_t line = 0;       // 1-based
   std::string text;      // the directive as written, trimmed
   std::string address;   // "127.0.0.1" from `listen 127.0.0.1:8080;`, else empty
+  std::string confidence = "high";  // "medium" inside a conditional block (<IfModule ...>)
 };
 
-// Port directives of one configuration file's text, from a table of known
-// forms: `port N`, `Port N`, `-p N`, `--port=N`, `server.port = N`,
-// `listen_port=N`, `Listen [ADDR:]N`, `listen [ADDR:]N;`. Comments (#) and
-// port 0 (disabled) are ignored.
+// Port directives of one configuration file's text, by the generic forms:
+// a directive named `port`, `Port`, `listen`, `Listen`, `ListenAddress`,
+// `bind`, `-p`, `--port`, or ending in `_port`, `.port`, `-port` (not a
+// peer's: `remote_port`, `cluster-announce-port` ...), with a value `N`,
+// `ADDR:N` or `[ADDR]:N`; and `port=N` / `port="N"` attributes
+// (rsyslog's `input(type="imtcp" port="514")`). Comments and port 0
+// (disabled) are ignored.
 std::vector<ConfigPort> parse_port_directives(const std::string& text);
 
-// Adds network.listen entries (confidence high) for the ports in the
-// program's configuration files, and the documented default of a few known
-// servers whose configuration has no port directive (confidence medium).
-void add_config_ports(const GuestRoot& root, Profile& p);
+// Adds network.listen entries for the ports in the tree's files (high, or
+// medium inside a conditional block), and, when no file has a port
+// directive, the documented default of a few known servers (confidence
+// medium, a fallback only). program: the binary's basename.
+void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p);
 
 }  // namespace decant

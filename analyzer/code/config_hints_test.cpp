@@ -1,11 +1,6 @@
-// Unit tests of the config-file port reader: the directive table on text,
-// and the file selection (program's own paths, its package's /etc files,
-// /etc/NAME.conf, documented defaults) on a fake guest in a temp directory.
+// Unit tests of the config-file port reader: the directive forms on text,
+// conditional blocks, and the documented-default fallback over a tree.
 #include "analyzer/code/config_hints.h"
-
-#include <cstdlib>
-#include <fstream>
-#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 
@@ -42,84 +37,55 @@ TEST(ConfigPorts, CommentsDisabledAndLookalikesIgnored) {
   EXPECT_EQ(n[0].address, "127.0.0.1");
 }
 
-class ConfigGuest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/decant-config-hints.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
-  void write(const std::string& guest_path, const std::string& text) {
-    std::string host = dir_ + guest_path;
-    for (size_t i = 1; i < host.size(); ++i)
-      if (host[i] == '/') ::mkdir(host.substr(0, i).c_str(), 0755);
-    std::ofstream(host) << text;
-  }
-  std::string dir_;
-};
+TEST(ConfigPorts, GenericForms) {
+  EXPECT_EQ(ports_of("http_port 3128\nicp_port 0\n"), std::vector<unsigned>{3128});                 // squid
+  EXPECT_EQ(ports_of("ListenAddress 0.0.0.0\nListenAddress 10.0.0.1:2222\n"), std::vector<unsigned>{2222});
+  EXPECT_EQ(ports_of("input(type=\"imtcp\" port=\"514\")\n"), std::vector<unsigned>{514});        // rsyslog
+  EXPECT_EQ(ports_of("bind 127.0.0.1 -::1\nbind 0.0.0.0:6000\n"), std::vector<unsigned>{6000});
+  EXPECT_EQ(ports_of("[mysqld]\nport=3307\n"), std::vector<unsigned>{3307});
+  // A peer's port is not one this server binds.
+  EXPECT_TRUE(ports_of("remote_port 25\nmasterport 1\nreplica-announce-port 6380\nrelay_port 25\n").empty());
+}
 
-TEST_F(ConfigGuest, PortFromTheProgramsPackageConfig) {
-  write("/usr/bin/redis-server", "");
-  write("/var/lib/dpkg/info/redis-server.list", "/.\n/etc\n/etc/redis\n/etc/redis/redis.conf\n/usr/bin/redis-server\n");
-  write("/etc/redis/redis.conf", "bind 127.0.0.1\n# port 1\nport 6380\n");
-  auto root = GuestRoot::open(dir_);
-  ASSERT_TRUE(root);
+TEST(ConfigPorts, ConditionalBlocksAreMedium) {
+  auto p = parse_port_directives("Listen 80\n<IfModule ssl_module>\n\tListen 443\n</IfModule>\nListen 8080\n");
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].confidence, "high");
+  EXPECT_EQ(p[1].port, 443u);
+  EXPECT_EQ(p[1].confidence, "medium");
+  EXPECT_EQ(p[2].confidence, "high");
+}
+
+ConfigTree tree_of(std::vector<std::pair<std::string, std::string>> files) {
+  ConfigTree t;
+  for (auto& [path, text] : files) t.files.push_back({path, path, "config: test", 0, text});
+  return t;
+}
+
+TEST(ConfigPorts, PortsOfTheTreeWithEvidence) {
   Profile p;
   p.binary.path = "/usr/bin/redis-server";
-  add_config_ports(*root, p);
+  add_config_ports(tree_of({{"/etc/redis/redis.conf", "bind 127.0.0.1\n# port 1\nport 6380\n"}}), "redis-server", p);
   ASSERT_EQ(p.network.listen.size(), 1u);
   EXPECT_EQ(p.network.listen[0].port, 6380);
   EXPECT_EQ(p.network.listen[0].confidence, "high");
   EXPECT_EQ(p.network.listen[0].evidence[0], "config: /etc/redis/redis.conf:3: port 6380");
 }
 
-TEST_F(ConfigGuest, ConventionalPathAndNamedFile) {
-  write("/etc/memcached.conf", "-p 11211\n");
-  write("/etc/app/app.ini", "port = 9000\n");
-  auto root = GuestRoot::open(dir_);
-  ASSERT_TRUE(root);
+TEST(ConfigPorts, DocumentedDefaultOnlyWithoutADirective) {
   Profile p;
-  p.binary.path = "/usr/bin/memcached";
-  p.files.push_back({"/etc/app/app.ini", "read", false, {"static: …"}});
-  add_config_ports(*root, p);
-  ASSERT_EQ(p.network.listen.size(), 2u);
-  EXPECT_EQ(p.network.listen[0].port, 9000);
-  EXPECT_EQ(p.network.listen[1].port, 11211);
-}
-
-// /etc/services is read through libc by every program that resolves a
-// service name; its "ftp 21/tcp" lines are no daemon's listen directives,
-// and it must not stand in for the daemon's own configuration.
-TEST_F(ConfigGuest, LibcDatabasesAreNotConfiguration) {
-  write("/etc/services", "ftp 21/tcp\nport 4444/tcp\n");
-  write("/etc/vsftpd.conf", "listen=YES\n");
-  auto root = GuestRoot::open(dir_);
-  ASSERT_TRUE(root);
-  Profile p;
-  p.binary.path = "/usr/sbin/vsftpd";
-  p.files.push_back({"/etc/services", "read", true, {"static: getaddrinfo is reachable"}});
-  add_config_ports(*root, p);
-  ASSERT_EQ(p.network.listen.size(), 1u);
-  EXPECT_EQ(p.network.listen[0].port, 21);
-  EXPECT_EQ(p.network.listen[0].evidence[0].find("/etc/services"), std::string::npos) << p.network.listen[0].evidence[0];
-}
-
-TEST_F(ConfigGuest, DocumentedDefaultWhenTheConfigHasNoPort) {
-  write("/etc/vsftpd.conf", "listen=YES\nanonymous_enable=NO\n");
-  auto root = GuestRoot::open(dir_);
-  ASSERT_TRUE(root);
-  Profile p;
-  p.binary.path = "/usr/sbin/vsftpd";
-  add_config_ports(*root, p);
+  add_config_ports(tree_of({{"/etc/vsftpd.conf", "listen=YES\nanonymous_enable=NO\n"}}), "vsftpd", p);
   ASSERT_EQ(p.network.listen.size(), 1u);
   EXPECT_EQ(p.network.listen[0].port, 21);
   EXPECT_EQ(p.network.listen[0].confidence, "medium");
-  // No configuration at all: no guess.
   Profile q;
-  q.binary.path = "/usr/sbin/lighttpd";
-  add_config_ports(*root, q);
-  EXPECT_TRUE(q.network.listen.empty());
+  add_config_ports(tree_of({{"/etc/vsftpd.conf", "listen_port=2121\n"}}), "vsftpd", q);
+  ASSERT_EQ(q.network.listen.size(), 1u);
+  EXPECT_EQ(q.network.listen[0].port, 2121);
+  // No configuration at all: no guess.
+  Profile r;
+  add_config_ports(ConfigTree{}, "lighttpd", r);
+  EXPECT_TRUE(r.network.listen.empty());
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 // Pass 5 of code analysis: literal facts of reachable code become profile
-// facts (files, listen and connect ports, hosts), and listen ports a server
-// reads from its configuration files (config_hints.h).
+// facts (files, listen and connect ports, hosts). Listen ports a server
+// reads from its configuration are added by the driver (analyze.cpp, from
+// analyzer/config/).
 
 #include <fmt/format.h>
 
 #include "analyzer/code/closure_analysis.h"
-#include "analyzer/code/config_hints.h"
 #include "common/text.h"
 #include "guest/etc_services.h"
 
@@ -101,9 +101,12 @@ void ClosureAnalysis::fill_literals() {
         case LiteralRef::Service: {
           auto it = services.find(l.value);
           if (it == services.end()) break;  // parse_services keeps only ports 1-65535
-          ev += fmt::format(" (/etc/services: {} {})", l.value, it->second);
-          if (usual_role == "connect") connect_ports.push_back({static_cast<uint16_t>(it->second), ev});
-          else add_listen(p_, static_cast<uint16_t>(it->second), "medium", ev);
+          ev += fmt::format(" (the guest's /etc/services: {} {})", l.value, it->second);
+          // Only a lookup whose function also binds is a listen port; a
+          // name like "echo" that never reaches bind() is none.
+          if (l.hint == "listen") add_listen(p_, static_cast<uint16_t>(it->second), "medium", ev);
+          else if (l.hint == "connect" || usual_role == "connect")
+            connect_ports.push_back({static_cast<uint16_t>(it->second), ev});
           break;
         }
         case LiteralRef::Port: {
@@ -137,12 +140,6 @@ void ClosureAnalysis::fill_literals() {
     for (auto& [host, ev] : hosts) add_connect(p_, host, 0, "low", ev);
     for (auto& [port, ev] : connect_ports) add_connect(p_, "", port, "medium", ev);
   }
-}
-
-// Ports the program reads from its configuration (config_hints.h), for a
-// program whose own code uses sockets and does not only connect.
-void ClosureAnalysis::fill_config_ports() {
-  if (default_role(network_apis_) == "listen" && !network_apis_.empty()) add_config_ports(root_, p_);
 }
 
 }  // namespace decant

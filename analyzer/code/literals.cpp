@@ -323,16 +323,29 @@ class LiteralScanner {
            static_cast<uint32_t>(f)});
       return;
     }
+    // A port string is a port only with evidence that it reaches a socket
+    // call: within two call levels of its function, a service lookup
+    // (getaddrinfo's service argument, getservbyname) *and* a socket call,
+    // or a host part ("0.0.0.0:5432") near a resolver or socket call. A
+    // "200" or "500" in a reply table has neither.
     unsigned port = port_of_string(str);
-    if (port && (near_resolver || has_any(near2_, {"getservbyname"}) || str.find(':') != std::string::npos)) {
-      add({LiteralRef::Port, std::to_string(port), socket_role(near2_), str.find(':') != std::string::npos ? "medium" : "low",
-           fmt::format("static: string \"{}\" referenced at {:#x}", str, in.addr), static_cast<uint32_t>(f)});
+    bool lookup = has_any(near2_, {"getaddrinfo", "getservbyname", "getservbyname_r"}) && !socket_role(near2_).empty();
+    bool host_port = str.find(':') != std::string::npos && (near_resolver || !socket_role(near2_).empty());
+    if (port && (lookup || host_port)) {
+      add({LiteralRef::Port, std::to_string(port), socket_role(near2_), host_port ? "medium" : "low",
+           fmt::format("static: string \"{}\" referenced at {:#x}{}", str, in.addr,
+                       host_port ? " near a socket call" : " near a service lookup and a socket call"),
+           static_cast<uint32_t>(f)});
       return;
     }
-    if (has_any(near1_, {"getservbyname", "getservbyname_r"}) && str.size() < 32 &&
+    // A service name is a listen port only when the lookup's function also
+    // binds (hint "listen"); one that only connects or says nothing stays
+    // out of the listen ports (literal_facts.cpp).
+    if (has_any(near1_, {"getservbyname", "getservbyname_r", "getaddrinfo"}) && str.size() < 32 &&
         std::all_of(str.begin(), str.end(), [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
-      add({LiteralRef::Service, str, "", "medium",
-           fmt::format("static: service name \"{}\" referenced at {:#x} near getservbyname()", str, in.addr),
+      add({LiteralRef::Service, str, socket_role(near2_), "medium",
+           fmt::format("static: service name \"{}\" referenced at {:#x} near {}", str, in.addr,
+                       has_any(near1_, {"getaddrinfo"}) ? "getaddrinfo()" : "getservbyname()"),
            static_cast<uint32_t>(f)});
   }
 

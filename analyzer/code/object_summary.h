@@ -80,7 +80,7 @@ struct LiteralRef {
 };
 
 struct ObjectSummary {
-  static constexpr int kFormatVersion = 11;
+  static constexpr int kFormatVersion = 12;  // 12: port strings and service names need a direct socket-call link
   std::string sha256;
   std::vector<FunctionSummary> functions;  // sorted by address
   std::vector<ImportRef> imports;
