@@ -143,9 +143,10 @@ check_json package package.json "d['root'] == '$VM' and d['digest'].startswith('
 "$DECANT" package "$PROFILE" -o img2.tar --tag localhost:5000/team/forkd:v1.0 --json >package2.json || fail "package --tag"
 check_json package package2.json 'd["image_ref"] == "localhost:5000/team/forkd:v1.0"'
 
-# package -o -: an OCI archive on stdout that skopeo and tar read
-"$DECANT" package "$PROFILE" -o - 2>stdout.err | skopeo inspect oci-archive:/dev/stdin >inspect.json ||
-    fail "package -o - | skopeo inspect: $(cat stdout.err)"
+# package -o -: an OCI archive on stdout (through a pipe) that skopeo and tar
+# read; skopeo's oci-archive transport needs a file it can stat, not a pipe.
+"$DECANT" package "$PROFILE" -o - 2>stdout.err | cat >streamed.tar || fail "package -o - | cat: $(cat stdout.err)"
+skopeo inspect oci-archive:streamed.tar >inspect.json || fail "skopeo inspect of the streamed archive: $(cat stdout.err)"
 digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Digest"])' inspect.json)
 grep -q "$digest written to stdout" stdout.err || fail "package -o -: stderr does not name digest $digest: $(cat stdout.err)"
 "$DECANT" package "$PROFILE" -o - 2>/dev/null | tar -tf - >listing || fail "package -o - | tar -t"
