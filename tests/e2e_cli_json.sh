@@ -119,6 +119,17 @@ want=0; [ "$verdict" = ready ] || want=3
 [ $rc -eq $want ] || fail "convert --fail-on attention exited $rc with verdict $verdict, want $want"
 check_json convert convert2.json "d['status']['unchanged'] == 1 and d['gate_tripped'] == ($want == 3) and d['fail_on'] == 'attention'"
 
+# A VM whose service lacks a library it needs is blocked: --fail-on trips (3).
+cp -a "$VM" vm-broken
+rm -f vm-broken/lib/x86_64-linux-gnu/libc.so.6 vm-broken/usr/lib/x86_64-linux-gnu/libc.so.6
+"$DECANT" convert vm-broken -o out-broken --shim "$SHIM" --json --fail-on blocked >broken.json 2>broken.err
+rc=$?
+[ $rc -eq 3 ] || fail "convert --fail-on blocked of a VM without libc exited $rc, want 3: $(tail -3 broken.err)"
+check_json convert broken.json 'd["gate_tripped"] is True and d["verdicts"]["blocked"] == 1'
+"$DECANT" report out-broken --fail-on blocked -q >/dev/null
+rc=$?
+[ $rc -eq 3 ] || fail "report --fail-on blocked of the VM without libc exited $rc, want 3"
+
 # report, and its gate
 "$DECANT" report out --json >report.json 2>report.err || fail "report: $(cat report.err)"
 check_json report report.json "d['vms'][0]['services'][0]['verdict'] == '$verdict' and d['fail_on'] is None"
@@ -165,7 +176,7 @@ if command -v script >/dev/null 2>&1; then
     grep -q "stdout is a terminal" tty.out || fail "package -o - on a terminal: $(head -c 300 tty.out)"
 fi
 [ ! -e ./- ] || fail "a refused package -o - created a file named -"
-ls /tmp | grep -q "^\.decant-package-$$" && fail "package -o - left its scratch in /tmp"
+ls -a "${TMPDIR:-/tmp}" | grep -q "^\.decant-package-" && fail "package -o - left its scratch in ${TMPDIR:-/tmp}"
 
 # bad tags: refused before anything is written
 for tag in "Decant/forkd:latest" "forkd:" "forkd:-x" "a//b" "forkd@sha256:1234" "UPPER" "host:port/x" \
