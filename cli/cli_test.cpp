@@ -31,7 +31,9 @@ TEST(ImageReference, RefusesWhatRegistriesRefuse) {
                           "a/b:t/c"}) {
     Status s = check_image_reference(ref);
     EXPECT_FALSE(s.ok()) << "accepted " << ref;
-    if (!s) EXPECT_EQ(s.error().kind, ErrorKind::BadInput);
+    if (!s) {
+      EXPECT_EQ(s.error().kind, ErrorKind::BadInput);
+    }
   }
   EXPECT_FALSE(check_image_reference("a:" + std::string(129, 't')).ok());
   EXPECT_FALSE(check_image_reference(std::string(256, 'a')).ok());

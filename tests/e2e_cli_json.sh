@@ -119,6 +119,17 @@ want=0; [ "$verdict" = ready ] || want=3
 [ $rc -eq $want ] || fail "convert --fail-on attention exited $rc with verdict $verdict, want $want"
 check_json convert convert2.json "d['status']['unchanged'] == 1 and d['gate_tripped'] == ($want == 3) and d['fail_on'] == 'attention'"
 
+# A VM whose service lacks a library it needs is blocked: --fail-on trips (3).
+cp -a "$VM" vm-broken
+rm -f vm-broken/lib/x86_64-linux-gnu/libc.so.6 vm-broken/usr/lib/x86_64-linux-gnu/libc.so.6
+"$DECANT" convert vm-broken -o out-broken --shim "$SHIM" --json --fail-on blocked >broken.json 2>broken.err
+rc=$?
+[ $rc -eq 3 ] || fail "convert --fail-on blocked of a VM without libc exited $rc, want 3: $(tail -3 broken.err)"
+check_json convert broken.json 'd["gate_tripped"] is True and d["verdicts"]["blocked"] == 1'
+"$DECANT" report out-broken --fail-on blocked -q >/dev/null
+rc=$?
+[ $rc -eq 3 ] || fail "report --fail-on blocked of the VM without libc exited $rc, want 3"
+
 # report, and its gate
 "$DECANT" report out --json >report.json 2>report.err || fail "report: $(cat report.err)"
 check_json report report.json "d['vms'][0]['services'][0]['verdict'] == '$verdict' and d['fail_on'] is None"
@@ -143,9 +154,10 @@ check_json package package.json "d['root'] == '$VM' and d['digest'].startswith('
 "$DECANT" package "$PROFILE" -o img2.tar --tag localhost:5000/team/forkd:v1.0 --json >package2.json || fail "package --tag"
 check_json package package2.json 'd["image_ref"] == "localhost:5000/team/forkd:v1.0"'
 
-# package -o -: an OCI archive on stdout that skopeo and tar read
-"$DECANT" package "$PROFILE" -o - 2>stdout.err | skopeo inspect oci-archive:/dev/stdin >inspect.json ||
-    fail "package -o - | skopeo inspect: $(cat stdout.err)"
+# package -o -: an OCI archive on stdout (through a pipe) that skopeo and tar
+# read; skopeo's oci-archive transport needs a file it can stat, not a pipe.
+"$DECANT" package "$PROFILE" -o - 2>stdout.err | cat >streamed.tar || fail "package -o - | cat: $(cat stdout.err)"
+skopeo inspect oci-archive:streamed.tar >inspect.json || fail "skopeo inspect of the streamed archive: $(cat stdout.err)"
 digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Digest"])' inspect.json)
 grep -q "$digest written to stdout" stdout.err || fail "package -o -: stderr does not name digest $digest: $(cat stdout.err)"
 "$DECANT" package "$PROFILE" -o - 2>/dev/null | tar -tf - >listing || fail "package -o - | tar -t"
@@ -164,7 +176,7 @@ if command -v script >/dev/null 2>&1; then
     grep -q "stdout is a terminal" tty.out || fail "package -o - on a terminal: $(head -c 300 tty.out)"
 fi
 [ ! -e ./- ] || fail "a refused package -o - created a file named -"
-ls /tmp | grep -q "^\.decant-package-$$" && fail "package -o - left its scratch in /tmp"
+ls -a "${TMPDIR:-/tmp}" | grep -q "^\.decant-package-" && fail "package -o - left its scratch in ${TMPDIR:-/tmp}"
 
 # bad tags: refused before anything is written
 for tag in "Decant/forkd:latest" "forkd:" "forkd:-x" "a//b" "forkd@sha256:1234" "UPPER" "host:port/x" \
