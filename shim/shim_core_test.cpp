@@ -235,8 +235,10 @@ TEST(PlanParse, MapPathIsTheSharedMapping) {
   EXPECT_STREQ(out, "/srv/app");
   EXPECT_EQ(shim_map_path(&p.plan, "/", "opt/application", out, scratch), 0);
   EXPECT_EQ(shim_map_path(&p.plan, nullptr, "/etc/passwd", out, scratch), 0);
-  std::string deep = "/opt/app/" + std::string(SHIM_PATH_MAX - 12, 'x');
-  EXPECT_EQ(shim_map_path(&p.plan, nullptr, deep.c_str(), out, scratch), -2);
+  auto longer = parse("decant-plan 1\npath /a /a/much/longer/target\nend\n");
+  ASSERT_EQ(longer.rc, 0) << longer.err;
+  std::string deep = "/a/" + std::string(SHIM_PATH_MAX - 10, 'x');  // normalizes, cannot be rewritten
+  EXPECT_EQ(shim_map_path(&longer.plan, nullptr, deep.c_str(), out, scratch), -2);
 }
 
 // The proxy directive is the init's; the shim parses and keeps it.
