@@ -206,5 +206,22 @@ TEST_F(ConfigTreeTest, FactsModulesWritablePathsAndDirectories) {
   EXPECT_TRUE(q.network.listen.empty());
 }
 
+// A maintainer hook among the conffiles is packaged, but neither followed
+// nor read for facts: its paths are commands, not the daemon's settings.
+TEST_F(ConfigTreeTest, ScriptsArePackagedNotParsed) {
+  t.write("/etc/app/hook", "#!/bin/sh\ninclude /etc/app/other.conf\ncp /etc/resolv.conf /var/lib/app/x\nPORT=99\n");
+  t.write("/etc/app/other.conf", "x\n");
+  t.mkdir("/var/lib/app");
+  auto tree = read_config_tree(root(), {{"/etc/app/hook", "dpkg: app.conffiles"}});
+  EXPECT_EQ(paths_of(tree), std::vector<std::string>{"/etc/app/hook"});
+  auto facts = extract_config_facts(root(), tree, {});
+  EXPECT_TRUE(facts.paths.empty());
+  Profile p;
+  add_config_facts(tree, facts, true, p);
+  EXPECT_TRUE(p.network.listen.empty());
+  ASSERT_EQ(p.files.size(), 1u);
+  EXPECT_EQ(p.files[0].evidence[0], "dpkg: app.conffiles");
+}
+
 }  // namespace
 }  // namespace decant
