@@ -180,7 +180,9 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   bool connect_only = std::find(apis.begin(), apis.end(), "connect") != apis.end() &&
                       std::find(apis.begin(), apis.end(), "bind") == apis.end() &&
                       std::find(apis.begin(), apis.end(), "listen") == apis.end();
-  bool listens = options.code ? !apis.empty() && !connect_only : true;
+  // A program whose own code has no socket call may still listen through
+  // a library (BIND through libisc); one that only connects does not.
+  bool listens = !connect_only;
   add_config_facts(tree, facts, listens, p);
 
   // 9. Hazards known from structure alone.

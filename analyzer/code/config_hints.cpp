@@ -163,6 +163,7 @@ void add_config_ports(const ConfigTree& tree, const std::string& program, Profil
   std::vector<std::string> configs;
   for (auto& f : tree.files) {
     configs.push_back(f.path);
+    if (f.text.compare(0, 2, "#!") == 0) continue;  // a script's variables are no directives
     for (auto& cp : parse_port_directives(f.text)) {
       any_port = true;
       add_listen(p, cp.port, cp.address, cp.confidence, fmt::format("config: {}:{}: {}", f.path, cp.line, cp.text));

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -31,12 +32,24 @@ std::vector<std::string> path_tokens(const std::string& line) {
   std::string cur;
   auto flush = [&] {
     while (!cur.empty() && (cur.back() == '.' || cur.back() == ':')) cur.pop_back();
+    if (cur.size() > 2 && cur[0] == '-' && cur[1] == '/') cur.erase(0, 1);  // rsyslog's "-/var/log/syslog" (no sync)
     if (cur.size() >= 2 && cur[0] == '/' && cur[1] != '/' && cur.find_first_of("*?$%@|\\") == std::string::npos)
       out.push_back(cur);
     cur.clear();
   };
-  for (char c : line) {
-    if (isspace(static_cast<unsigned char>(c)) || strchr("\"'=,;(){}<>", c)) flush();
+  // "${APACHE_LOG_DIR}/error.log" stays one token (and is dropped for its
+  // '$'): the variable's value is not known here.
+  bool in_variable = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == '$' && i + 1 < line.size() && (line[i + 1] == '{' || line[i + 1] == '(')) in_variable = true;
+    else if (in_variable && (c == '}' || c == ')')) {
+      in_variable = false;
+      cur += c;
+      continue;
+    }
+    bool delimiter = isspace(static_cast<unsigned char>(c)) || strchr("\"'=,;(){}<>", c);
+    if (delimiter && !in_variable) flush();
     else cur += c;
   }
   flush();
@@ -79,9 +92,21 @@ bool too_general(const std::string& dir) {
   return false;
 }
 
+// The first bytes only: GuestRoot::read_file refuses a file over its limit.
 bool is_elf(const GuestRoot& root, const std::string& path) {
-  auto head = root.read_file(path, 4);
-  return head && head->size() == 4 && head->compare(0, 4, "\x7f" "ELF") == 0;
+  auto canonical = root.resolve(path);
+  if (!canonical) return false;
+  std::string head(4, '\0');
+  std::string host = root.host_path(*canonical);
+  if (!host.empty()) {
+    std::ifstream in(host, std::ios::binary);
+    if (!in.read(&head[0], 4)) return false;
+  } else {
+    auto bytes = root.read_file(*canonical, 256ull << 20);
+    if (!bytes || bytes->size() < 4) return false;
+    head = bytes->substr(0, 4);
+  }
+  return head == std::string("\x7f" "ELF", 4);
 }
 
 bool module_directive(const std::string& key) {
@@ -114,6 +139,9 @@ class FactReader {
       : root_(root), module_dirs_(plugin_dirs), facts_(facts) {}
 
   void file(const ConfigFile& f, const std::string& top_dir) {
+    // A script among the configuration (a maintainer or resolvconf hook)
+    // is packaged, but its paths are commands, not the daemon's settings.
+    if (f.text.compare(0, 2, "#!") == 0) return;
     size_t line_no = 0;
     std::vector<std::pair<std::string, std::string>> bare;  // module names, evidence
     for (std::string_view lv : lines(f.text)) {
@@ -128,6 +156,9 @@ class FactReader {
       while (!key.empty() && (key[0] == '$' || key[0] == '<' || key[0] == '.')) key.erase(0, 1);
       std::string ev = fmt::format("config: {}:{}: {}", f.path, line_no, line);
       if (!include_targets(line).empty()) continue;  // the tree reader followed it
+      // A directive starts with a name (or a selector: rsyslog's
+      // "auth,authpriv.*"); a data table's "0 string ..." is none.
+      if (key.empty() || !(isalpha(static_cast<unsigned char>(key[0])) || strchr("*-_", key[0]))) continue;
       for (auto& token : path_tokens(line.substr(end))) path(normalize_absolute(token), key, ev);
       if (module_directive(key))
         for (auto& name : module_names(line.substr(end))) {

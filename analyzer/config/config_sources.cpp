@@ -153,7 +153,10 @@ bool config_like(const std::string& path) {
   static const char* skip_dirs[] = {"/etc/init.d/", "/etc/logrotate.d/", "/etc/cron.", "/etc/pam.d/",
                                     "/etc/default/", "/etc/systemd/", "/etc/apparmor.d/", "/etc/rc",
                                     "/etc/ssl/", "/etc/sasl", "/etc/init/", "/etc/insserv", "/etc/network/",
-                                    "/etc/ppp/", "/etc/ufw/", "/etc/bash_completion.d/", "/etc/X11/", "/etc/menu"};
+                                    "/etc/ppp/", "/etc/ufw/", "/etc/bash_completion.d/", "/etc/X11/", "/etc/menu",
+                                    "/etc/resolvconf/", "/etc/sv/", "/etc/runit/", "/etc/logcheck/",
+                                    "/etc/profile.d/", "/etc/sudoers.d/", "/etc/modprobe.d/", "/etc/sysctl.d/",
+                                    "/etc/tmpfiles.d/", "/etc/udev/", "/etc/dhcp/", "/etc/kernel/"};
   // glibc's own databases and settings: every program reads them through
   // libc (NSS, the resolver, ld.so); none is a daemon's configuration.
   static const char* libc_files[] = {"/etc/services", "/etc/protocols", "/etc/networks", "/etc/rpc",

@@ -193,6 +193,7 @@ class TreeReader {
     // Binary files (a compiled database, a key store) are packaged, not parsed.
     if (f.text.find('\0') != std::string::npos) f.text.clear();
     tree_.files.push_back(f);
+    if (f.text.compare(0, 2, "#!") == 0) return;  // a script: packaged, never followed
     std::vector<std::string> bases{path_dirname(path)};
     for (auto& b : base_dirs)
       if (std::find(bases.begin(), bases.end(), b) == bases.end()) bases.push_back(b);

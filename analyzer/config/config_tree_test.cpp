@@ -161,16 +161,18 @@ TEST_F(ConfigTreeTest, SeedsFromCommandLineDpkgAndSiblings) {
 
 TEST_F(ConfigTreeTest, FactsModulesWritablePathsAndDirectories) {
   t.write("/usr/lib/web/a.so", std::string("\x7f" "ELF", 4) + "rest");
-  t.write("/usr/lib/web/mod_b.so", std::string("\x7f" "ELF", 4) + "rest");
+  t.write("/usr/lib/web/mod_bee.so", std::string("\x7f" "ELF", 4) + "rest");
   t.write("/usr/lib/web/notes.txt", "not a module");
   t.write("/var/www/html/index.html", "hi");
   t.mkdir("/var/log/web");
   t.mkdir("/usr/share/doc");
   t.write("/etc/web/web.conf",
           "LoadModule a /usr/lib/web/a.so\n"
-          "server.modules = ( \"b\" )\n"
+          "server.modules = ( \"bee\" )\n"
           "DocumentRoot \"/var/www/html\"\n"
           "ErrorLog /var/log/web/error.log\n"
+          "CustomLog ${LOG_DIR}/access.log combined\n"
+          "0 string exec\\ /usr/lib/web/notes.txt text/plain\n"
           "PidFile /run/web.pid\n"
           "<Directory /usr/share>\n"
           "Alias /icons/ \"/usr/share/doc/\"\n"
@@ -179,7 +181,7 @@ TEST_F(ConfigTreeTest, FactsModulesWritablePathsAndDirectories) {
   auto facts = extract_config_facts(root(), tree, {});
   std::vector<std::string> modules;
   for (auto& m : facts.modules) modules.push_back(m.path);
-  EXPECT_EQ(modules, (std::vector<std::string>{"/usr/lib/web/a.so", "/usr/lib/web/mod_b.so"}));
+  ASSERT_EQ(modules, (std::vector<std::string>{"/usr/lib/web/a.so", "/usr/lib/web/mod_bee.so"}));
   EXPECT_EQ(facts.modules[0].evidence, "config: /etc/web/web.conf:1: LoadModule a /usr/lib/web/a.so");
   std::map<std::string, std::string> access;
   for (auto& p : facts.paths) access[p.path] = p.access;
@@ -188,6 +190,8 @@ TEST_F(ConfigTreeTest, FactsModulesWritablePathsAndDirectories) {
   EXPECT_EQ(access.count("/run/web.pid"), 0u);  // /run is not in this guest: nothing to make writable
   EXPECT_EQ(access.count("/usr/share"), 0u);    // too general to package whole
   EXPECT_EQ(access["/usr/share/doc"], "read");
+  EXPECT_EQ(access.count("/access.log"), 0u);              // ${LOG_DIR} is unknown here
+  EXPECT_EQ(access.count("/usr/lib/web/notes.txt"), 0u);  // a data table's line is no directive
   Profile p;
   p.binary.path = "/usr/sbin/webd";
   add_config_facts(tree, facts, true, p);
@@ -200,6 +204,23 @@ TEST_F(ConfigTreeTest, FactsModulesWritablePathsAndDirectories) {
   Profile q;
   add_config_facts(tree, facts, false, q);  // a program that only connects: no listen ports from config
   EXPECT_TRUE(q.network.listen.empty());
+}
+
+// A maintainer hook among the conffiles is packaged, but neither followed
+// nor read for facts: its paths are commands, not the daemon's settings.
+TEST_F(ConfigTreeTest, ScriptsArePackagedNotParsed) {
+  t.write("/etc/app/hook", "#!/bin/sh\ninclude /etc/app/other.conf\ncp /etc/resolv.conf /var/lib/app/x\nPORT=99\n");
+  t.write("/etc/app/other.conf", "x\n");
+  t.mkdir("/var/lib/app");
+  auto tree = read_config_tree(root(), {{"/etc/app/hook", "dpkg: app.conffiles"}});
+  EXPECT_EQ(paths_of(tree), std::vector<std::string>{"/etc/app/hook"});
+  auto facts = extract_config_facts(root(), tree, {});
+  EXPECT_TRUE(facts.paths.empty());
+  Profile p;
+  add_config_facts(tree, facts, true, p);
+  EXPECT_TRUE(p.network.listen.empty());
+  ASSERT_EQ(p.files.size(), 1u);
+  EXPECT_EQ(p.files[0].evidence[0], "dpkg: app.conffiles");
 }
 
 }  // namespace
