@@ -14,7 +14,8 @@ crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
 catatonit podman-compose util-linux
 reprozip
 libext2fs-dev libblkid-dev qemu-utils e2fsprogs fdisk xz-utils bzip2 cpio zip
-chromium python3-jsonschema python3-yaml"
+chromium python3-jsonschema python3-yaml
+ansible-core python3-kubernetes"
 
 missing=""
 for p in $PACKAGES; do
