@@ -18,7 +18,7 @@ struct K8sFleetOptions {
   std::vector<std::string> sources;  // paths as the pods see them, in list order
   std::string name = "decant";       // prefix of the Job and ConfigMap names
   std::string image = "localhost/decant:latest";
-  std::string decant = "/usr/bin/decant";  // the executable's path inside the image
+  std::string decant = "/usr/local/bin/decant";  // the executable's path inside the image
   std::string pvc = "decant-out";          // claim the outputs go to, mounted at out_dir
   std::string out_dir = "/out";
   std::string sources_pvc;  // optional claim holding the sources, mounted read-only at sources_dir

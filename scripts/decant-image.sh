@@ -24,7 +24,9 @@ export SOURCE_DATE_EPOCH
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/decant-image.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
 mkdir "$WORK/bin"
-cp "$BUILD/decant" "$BUILD/libdecant-shim.so" "$WORK/bin/"
+# Without debug sections: a tenth of the size, and the same code analyzed.
+strip --strip-debug -o "$WORK/bin/decant" "$BUILD/decant"
+cp "$BUILD/libdecant-shim.so" "$WORK/bin/"
 [ ! -x "$BUILD/decant-init" ] || cp "$BUILD/decant-init" "$WORK/bin/"
 
 # Inside the namespace: the copies appear at /usr/local/bin (the host's own
@@ -45,6 +47,6 @@ unshare -m --propagation private sh -eu -c '
         | .metadata.name = \"decant\"
         | .entrypoint = [\"/usr/local/bin/decant\"] | .user = \"root\" | .workdir = \"/\"
     " "$W/analyzed.json" >"$W/profile.json"
-    "$D" package --root / --no-shim --tag "$TAG" --force -q -o "$OUT" "$W/profile.json"
+    "$D" package --root / --no-shim --tag "$TAG" --force -q -o "$OUT" "$W/profile.json" >"$W/package.out"
 ' decant-image "$WORK" "$OUT" "$TAG"
-skopeo inspect "oci-archive:$OUT" 2>/dev/null | jq -r .Digest || true
+awk '{ print $1 }' "$WORK/package.out"
