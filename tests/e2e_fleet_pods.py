@@ -58,7 +58,7 @@ def pod_command(podman, work, doc, index, claims, extra_env, configmaps):
 
 
 def main():
-    podman, work, path = shlex.split(sys.argv[1]), sys.argv[2], sys.argv[3]
+    podman, work, path = shlex.split(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
     claims, extra_env = {}, {}
     rest = sys.argv[4:]
     while rest:
