@@ -61,6 +61,8 @@ $PY "$DECANT_SOURCE/tests/e2e_fleet_validate.py" broken.yaml >/dev/null 2>&1 && 
 
 # podman on storage of its own (as e2e.kube); runc where cgroups are hybrid.
 cat >containers.conf <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"

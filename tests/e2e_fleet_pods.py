@@ -71,7 +71,8 @@ def main():
             claims[k] = v
     with open(path) as f:
         docs = [d for d in yaml.safe_load_all(f) if d]
-    configmaps = {}
+    # ConfigMaps applied before (job.yaml's, for the merge Job) are still there.
+    configmaps = {n[len("configmap-"):]: os.path.join(work, n) for n in os.listdir(work) if n.startswith("configmap-")}
     for d in docs:
         if d["kind"] == "ConfigMap":
             dest = os.path.join(work, "configmap-" + d["metadata"]["name"])
