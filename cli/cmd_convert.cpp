@@ -1,6 +1,7 @@
 // `decant convert SOURCE... -o OUTDIR [-j N] [--service NAME=CMD]... [--only NAME]...
-// [--format LIST] [--sources FILE] [--shard-index I --shard-count N]`: whole guests in, one container per boot service out
-// (docs/convert.md). Exit 0 when every started service converted, 1 when one
+// [--format LIST] [--sources FILE] [--shard-index I --shard-count N]`: whole
+// guests in, one container per boot service out (docs/convert.md; shards:
+// docs/fleet.md). Exit 0 when every started service converted, 1 when one
 // failed, 2 for bad input.
 #include <sys/ioctl.h>
 #include <unistd.h>
