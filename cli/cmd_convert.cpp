@@ -1,6 +1,7 @@
 // `decant convert SOURCE... -o OUTDIR [-j N] [--service NAME=CMD]... [--only NAME]...
-// [--format LIST] [--json] [--fail-on blocked|attention]`: whole guests in,
-// one container per boot service out (docs/convert.md). Exit 0 when every
+// [--format LIST] [--json] [--fail-on blocked|attention] [--sources FILE]
+// [--shard-index I --shard-count N]`: whole guests in, one container per boot
+// service out (docs/convert.md; shards: docs/fleet.md). Exit 0 when every
 // started service converted, 1 when one failed, 2 for bad input, 3 when
 // --fail-on matched a verdict of the readiness report (docs/cli.md).
 #include <sys/ioctl.h>
@@ -19,6 +20,7 @@
 #include "common/file_util.h"
 #include "convert/convert.h"
 #include "convert/progress.h"
+#include "fleet/source_list.h"
 #include "packager/shim_payload.h"
 #include "packager/staged_output.h"
 #include "report/model.h"
@@ -34,6 +36,9 @@ struct ConvertArgs {
   bool force = false, no_shim = false, quiet = false;
   bool json = false;    // --json: the result object on stdout (docs/cli.md)
   std::string fail_on;  // --fail-on blocked|attention
+  std::string source_list;               // --sources FILE (docs/fleet.md)
+  int shard_index = -1, shard_count = 0;  // --shard-index/--shard-count
+  bool exit_zero = false;                 // --exit-zero: failed services are findings, not a failed run
 };
 
 // The readiness verdicts of what convert wrote, read back as `decant report`
@@ -97,6 +102,24 @@ Json convert_result(const ConvertArgs& a, const ConvertReport& report, const Fle
               {"gate_tripped", tripped}};
 }
 
+// The sources: the arguments, then --sources FILE's lines (blank lines and
+// `#` comments skipped); a shard needs both shard options, index < count.
+Result<std::vector<std::string>> convert_sources(const ConvertArgs& a) {
+  std::vector<std::string> out = a.sources;
+  if (!a.source_list.empty()) {
+    auto listed = read_source_list(a.source_list);
+    if (!listed) return listed.error();
+    out.insert(out.end(), listed->begin(), listed->end());
+  }
+  if (out.empty()) return bad_input("convert: no SOURCE given (arguments or --sources FILE)");
+  if ((a.shard_index >= 0) != (a.shard_count > 0))
+    return bad_input("--shard-index and --shard-count go together");
+  if (a.shard_count > 0 && a.shard_index >= a.shard_count)
+    return bad_input(fmt::format("--shard-index {}: want 0..{} for --shard-count {}", a.shard_index,
+                                 a.shard_count - 1, a.shard_count));
+  return out;
+}
+
 Result<std::vector<PackageFormat>> parse_formats(const std::string& list) {
   std::vector<PackageFormat> out;
   std::stringstream in(list);
@@ -132,7 +155,11 @@ int run_convert(const ConvertArgs& a) {
     if (!m) return fail(m.error());
     o.manual.push_back(std::move(*m));
   }
-  o.sources = a.sources;
+  auto sources = convert_sources(a);
+  if (!sources) return fail(sources.error());
+  o.sources = *sources;
+  o.shard_index = std::max(a.shard_index, 0);
+  o.shard_count = a.shard_count;
   o.outdir = a.output;
   o.jobs = a.jobs;
   // A bar on a terminal, plain lines elsewhere (a log, CI), nothing with -q.
@@ -151,8 +178,15 @@ int run_convert(const ConvertArgs& a) {
   if (!report) return fail(report.error());
   std::vector<std::string> outdirs;  // for the readiness report: one per source
   for (const auto& src : report->sources) outdirs.push_back(src.name.empty() ? a.output : a.output + "/" + src.name);
-  if (Status s = write_convert_reports(a.output, outdirs); !s) return fail(s.error());
-  int rc = report->all_converted() ? 0 : 1;
+  if (a.shard_count > 0) {  // one report per source: the fleet's is `decant fleet merge`'s, once all shards are done
+    if (outdirs.empty() && !a.quiet)
+      std::fprintf(stderr, "decant: shard %d of %d has no sources\n", a.shard_index, a.shard_count);
+    for (const auto& d : outdirs)
+      if (Status s = write_convert_reports(d, {d}); !s) return fail(s.error());
+  } else if (Status s = write_convert_reports(a.output, outdirs); !s) {
+    return fail(s.error());
+  }
+  int rc = report->all_converted() || a.exit_zero ? 0 : 1;
   if (!a.json && a.fail_on.empty()) return rc;
   auto fleet = read_verdicts(outdirs);
   if (!fleet) return fail(fleet.error());
@@ -167,7 +201,15 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               auto a = std::make_shared<ConvertArgs>();
                               CLI::App* cmd = app.add_subcommand(
                                   "convert", "convert every boot service of a guest into a container");
-                              cmd->add_option("source", a->sources, "guest root directory (one or more)")->required();
+                              cmd->add_option("source", a->sources, "guest root directory (one or more)");
+                              cmd->add_option("--sources", a->source_list, "FILE: more sources, one a line");
+                              cmd->add_option("--shard-index", a->shard_index,
+                                              "convert only sources k with k % COUNT == this")
+                                  ->check(CLI::NonNegativeNumber);
+                              cmd->add_option("--shard-count", a->shard_count, "COUNT: shards the sources are split in")
+                                  ->check(CLI::PositiveNumber);
+                              cmd->add_flag("--exit-zero", a->exit_zero,
+                                            "exit 0 when a service failed (for engines that retry failed pods)");
                               cmd->add_option("-j,--jobs", a->jobs, "services converted at once (default 1)")
                                   ->check(CLI::Range(1, 256));
                               cmd->add_option("--service", a->services,

@@ -404,8 +404,9 @@ Result<std::vector<std::unique_ptr<SourceState>>> open_sources(const ConvertOpti
     for (size_t j = 0; j < i; ++j)
       if (o.manual[i].name == o.manual[j].name)
         return bad_input(fmt::format("--service {}: given twice (one directory per name)", o.manual[i].name));
-  std::vector<std::string> names = source_dir_names(o.sources);
-  for (size_t i = 0; i < o.sources.size(); ++i) {
+  std::vector<std::string> names = source_dir_names(o.sources, o.shard_count > 0);
+  std::vector<size_t> mine = shard_sources(o.sources.size(), o.shard_index, o.shard_count);
+  for (size_t i : mine) {
     auto src = std::make_unique<SourceState>();
     src->source = o.sources[i];
     src->name = names[i];
@@ -420,8 +421,9 @@ Result<std::vector<std::unique_ptr<SourceState>>> open_sources(const ConvertOpti
     add_manual_services(*src->root, o.manual, src->found);
     out.push_back(std::move(src));
   }
-  // A --service program must be in some guest; where it is missing, that service fails.
-  for (const auto& m : o.manual) {
+  // A --service program must be in some guest; where it is missing, that
+  // service fails. A shard sees only its own guests, so it cannot tell.
+  for (const auto& m : (o.shard_count > 0 ? std::vector<ManualService>{} : o.manual)) {
     bool somewhere = std::any_of(out.begin(), out.end(), [&](const auto& src) {
       return std::any_of(src->found.services.begin(), src->found.services.end(),
                          [&](const auto& d) { return d.name == m.name && d.manager == "manual" && d.reason.empty(); });
@@ -430,7 +432,7 @@ Result<std::vector<std::unique_ptr<SourceState>>> open_sources(const ConvertOpti
       return bad_input(fmt::format("--service {}: {} is not a program in {}", m.name, m.argv[0],
                                    o.sources.size() == 1 ? "the guest" : "any of the guests"));
   }
-  for (const auto& name : o.only)
+  for (const auto& name : (o.shard_count > 0 ? std::vector<std::string>{} : o.only))
     if (std::none_of(out.begin(), out.end(), [&](const auto& src) {
           return std::any_of(src->found.services.begin(), src->found.services.end(),
                              [&](const auto& d) { return d.name == name; });
@@ -464,8 +466,15 @@ std::string status_line(const ServiceOutcome& s) {
 
 }  // namespace
 
-std::vector<std::string> source_dir_names(const std::vector<std::string>& sources) {
-  if (sources.size() == 1) return {""};
+std::vector<size_t> shard_sources(size_t sources, int index, int count) {
+  std::vector<size_t> out;
+  for (size_t k = 0; k < sources; ++k)
+    if (count <= 0 || static_cast<int>(k % static_cast<size_t>(count)) == index) out.push_back(k);
+  return out;
+}
+
+std::vector<std::string> source_dir_names(const std::vector<std::string>& sources, bool always_named) {
+  if (sources.size() == 1 && !always_named) return {""};
   std::vector<std::string> names;
   for (const auto& source : sources) {
     std::string path = source;
@@ -570,7 +579,7 @@ Result<ConvertReport> convert_guests(const ConvertOptions& o) {
   for (size_t i = 0; i < sources.size(); ++i)
     if (Status s = write_staged(sources[i]->outdir + "/summary.json", summary_json(report.sources[i])); !s)
       return s.error();
-  if (sources.size() > 1)
+  if (sources.size() > 1 && o.shard_count == 0)
     if (Status s = write_staged(o.outdir + "/summary.json", index_json(report)); !s) return s.error();
   return report;
 }

@@ -53,6 +53,11 @@ struct ConvertOptions {
   bool force = false;     // redo services whose inputs are unchanged
   int64_t mtime = 0;      // SOURCE_DATE_EPOCH for the artifacts
   int jobs = 1;           // services converted at once
+  // --shard-index/--shard-count (docs/fleet.md): convert only the sources k
+  // with k % shard_count == shard_index, named as a run over all of them
+  // names them, always in OUTDIR/<name>/, without the index OUTDIR/summary.json
+  // that several shards would race for. shard_count 0: no sharding.
+  int shard_index = 0, shard_count = 0;
   std::function<void(const ProgressEvent&)> progress;
 };
 
@@ -88,8 +93,11 @@ struct ConvertReport {
 
 // OUTDIR/<name>/ for each of several sources: the source's basename without
 // archive or image suffixes, made safe for a file name, "-2", "-3"… added to
-// repeats in argument order. One source: {""}.
-std::vector<std::string> source_dir_names(const std::vector<std::string>& sources);
+// repeats in argument order. One source: {""}, unless always_named.
+std::vector<std::string> source_dir_names(const std::vector<std::string>& sources, bool always_named = false);
+
+// The indices of sources that shard `index` of `count` converts (k % count == index).
+std::vector<size_t> shard_sources(size_t sources, int index, int count);
 
 // Converts every source and writes summary.json (one source:
 // OUTDIR/summary.json; several: OUTDIR/<name>/summary.json each and an index

@@ -28,7 +28,9 @@ ALLOWED_INCLUDES = {
     "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profiles", "common"},
     # report reads convert's OUTDIR files (summary.json, profile.yaml), never its code.
     "report": {"profiles", "common"},
-    "cli": {"report", "convert", "learn", "run", "packager", "policy", "analyzer", "discover", "elf", "guest", "profiles", "common"},
+    # fleet: the Kubernetes Job text and the merge of sharded outputs (names, index, report).
+    "fleet": {"convert", "report", "common"},
+    "cli": {"fleet", "report", "convert", "learn", "run", "packager", "policy", "analyzer", "discover", "elf", "guest", "profiles", "common"},
     "shim": set(),
     "init": set(),  # plain C, libc only, static: shares nothing with the C++ side
 }
@@ -48,6 +50,7 @@ ALLOWED_LINKS = {
     "learn": {"policy", "profile", "common"},
     "convert": {"discover", "analyzer", "packager", "policy", "elf", "guest", "profile", "common"},
     "report": {"profile", "common"},
+    "fleet": {"convert", "report", "common"},
 }
 # Heavy binary-analysis libraries only the analysis stages may link.
 ANALYSIS_ONLY = {"LIEF::LIEF": {"elf", "analyzer"}, "PkgConfig::CAPSTONE": {"analyzer"}}
