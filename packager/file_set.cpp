@@ -348,6 +348,11 @@ void add_literal_etc_files(const GuestRoot& root, const Profile& p, FileSet& set
       if (kGenerated.count(path) || set.entries.count(path) || !seen.insert(path).second) continue;
       auto canonical = root.resolve(path);
       struct stat st;
+      // /etc/mtab -> /proc/self/mounts: kernel and run-time state is the
+      // runtime's, not the guest's (and differs from one read to the next).
+      if (canonical && (under(*canonical, "/proc") || under(*canonical, "/sys") || under(*canonical, "/dev") ||
+                        under(*canonical, "/run") || under(*canonical, "/tmp")))
+        continue;
       if (!canonical || root.fs().lstat(*canonical, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH) ||
           st.st_size > (4 << 20))
         continue;
@@ -472,7 +477,6 @@ void fix_write_access(const Profile& p, FileSet& set) {
     FileEntry& e = set.entries.at(target);
     std::string was = fmt::format("{} (owner {}:{}, mode {:04o})", target, e.uid, e.gid, e.mode);
     if (set.uid == 0) {
-      set.needs_dac_override = true;
       set.access_warnings.push_back(fmt::format("root writes {} but does not own it: granting CAP_DAC_OVERRIDE, "
                                                 "which the VM's root had", was));
       continue;
@@ -509,6 +513,12 @@ std::vector<std::string> literal_paths(const std::string& bytes, const std::stri
       out.insert(path);
   }
   return std::vector<std::string>(out.begin(), out.end());
+}
+
+bool root_needs_dac_override(const FileSet& set, const Profile& p) {
+  if (set.uid != 0) return false;
+  return std::any_of(p.files.begin(), p.files.end(),
+                     [&](const FileFact& f) { return f.access == "write" && !can_write(set, f.path, 0, set.gid); });
 }
 
 bool can_write(const FileSet& set, const std::string& path_in, uint32_t uid, uint32_t gid) {

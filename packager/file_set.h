@@ -46,7 +46,6 @@ struct FileSet {
   // Written paths the service user could not write as packaged, and what
   // was done about it (one line each, for the package report's warnings).
   std::vector<std::string> access_warnings;
-  bool needs_dac_override = false;           // root writes files other accounts own, as it did in the VM
   uint64_t total_bytes() const;
 
   // Adds a generated file (and its parent directories).
@@ -93,6 +92,14 @@ Status add_guest_path(const GuestRoot& root, const std::string& guest_path, bool
 // it exists, else the directory it would be created in (write and search).
 // No capability is assumed: root in the container has no CAP_DAC_OVERRIDE.
 bool can_write(const FileSet& set, const std::string& path, uint32_t uid, uint32_t gid);
+
+// True when the service runs as root (set.uid 0) and a path the profile
+// says it writes is another account's that root could not write without
+// CAP_DAC_OVERRIDE, which the VM's root had: the capability is granted and
+// the owners kept (collect_file_set warns about each such path). Only the
+// written paths and their directories need to be in set, so `decant run`
+// re-derives this from a rootfs.
+bool root_needs_dac_override(const FileSet& set, const Profile& profile);
 
 // NUL-terminated strings in bytes that look like absolute paths under
 // prefix ("/etc/"), sorted and unique: what a program or library opens by

@@ -295,7 +295,7 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
   s.capabilities = needed_capabilities(p, binary_caps, s.ports, warnings);
   // What the file set found root must write but does not own (file_set.h).
   warnings.insert(warnings.end(), files.access_warnings.begin(), files.access_warnings.end());
-  if (files.needs_dac_override &&
+  if (root_needs_dac_override(files, p) &&
       std::find(s.capabilities.begin(), s.capabilities.end(), "CAP_DAC_OVERRIDE") == s.capabilities.end()) {
     s.capabilities.push_back("CAP_DAC_OVERRIDE");
     std::sort(s.capabilities.begin(), s.capabilities.end());

@@ -185,7 +185,7 @@ TEST_F(FakeGuest, SystemAccountsKeepTheirFilesAndACreatedLogsDirectoryKeepsItsOw
   EXPECT_EQ(set->entries.at("/var/log/app").gid, 4u);
   EXPECT_EQ(set->entries.at("/var/log/app").mode, 02750u);
   EXPECT_TRUE(set->access_warnings.empty());
-  EXPECT_FALSE(set->needs_dac_override);
+  EXPECT_FALSE(root_needs_dac_override(*set, p_));
 }
 
 TEST_F(FakeGuest, WriteAccessIsCheckedAndFixedMinimally) {
@@ -198,7 +198,7 @@ TEST_F(FakeGuest, WriteAccessIsCheckedAndFixedMinimally) {
   // without CAP_DAC_OVERRIDE: granted, the owner stays.
   auto set = collect();
   ASSERT_TRUE(set.ok()) << set.error().message;
-  EXPECT_TRUE(set->needs_dac_override);
+  EXPECT_TRUE(root_needs_dac_override(*set, p_));
   ASSERT_EQ(set->access_warnings.size(), 1u);
   EXPECT_NE(set->access_warnings[0].find("/var/log/app (owner 33:33, mode 0750)"), std::string::npos)
       << set->access_warnings[0];
@@ -214,7 +214,7 @@ TEST_F(FakeGuest, WriteAccessIsCheckedAndFixedMinimally) {
   p_.user = "svc";
   set = collect();
   ASSERT_TRUE(set.ok()) << set.error().message;
-  EXPECT_FALSE(set->needs_dac_override);
+  EXPECT_FALSE(root_needs_dac_override(*set, p_));
   ASSERT_EQ(set->access_warnings.size(), 1u);
   EXPECT_EQ(set->entries.at("/var/log/app").uid, 120u);
   EXPECT_TRUE(can_write(*set, "/var/log/app/error.log", 120, 130));

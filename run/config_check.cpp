@@ -76,6 +76,27 @@ Result<Policy> decant_policy(const std::string& base, const Refusal& refuse) {
   std::string fcaps = root->get_xattr(profile->binary.path, "security.capability");
   if (!fcaps.empty()) bin.xattrs.push_back({"security.capability", fcaps});
   files.entries[profile->binary.path] = bin;
+  // And the paths it writes with their directories, as the rootfs holds
+  // them: root that writes another account's directory is granted
+  // CAP_DAC_OVERRIDE by the packager (root_needs_dac_override, file_set.h).
+  if (auto user = lookup_guest_user(*root, profile->user)) {
+    files.uid = user->uid;
+    files.gid = user->gid;
+  }
+  for (const auto& f : profile->files) {
+    if (f.access != "write") continue;
+    std::string path = normalize_absolute(f.path);
+    for (const std::string& q : {path, path_dirname(path)}) {
+      struct stat st;
+      if (files.entries.count(q) || root->fs().lstat(q, &st) != 0) continue;
+      FileEntry e;
+      e.type = S_ISDIR(st.st_mode) ? EntryType::Directory : S_ISLNK(st.st_mode) ? EntryType::Symlink : EntryType::File;
+      e.uid = st.st_uid;
+      e.gid = st.st_gid;
+      e.mode = st.st_mode & 07777;
+      files.entries[q] = e;
+    }
+  }
   for (bool shim : {false, true}) {
     SpecOptions so;
     so.preload_shim = shim;
