@@ -134,3 +134,29 @@ TEST(SymbolVersions, SplitFamilies) {
 
 }  // namespace
 }  // namespace decant
+
+namespace decant {
+namespace {
+
+// One cache shared by many closures (convert, analyze BIN...) and the
+// headers-only mode must not change a single profile.
+TEST_F(ResolverFixture, SharedAndHeadersOnlyCachesGiveTheSameProfiles) {
+  AnalyzeOptions o;
+  o.code = false;
+  ElfCache shared(ElfRead::Headers);
+  for (const char* bin : {"/app/bin/main_rpath", "/app/bin/main_runpath", "/app/bin/main_rpath"}) {
+    ElfCache fresh;
+    auto want = analyze_binary(*root_, bin, o, fresh);
+    auto got = analyze_binary(*root_, bin, o, shared);
+    ASSERT_TRUE(want.ok() && got.ok()) << bin;
+    EXPECT_EQ(serialize(got->profile, ProfileFormat::Yaml), serialize(want->profile, ProfileFormat::Yaml)) << bin;
+    // Headers mode: libraries are not hashed, the main binary is.
+    EXPECT_FALSE(got->profile.binary.sha256.empty());
+    for (size_t i = 1; i < got->closure.objects.size(); ++i) EXPECT_TRUE(got->closure.objects[i].elf->sha256.empty());
+    for (size_t i = 1; i < want->closure.objects.size(); ++i)
+      EXPECT_FALSE(want->closure.objects[i].elf->sha256.empty());
+  }
+}
+
+}  // namespace
+}  // namespace decant

@@ -1,92 +1,122 @@
 #!/bin/sh
-# Throughput of `decant analyze` over every ELF executable and library of the
-# host, against `ldd` over the same set as the baseline: both resolve each
-# file's library closure, so the ratio says what decant's extra work (version
-# floors, guest facts, hazards, the profile) costs. One process per binary for
-# both, run sequentially, page cache warmed first; prints a table on stdout.
+# Closure resolution against ld.so itself (issue 15): for every ELF executable
+# under a guest's /usr/bin and /usr/sbin, `decant analyze --no-code` (one
+# process per binary) and `chroot GUEST ldd` time the same binary in turn, the
+# order swapped every binary so drift hits both; then all of them in one
+# `decant analyze` process (the batch form, YAML and JSON), and full analysis
+# with code analysis of a few servers, cold (empty code cache) and warm.
+# Prints the speed-up over ldd per binary (median, p25, p75) and in total;
+# the goal is >= 10x, and < 2 s cold, < 0.2 s warm for full analysis.
+# Wall seconds, measured by perl around fork/exec/wait; nothing is asserted.
 #
-# Run:  ninja -C build bench-analyze
+# Run (as root: chroot):  ninja -C build bench-analyze
 #   or  sh bench/analyze_bench.sh [path/to/decant]     (default build/decant)
-# Env:  BENCH_MAX=N         analyze only the first N ELFs (sorted), default all
-#       BENCH_DIRS="A B"    directories to scan, default "/usr/bin /usr/lib"
-#       BENCH_TIMEOUT=S     per-binary time limit for both tools, default 30
-#       BENCH_ARGS="..."    extra `decant analyze` options, e.g. --no-code to
-#                           time structure and closure alone (what ldd does)
-#       DECANT_CACHE=DIR    decant's code-summary cache; default a fresh
-#                           directory, so each library is analyzed once per
-#                           run (as when converting one VM) and runs compare
+# Env:  BENCH_GUEST=DIR     guest root, default scripts/guest.sh bullseye
+#       BENCH_MAX=N         only the first N binaries (sorted), default all
+#       BENCH_SERVERS="..." guest paths for the full-analysis rows
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 decant=${1:-$here/../build/decant}
-dirs=${BENCH_DIRS:-/usr/bin /usr/lib}
 max=${BENCH_MAX:-0}
-limit=${BENCH_TIMEOUT:-30}
+servers=${BENCH_SERVERS:-/usr/bin/redis-server /usr/sbin/lighttpd /usr/bin/memcached /usr/sbin/vsftpd}
 
 if [ ! -x "$decant" ]; then
   echo "analyze_bench: $decant is not executable (build the decant target first)" >&2
   exit 2
 fi
-command -v ldd >/dev/null 2>&1 || { echo "analyze_bench: ldd not found" >&2; exit 2; }
+if [ "$(id -u)" -ne 0 ]; then
+  echo "analyze_bench: needs root (ldd runs in a chroot of the guest)" >&2
+  exit 2
+fi
+guest=${BENCH_GUEST:-$("$here/../scripts/guest.sh" bullseye 2>/dev/null)} || guest=
+if [ -z "$guest" ] || [ ! -x "$guest/usr/bin/ldd" ]; then
+  echo "analyze_bench: no guest with ldd (set BENCH_GUEST or build it with scripts/guest.sh)" >&2
+  exit 2
+fi
+command -v perl >/dev/null 2>&1 || { echo "analyze_bench: perl not found" >&2; exit 2; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [ -z "${DECANT_CACHE:-}" ]; then
-  DECANT_CACHE="$tmp/cache"
-  export DECANT_CACHE
-fi
 
-# Regular files (symlinks are counted once, via their target) starting with
-# \177ELF. perl reads 4 bytes per file without a fork per file.
-# shellcheck disable=SC2086
-find $dirs -type f -size +51c -print0 2>/dev/null |
-  perl -0 -ne 'chomp; if (open(my $fh, "<", $_)) { my $m; print "$_\n" if read($fh, $m, 4) == 4 && $m eq "\x7fELF"; }' |
+# Regular files (symlinks name a file already listed) starting with \177ELF,
+# as guest paths.
+(cd "$guest" && find usr/bin usr/sbin -type f -size +51c -print0) |
+  perl -0 -ne 'chomp; if (open(my $fh, "<", "'"$guest"'/$_")) { my $m; print "/$_\n" if read($fh, $m, 4) == 4 && $m eq "\x7fELF"; }' |
   LC_ALL=C sort >"$tmp/all"
 if [ "$max" -gt 0 ]; then head -n "$max" "$tmp/all" >"$tmp/list"; else cp "$tmp/all" "$tmp/list"; fi
 count=$(wc -l <"$tmp/list" | tr -d ' ')
-if [ "$count" -eq 0 ]; then
-  echo "analyze_bench: no ELF files under $dirs" >&2
-  exit 2
-fi
-tr '\n' '\0' <"$tmp/list" >"$tmp/list0"
-bytes=$(xargs -0 stat -c %s <"$tmp/list0" | awk '{ s += $1 } END { printf "%.0f", s }')
-
+[ "$count" -gt 0 ] || { echo "analyze_bench: no ELF executables in $guest" >&2; exit 2; }
 # Warm the page cache so neither tool pays for the first read.
-xargs -0 cat <"$tmp/list0" >/dev/null 2>&1
+(cd "$guest" && sed 's|^/||' "$tmp/list" | tr '\n' '\0' | xargs -0 cat >/dev/null 2>&1)
 
-now() { date +%s.%N; }
+DECANT=$decant GUEST=$guest LIST=$tmp/list SERVERS=$servers TMPD=$tmp perl -e '
+use strict; use warnings; use Time::HiRes qw(time);
+my ($decant, $guest, $tmp) = @ENV{qw(DECANT GUEST TMPD)};
+open(my $fh, "<", $ENV{LIST}) or die; chomp(my @bins = <$fh>); close $fh;
 
-# run_tool NAME CMD...: one process per file, sequentially; failures are
-# counted from stderr lines for decant (one line per failure by design) and
-# from exit codes for ldd (its stderr is chatty).
-t0=$(now)
-# shellcheck disable=SC2086
-xargs -0 -n1 -P1 timeout --verbose "$limit" "$decant" analyze ${BENCH_ARGS:-} <"$tmp/list0" >/dev/null 2>"$tmp/decant.err"
-t1=$(now)
-decant_fail=$(wc -l <"$tmp/decant.err" | tr -d ' ')
+# Wall seconds of one command, its output thrown away; exit status in $?.
+sub timed {
+  my @cmd = @_;
+  my $t0 = time;
+  my $pid = fork // die "fork: $!";
+  if ($pid == 0) {
+    open(STDOUT, ">", "/dev/null"); open(STDERR, ">>", "$tmp/stderr");
+    exec @cmd or exit 127;
+  }
+  waitpid($pid, 0);
+  return time - $t0;
+}
+sub pct { my ($p, @v) = @_; @v = sort { $a <=> $b } @v; my $i = $p * $#v; my $lo = int $i;
+          return $lo == $#v ? $v[$lo] : $v[$lo] + ($v[$lo + 1] - $v[$lo]) * ($i - $lo); }
+sub median { return pct(0.5, @_); }
 
-t2=$(now)
-xargs -0 -n1 -P1 sh -c 'timeout "$0" ldd "$1" >/dev/null 2>&1 || echo x' "$limit" <"$tmp/list0" >"$tmp/ldd.fail"
-t3=$(now)
-ldd_fail=$(wc -l <"$tmp/ldd.fail" | tr -d ' ')
-# The ldd loop pays one extra sh per file; measure that and subtract it.
-t4=$(now)
-xargs -0 -n1 -P1 sh -c ': "$0" "$1"' "$limit" <"$tmp/list0"
-t5=$(now)
+my (@ratio, @tdec, @tldd, $sum_ldd, $sum_dec, $fail_dec, $fail_ldd);
+$sum_ldd = $sum_dec = $fail_dec = $fail_ldd = 0;
+my @ldd_cmd = ("chroot", $guest, "/usr/bin/ldd");
+my @dec_cmd = ($decant, "analyze", "--root", $guest, "--no-code");
+for my $i (0 .. $#bins) {
+  my $b = $bins[$i];
+  my ($tl, $td, $sl, $sd);
+  if ($i % 2) { $td = timed(@dec_cmd, $b); $sd = $?; $tl = timed(@ldd_cmd, $b); $sl = $?; }
+  else        { $tl = timed(@ldd_cmd, $b); $sl = $?; $td = timed(@dec_cmd, $b); $sd = $?; }
+  $fail_dec++ if $sd; $fail_ldd++ if $sl;
+  $sum_ldd += $tl; $sum_dec += $td;
+  push @ratio, $tl / $td; push @tdec, $td; push @tldd, $tl;
+}
+my $n = @bins;
+printf "Guest %s: %d ELF executables under /usr/bin and /usr/sbin\n\n", $guest, $n;
+printf "One process per binary, alternating (speed-up = ldd time / decant time; goal >= 10):\n";
+printf "  %-34s %9s %9s\n", "", "decant", "ldd";
+printf "  %-34s %9.1f %9.1f\n", "median ms per binary", 1000 * median(@tdec), 1000 * median(@tldd);
+printf "  %-34s %9.1f %9.1f\n", "mean ms per binary", 1000 * $sum_dec / $n, 1000 * $sum_ldd / $n;
+printf "  %-34s %9d %9d\n", "failed (non-zero exit)", $fail_dec, $fail_ldd;
+printf "  speed-up per binary: median %.2fx, p25 %.2fx, p75 %.2fx; total %.2fx\n\n",
+  median(@ratio), pct(0.25, @ratio), pct(0.75, @ratio), $sum_ldd / $sum_dec;
 
-awk -v n="$count" -v b="$bytes" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v t3="$t3" -v t4="$t4" -v t5="$t5" \
-  -v df="$decant_fail" -v lf="$ldd_fail" -v dirs="$dirs" -v args="${BENCH_ARGS:-}" 'BEGIN {
-  mb = b / 1048576
-  td = t1 - t0
-  tl = (t3 - t2) - (t5 - t4)
-  printf "ELF files under %s: %d (%.1f MB), one process per file, sequential\n", dirs, n, mb
-  printf "decant analyze %s\n\n", args
-  printf "%-8s %10s %12s %10s %10s\n", "tool", "seconds", "binaries/s", "MB/s", "failed"
-  printf "%-8s %10.2f %12.1f %10.1f %10d\n", "decant", td, n / td, mb / td, df
-  printf "%-8s %10.2f %12.1f %10.1f %10d\n", "ldd", tl, n / tl, mb / tl, lf
-  printf "\ndecant/ldd throughput ratio: %.2f (decant takes %.2fx the time of ldd)\n", tl / td, td / tl
-}'
-if [ "$decant_fail" -gt 0 ]; then
-  echo "decant failures by message (object files and debug files are bad input by design):"
-  sed 's/^decant: [^:]*: //' "$tmp/decant.err" | sort | uniq -c | sort -rn | head -10
+# All binaries in one decant process, three runs each format, against the
+# per-binary ldd total above.
+for my $fmt ("yaml", "json") {
+  my @t = map { timed($decant, "analyze", "--root", $guest, "--no-code", "--format", $fmt, @bins) } 1 .. 3;
+  my $m = median(@t);
+  printf "One decant process for all %d (--format %s): median %.2f s, %.2f ms per binary; speed-up %.2fx\n",
+    $n, $fmt, $m, 1000 * $m / $n, $sum_ldd / $m;
+}
+
+# Full analysis (code included) per server, cold and warm code cache.
+print "\nFull analysis (code analysis included; goal < 2 s cold, < 0.2 s warm):\n";
+printf "  %-28s %8s %8s\n", "server", "cold_s", "warm_s";
+for my $s (split " ", $ENV{SERVERS}) {
+  next unless -e "$guest$s";
+  my $cache = "$tmp/code-cache";
+  system("rm", "-rf", $cache);
+  local $ENV{DECANT_CACHE} = $cache;
+  my $cold = timed($decant, "analyze", "--root", $guest, $s);
+  my $warm = median(map { timed($decant, "analyze", "--root", $guest, $s) } 1 .. 3);
+  printf "  %-28s %8.2f %8.2f\n", $s, $cold, $warm;
+}
+'
+if [ -s "$tmp/stderr" ]; then
+  echo "stderr lines by message (first 5):"
+  sed 's/^decant: [^:]*: //' "$tmp/stderr" | sort | uniq -c | sort -rn | head -5
 fi
