@@ -120,6 +120,7 @@ std::vector<std::string> init_capabilities(const Profile& p) {
   std::vector<std::string> caps = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"};
   if (!(p.user.empty() || p.user == "root" || p.user == "0" || p.user.rfind("0:", 0) == 0 ||
         p.user.rfind("root:", 0) == 0)) {
+    caps.push_back("CAP_KILL");  // signals to a service of another uid (forwarding, the stop)
     caps.push_back("CAP_SETGID");
     caps.push_back("CAP_SETUID");
   }

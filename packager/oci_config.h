@@ -62,7 +62,8 @@ const std::vector<std::string>& init_own_syscalls();
 
 // Capabilities decant-init needs beyond the service's to prepare the
 // container (CHOWN, DAC_OVERRIDE, FOWNER for runtime directories and volume
-// seeds; SETUID, SETGID to switch to a service user that is not root).
+// seeds; SETUID, SETGID to switch to a service user that is not root, and
+// KILL to signal it).
 std::vector<std::string> init_capabilities(const Profile& profile);
 
 // Fails on values a runtime would reject (unknown errno name, ...). Warnings

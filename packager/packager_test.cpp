@@ -447,7 +447,9 @@ TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
   EXPECT_EQ(s->writable[0].path, "/data/log");
   EXPECT_EQ(s->writable[1].path, "/var/cache/srv/spool");  // not its parent
   EXPECT_EQ(s->writable[2].path, "/var/lib/srv");
-  EXPECT_TRUE(s->capabilities.empty());  // 80 is redirected to 8080
+  EXPECT_TRUE(s->service_capabilities.empty());  // 80 is redirected to 8080
+  // What the runtime grants is the service's plus what /.decant/init needs.
+  EXPECT_EQ(s->capabilities, init_capabilities(p));
   EXPECT_EQ(s->entrypoint, std::vector<std::string>{"/usr/sbin/srv"});
   EXPECT_EQ(s->cmd, std::vector<std::string>{"-D"});
   EXPECT_NE(std::find(s->env.begin(), s->env.end(), "LD_PRELOAD=/.decant/libdecant-shim.so"), s->env.end());
@@ -778,6 +780,7 @@ TEST_F(FakeGuest, InitWrapsTheEntrypointWithTheServiceSectionAndGuestData) {
   p_.service = {"forking", "/run/app.pid", {"/run/app"}, "2750", {}};
   p_.syscalls.allow = {"read", "write"};
   p_.files.push_back({"/var/lib/svc", "write", false, {}});
+  p_.files.push_back({"/var/lib/svc/state", "read", false, {}});
   write(r + "/etc/group", "root:x:0:\nadm:x:4:alice,svc\nwww-data:x:33:\nsvc:x:130:\nalice:x:1000:\n");
   write(r + "/var/lib/svc/state", "s");
   ASSERT_EQ(::chown((r + "/var/lib/svc/state").c_str(), 120, 130), 0);
@@ -797,7 +800,7 @@ TEST_F(FakeGuest, InitWrapsTheEntrypointWithTheServiceSectionAndGuestData) {
   EXPECT_EQ(config["process"]["args"].get<std::vector<std::string>>(), want);
   EXPECT_EQ(config["process"]["user"]["uid"], 0);
   auto caps = config["process"]["capabilities"]["bounding"].get<std::vector<std::string>>();
-  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID"}));
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETGID", "CAP_SETUID"}));
   auto names = config["linux"]["seccomp"]["syscalls"][0]["names"].get<std::vector<std::string>>();
   for (const char* n : {"signalfd4", "setresuid", "capset", "wait4", "bind", "read"})
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
@@ -823,6 +826,7 @@ TEST_F(FakeGuest, InitWrapsTheEntrypointWithTheServiceSectionAndGuestData) {
 }
 
 TEST_F(FakeGuest, InitTracksTheServiceItselfWhenSimpleAndStaysRootForRoot) {
+  p_.syscalls.allow = {"read"};
   auto rep = package_as(PackageFormat::Bundle);
   ASSERT_TRUE(rep.ok()) << rep.error().message;
   auto config = nlohmann::json::parse(*read_file(out_.path() + "/out/config.json"));

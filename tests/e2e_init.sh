@@ -24,7 +24,11 @@ tmp=$(mktemp -d /tmp/decant-e2e-init.XXXXXX) || fail "mktemp"
 run_pid=""
 P="podman --root $tmp/root --runroot $tmp/run --tmpdir $tmp/ptmp --runtime crun"
 cleanup() {
-    [ -n "$run_pid" ] && kill -9 "$run_pid" 2>/dev/null
+    if [ -n "$run_pid" ]; then  # decant run stops its container itself (SIGKILL after its stop timeout)
+        kill -TERM "$run_pid" 2>/dev/null
+        i=0; while kill -0 "$run_pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -9 "$run_pid" 2>/dev/null
+    fi
     $P rm -af >/dev/null 2>&1
     $P system reset -f >/dev/null 2>&1
     umount "$tmp/root/overlay" 2>/dev/null
@@ -86,8 +90,8 @@ until reply=$("$C" -h 127.0.0.1 -p "$port" -c PING 2>/dev/null) && [ -n "$reply"
 done
 case "$reply" in *PONG*) ;; *) fail "daemon answered '$reply'" ;; esac
 sleep 0.3
-grep -q "legacyd\[[0-9]*\]: started as pid" run.err run.out || fail "syslog message not on the container's output: $(cat run.err)"
-grep -q "legacyd\[[0-9]*\]: connection" run.err run.out || fail "the client's syslog line is missing: $(cat run.err)"
+grep -q "legacy_daemon\[[0-9]*\]: started as pid" run.err run.out || fail "syslog message not on the container's output: $(cat run.err)"
+grep -q "legacy_daemon\[[0-9]*\]: connection" run.err run.out || fail "the client's syslog line is missing: $(cat run.err)"
 kill -TERM "$run_pid"
 i=0
 while kill -0 "$run_pid" 2>/dev/null; do
@@ -116,7 +120,7 @@ done
 case "$reply" in *PONG*) ;; *) fail "daemon under podman answered '$reply'" ;; esac
 sleep 0.3
 $P logs legacyd >plogs 2>&1
-grep -q "legacyd\[[0-9]*\]: started as pid" plogs || fail "syslog message not in podman logs: $(cat plogs)"
+grep -q "legacy_daemon\[[0-9]*\]: started as pid" plogs || fail "syslog message not in podman logs: $(cat plogs)"
 $P stop -t 10 legacyd >/dev/null 2>&1 || fail "podman stop"
 code=$($P inspect -f '{{.State.ExitCode}}' legacyd)
 [ "$code" = 0 ] || fail "podman stop: exit code $code, want 0: $(cat plogs)"
