@@ -784,6 +784,7 @@ TEST_F(FakeGuest, InitWrapsTheEntrypointWithTheServiceSectionAndGuestData) {
   write(r + "/etc/group", "root:x:0:\nadm:x:4:alice,svc\nwww-data:x:33:\nsvc:x:130:\nalice:x:1000:\n");
   write(r + "/var/lib/svc/state", "s");
   ASSERT_EQ(::chown((r + "/var/lib/svc/state").c_str(), 120, 130), 0);
+  ASSERT_EQ(::mkdir((r + "/run").c_str(), 0755), 0);
   symlink_at("/run", r + "/var/run");
   write(r + "/usr/lib/tmpfiles.d/app.conf",
         "# comment\nd /run/app-t 0750 svc svc -\nd /var/run/app-v - - - -\nL /run/lnk - - - - y\n"
