@@ -113,6 +113,30 @@ void add_argument_files(const GuestRoot& root, const DiscoveredService& d, Profi
   }
 }
 
+// How the init ran it, for decant-init: the unit's Type= and PIDFile= (a
+// SysV script is forking with its --pidfile), and its RuntimeDirectory=
+// entries, which systemd creates at each start (discovery lists them among
+// the writable directories, citing the key). Superserver entries are not
+// daemons of their own: they stay simple.
+void add_service_section(const DiscoveredService& d, Profile& p) {
+  static const std::set<std::string> kTypes{"simple", "exec", "forking", "notify", "notify-reload", "idle", "dbus"};
+  ServiceInfo& s = p.service;
+  if (kTypes.count(d.type) && d.type != "simple") {
+    s.type = d.type;
+    s.evidence.push_back(fmt::format("discover: {} service {}: type {}", d.manager, d.name, d.type));
+  }
+  if (!d.pidfile.empty() && d.pidfile[0] == '/' && d.pidfile != "/") {
+    s.pidfile = normalize_absolute(d.pidfile);
+    s.evidence.push_back(fmt::format("discover: {} service {}: PID file {}", d.manager, d.name, d.pidfile));
+  }
+  for (const auto& w : d.writable)
+    if (w.evidence.find(": RuntimeDirectory=") != std::string::npos && w.path.rfind("/run/", 0) == 0 &&
+        std::find(s.runtime_directories.begin(), s.runtime_directories.end(), w.path) == s.runtime_directories.end()) {
+      s.runtime_directories.push_back(normalize_absolute(w.path));
+      s.evidence.push_back("discover: " + w.evidence);
+    }
+}
+
 // Discovery's facts go into the profile: they are how the VM really ran it.
 void add_discovered_facts(const DiscoveredService& d, Profile& p) {
   p.metadata.name = d.name;
@@ -120,6 +144,7 @@ void add_discovered_facts(const DiscoveredService& d, Profile& p) {
   if (!d.user.empty()) p.user = d.user;
   if (!d.workdir.empty()) p.workdir = d.workdir;
   for (const auto& [k, v] : d.env) p.env[k] = v;
+  add_service_section(d, p);
   for (const auto& w : d.writable) {
     auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == w.path; });
     if (it == p.files.end()) p.files.push_back({w.path, "write", false, {"discover: " + w.evidence}});

@@ -109,7 +109,53 @@ std::string oci_arch(const std::string& a) {
   return a;
 }
 
-json oci_seccomp(const Profile& p, bool shim, std::vector<std::string>& warnings) {
+bool init_supports(const Profile& p) {
+#if defined(__x86_64__)
+  const char* own = "x86_64";
+#elif defined(__aarch64__)
+  const char* own = "aarch64";
+#else
+  const char* own = "";
+#endif
+  const std::string& arch = p.binary.arch.empty() ? p.syscalls.arch : p.binary.arch;
+  return arch == own;
+}
+
+const std::vector<std::string>& init_own_syscalls() {
+  // From init/*.c and static glibc's start-up, checked with strace -f.
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v = {
+        "brk", "capget", "capset", "clock_gettime", "clock_nanosleep", "clone", "clone3", "close", "dup", "execve",
+        "exit", "exit_group", "faccessat", "fchmod", "fchmodat", "fchown", "fchownat", "fcntl", "fstat", "futex",
+        "getdents64", "getegid", "geteuid", "getgid", "getpid", "getppid", "getrandom", "getuid", "ioctl", "kill",
+        "lseek", "mkdirat", "mknodat", "mmap", "mprotect", "munmap", "nanosleep", "newfstatat", "openat", "pipe2",
+        "ppoll", "prctl", "prlimit64", "read", "readlinkat", "recvfrom", "recvmsg", "restart_syscall", "rseq",
+        "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "set_robust_list", "set_tid_address", "setgroups",
+        "setresgid", "setresuid", "signalfd4", "socket", "bind", "statx", "symlinkat", "unlinkat", "utimensat",
+        "wait4", "waitid", "write"};
+#if defined(__x86_64__)
+    for (const char* n : {"access", "arch_prctl", "chmod", "chown", "fork", "lchown", "lstat", "mkdir", "open", "poll",
+                          "readlink", "stat", "symlink", "unlink", "vfork"})
+      v.push_back(n);
+#endif
+    std::sort(v.begin(), v.end());
+    return v;
+  }();
+  return names;
+}
+
+std::vector<std::string> init_capabilities(const Profile& p) {
+  std::vector<std::string> caps = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"};
+  if (!(p.user.empty() || p.user == "root" || p.user == "0" || p.user.rfind("0:", 0) == 0 ||
+        p.user.rfind("root:", 0) == 0)) {
+    caps.push_back("CAP_KILL");  // signals to a service of another uid (forwarding, the stop)
+    caps.push_back("CAP_SETGID");
+    caps.push_back("CAP_SETUID");
+  }
+  return caps;
+}
+
+json oci_seccomp(const Profile& p, bool shim, std::vector<std::string>& warnings, bool init) {
   const auto& sc = p.enforcement.seccomp;
   if (sc.mode == "off") return nullptr;
   if (p.syscalls.allow.empty()) {
@@ -133,6 +179,7 @@ json oci_seccomp(const Profile& p, bool shim, std::vector<std::string>& warnings
   std::set<std::string> names(p.syscalls.allow.begin(), p.syscalls.allow.end());
   // The runtime installs the filter and then execs the entrypoint itself.
   if (!names.count("execve")) names.insert("execve");
+  if (init) names.insert(init_own_syscalls().begin(), init_own_syscalls().end());
   json rule;
   rule["names"] = std::vector<std::string>(names.begin(), names.end());
   rule["action"] = "SCMP_ACT_ALLOW";
@@ -292,15 +339,23 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
   if (bin)
     for (const auto& [k, v] : bin->xattrs)
       if (k == "security.capability") binary_caps = v;
-  s.capabilities = needed_capabilities(p, binary_caps, s.ports, warnings);
+  s.service_capabilities = needed_capabilities(p, binary_caps, s.ports, warnings);
   // What the file set found root must write but does not own (file_set.h).
   warnings.insert(warnings.end(), files.access_warnings.begin(), files.access_warnings.end());
   if (root_needs_dac_override(files, p) &&
-      std::find(s.capabilities.begin(), s.capabilities.end(), "CAP_DAC_OVERRIDE") == s.capabilities.end()) {
-    s.capabilities.push_back("CAP_DAC_OVERRIDE");
-    std::sort(s.capabilities.begin(), s.capabilities.end());
+      std::find(s.service_capabilities.begin(), s.service_capabilities.end(), "CAP_DAC_OVERRIDE") ==
+          s.service_capabilities.end()) {
+    s.service_capabilities.push_back("CAP_DAC_OVERRIDE");
+    std::sort(s.service_capabilities.begin(), s.service_capabilities.end());
   }
-  s.seccomp = oci_seccomp(p, o.preload_shim, warnings);
+  s.capabilities = s.service_capabilities;
+  bool init = o.init && init_supports(p);
+  if (init) {
+    std::set<std::string> all(s.capabilities.begin(), s.capabilities.end());
+    for (const auto& c : init_capabilities(p)) all.insert(c);
+    s.capabilities.assign(all.begin(), all.end());
+  }
+  s.seccomp = oci_seccomp(p, o.preload_shim, warnings, init);
   if (!s.seccomp.is_null()) s.seccomp_allow = s.seccomp["syscalls"][0]["names"].get<std::vector<std::string>>();
 
   s.labels["org.opencontainers.image.title"] = s.name;

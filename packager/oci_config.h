@@ -35,7 +35,8 @@ struct ImageSpec {
   std::vector<std::pair<uint16_t, std::string>> ports;  // listened ports after redirects, sorted
   std::vector<WritableDir> writable;                    // sorted by path
   std::vector<std::string> scratch_dirs;                // get a tmpfs at run time (/tmp, /run)
-  std::vector<std::string> capabilities;                // CAP_* names, sorted
+  std::vector<std::string> capabilities;                // CAP_* names the container's process gets, sorted
+  std::vector<std::string> service_capabilities;        // those the service keeps (decant-init drops the rest)
   nlohmann::json seccomp;                               // OCI linux.seccomp, or null for none
   std::vector<std::string> seccomp_allow;               // the allowlist it holds (for LXC)
   std::map<std::string, std::string> labels;
@@ -47,7 +48,23 @@ struct SpecOptions {
   std::string profile_digest;   // "sha256:…" of the profile as packaged
   int64_t created = 0;          // SOURCE_DATE_EPOCH
   std::string mode = "minimal";
+  bool init = true;             // /.decant/init starts the service (when init_supports the profile)
 };
+
+// True when decant-init (built for decant's own architecture) can run the
+// profile's service: the same architecture.
+bool init_supports(const Profile& profile);
+
+// What decant-init itself calls once the runtime's filter is in place
+// (setup, the syslog relay, the service's fork and credentials), for the
+// architecture of init_supports. make_image_spec adds them to the filter.
+const std::vector<std::string>& init_own_syscalls();
+
+// Capabilities decant-init needs beyond the service's to prepare the
+// container (CHOWN, DAC_OVERRIDE, FOWNER for runtime directories and volume
+// seeds; SETUID, SETGID to switch to a service user that is not root, and
+// KILL to signal it).
+std::vector<std::string> init_capabilities(const Profile& profile);
 
 // Fails on values a runtime would reject (unknown errno name, ...). Warnings
 // (no allowlist yet, guessed capabilities) are appended to warnings.
@@ -59,7 +76,8 @@ Result<ImageSpec> make_image_spec(const Profile& profile, const FileSet& files, 
 // allowlist is empty (a filter without one would stop the container). With
 // the shim preloaded, the shim's own calls are allowed when they carry its
 // tag, exactly as in the BPF the plan compiler writes for the shim.
-nlohmann::json oci_seccomp(const Profile& profile, bool shim, std::vector<std::string>& warnings);
+// init: decant-init's own calls are allowed too (init_own_syscalls).
+nlohmann::json oci_seccomp(const Profile& profile, bool shim, std::vector<std::string>& warnings, bool init = false);
 
 // Capability names the process needs: NET_BIND_SERVICE for a port < 1024
 // still bound, SETUID/SETGID/CHOWN/SYS_CHROOT when the allowlist has those

@@ -12,6 +12,7 @@
 #include "guest/guest_root.h"
 #include "guest/source.h"
 #include "common/file_util.h"
+#include "packager/init_payload.h"
 #include "packager/oci_config.h"
 #include "policy/seccomp.h"
 #include "packager/shim_payload.h"
@@ -142,8 +143,10 @@ Result<PackageReport> package(const PackageOptions& o) {
   so.profile_digest = profile_digest;
   so.created = o.mtime;
   so.mode = o.mode == PackageMode::Minimal ? "minimal" : "system";
+  so.init = o.init;
   auto spec = make_image_spec(*profile, *files, so, report.warnings);
   if (!spec) return spec.error();
+  link_var_run(*root, *files, *spec);
   for (const auto& w : spec->writable) {
     // Mount points must exist on the read-only rootfs, owned by the service.
     auto it = files->entries.find(w.path);
@@ -152,6 +155,12 @@ Result<PackageReport> package(const PackageOptions& o) {
       files->entries[w.path].uid = spec->uid;
       files->entries[w.path].gid = spec->gid;
     }
+  }
+  // 6b. decant-init at /.decant/init runs the service (docs/init.md).
+  if (o.init) {
+    Status is = add_init_payload(*root, *profile, o.init_path.empty() ? locate_init() : o.init_path, *files, *spec,
+                                 report.warnings);
+    if (!is) return is.error();
   }
   if (!spec->seccomp.is_null()) {
     // The same policy three ways: BPF (the shim, bubblewrap), OCI JSON, LXC

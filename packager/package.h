@@ -32,6 +32,8 @@ struct PackageOptions {
   Compression compression = Compression::Gzip;
   std::string tag;        // NAME:TAG; default decant/<name>:latest
   std::optional<ShimNeeds> shim;  // absent: no shim (cli fills it from analyzer/shim_needs.h)
+  bool init = true;                // /.decant/init starts the service (docs/init.md)
+  std::string init_path;           // host path of decant-init; empty: locate_init()
   bool force = false;
   bool network_namespace = false;  // bundle: run in its own network namespace
   int64_t mtime = 0;               // SOURCE_DATE_EPOCH

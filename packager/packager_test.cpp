@@ -25,6 +25,7 @@
 #include "common/file_util.h"
 #include "common/fs_tree.h"
 #include "packager/file_set.h"
+#include "policy/seccomp.h"
 #include "packager/manifests.h"
 #include "packager/oci_config.h"
 #include "packager/package.h"
@@ -557,7 +558,9 @@ TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
   EXPECT_EQ(s->writable[0].path, "/data/log");
   EXPECT_EQ(s->writable[1].path, "/var/cache/srv/spool");  // not its parent
   EXPECT_EQ(s->writable[2].path, "/var/lib/srv");
-  EXPECT_TRUE(s->capabilities.empty());  // 80 is redirected to 8080
+  EXPECT_TRUE(s->service_capabilities.empty());  // 80 is redirected to 8080
+  // What the runtime grants is the service's plus what /.decant/init needs.
+  EXPECT_EQ(s->capabilities, init_capabilities(p));
   EXPECT_EQ(s->entrypoint, std::vector<std::string>{"/usr/sbin/srv"});
   EXPECT_EQ(s->cmd, std::vector<std::string>{"-D"});
   EXPECT_NE(std::find(s->env.begin(), s->env.end(), "LD_PRELOAD=/.decant/libdecant-shim.so"), s->env.end());
@@ -876,6 +879,85 @@ TEST(StagedOutput, RefusesExistingAndLeavesNothingBehind) {
   EXPECT_EQ(*read_file(out + "/marker"), "new");
   auto listing = GuestRoot::open(dir.path())->list_directory("/");
   EXPECT_EQ(*listing, std::vector<std::string>{"out"});
+}
+
+// Issue 10: every image starts with /.decant/init, which follows a forking
+// daemon, creates what the VM's init and tmpfiles.d created under /run,
+// seeds empty volumes and drops to the service's user, groups and
+// capabilities; the runtime starts it as root with what it needs for that.
+TEST_F(FakeGuest, InitWrapsTheEntrypointWithTheServiceSectionAndGuestData) {
+  const std::string& r = dir_.path();
+  p_.user = "svc";
+  p_.service = {"forking", "/run/app.pid", {"/run/app"}, "2750", {}};
+  p_.syscalls.allow = {"read", "write"};
+  p_.files.push_back({"/var/lib/svc", "write", false, {}});
+  p_.files.push_back({"/var/lib/svc/state", "read", false, {}});
+  write(r + "/etc/group", "root:x:0:\nadm:x:4:alice,svc\nwww-data:x:33:\nsvc:x:130:\nalice:x:1000:\n");
+  write(r + "/var/lib/svc/state", "s");
+  ASSERT_EQ(::chown((r + "/var/lib/svc/state").c_str(), 120, 130), 0);
+  ASSERT_EQ(::mkdir((r + "/run").c_str(), 0755), 0);
+  symlink_at("/run", r + "/var/run");
+  write(r + "/usr/lib/tmpfiles.d/app.conf",
+        "# comment\nd /run/app-t 0750 svc svc -\nd /var/run/app-v - - - -\nL /run/lnk - - - - y\n"
+        "d /tmp/notrun 0755 root root -\nd /run/%t/x 0755 - - -\nd /run/who 0755 nobody-here - -\n");
+  write(r + "/usr/lib/tmpfiles.d/masked.conf", "d /run/masked 0755 - - -\n");
+  write(r + "/etc/tmpfiles.d/masked.conf", "");
+  auto rep = package_as(PackageFormat::Bundle);
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  std::string out = out_.path() + "/out";
+  auto config = nlohmann::json::parse(*read_file(out + "/config.json"));
+  std::vector<std::string> want = {"/.decant/init", "--type=forking", "--pidfile=/run/app.pid", "--user=120:130",
+                                   "--groups=4,130", "--caps=", "--syslog=/dev/log", "--setup=/.decant/init.setup",
+                                   "--", "/usr/sbin/app", "-f"};
+  EXPECT_EQ(config["process"]["args"].get<std::vector<std::string>>(), want);
+  EXPECT_EQ(config["process"]["user"]["uid"], 0);
+  auto caps = config["process"]["capabilities"]["bounding"].get<std::vector<std::string>>();
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_KILL", "CAP_SETGID", "CAP_SETUID"}));
+  auto names = config["linux"]["seccomp"]["syscalls"][0]["names"].get<std::vector<std::string>>();
+  for (const char* n : {"signalfd4", "setresuid", "capset", "wait4", "bind", "read"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+
+  struct stat st;
+  ASSERT_EQ(::stat((out + "/rootfs/.decant/init").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  std::string setup = *read_file(out + "/rootfs/.decant/init.setup");
+  for (const char* line : {"\ndir 2750 120 130 /run/app\n", "\ndir 0750 120 130 /run/app-t\n",
+                           "\ndir 0755 0 0 /run/app-v\n", "\ndir 0750 120 130 /var/lib/svc\n", "\nseed /var/lib/svc\n"})
+    EXPECT_NE(setup.find(line), std::string::npos) << line << " not in\n" << setup;
+  for (const char* absent : {"masked", "notrun", "lnk", "%t", "/run/who"})
+    EXPECT_EQ(setup.find(absent), std::string::npos) << absent << " in\n" << setup;
+  // The volume's content travels as its seed: every runtime starts it empty
+  // and the init fills it, so they all behave alike.
+  ASSERT_EQ(::stat((out + "/rootfs/.decant/seed/var/lib/svc/state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 120u);
+  EXPECT_NE(::access((out + "/rootfs/var/lib/svc/state").c_str(), F_OK), 0);
+  EXPECT_NE(::access((out + "/volumes/var/lib/svc/state").c_str(), F_OK), 0);
+  char link[64] = {0};
+  ASSERT_GT(::readlink((out + "/rootfs/var/run").c_str(), link, sizeof link - 1), 0);
+  EXPECT_STREQ(link, "/run");
+}
+
+TEST_F(FakeGuest, InitTracksTheServiceItselfWhenSimpleAndStaysRootForRoot) {
+  p_.syscalls.allow = {"read"};
+  auto rep = package_as(PackageFormat::Bundle);
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  auto config = nlohmann::json::parse(*read_file(out_.path() + "/out/config.json"));
+  std::vector<std::string> want = {"/.decant/init", "--caps=", "--syslog=/dev/log", "--", "/usr/sbin/app", "-f"};
+  EXPECT_EQ(config["process"]["args"].get<std::vector<std::string>>(), want);
+  auto caps = config["process"]["capabilities"]["bounding"].get<std::vector<std::string>>();
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"}));
+}
+
+TEST(InitSyscalls, AreKnownToLibseccompAndAllowedOnlyWithTheInit) {
+  Profile p = test_server_profile();
+  p.syscalls.allow = {"read"};
+  SeccompSpec spec;
+  spec.arch = "x86_64";
+  spec.allow = init_own_syscalls();
+  EXPECT_TRUE(compile_seccomp_bpf(spec).ok());
+  std::vector<std::string> w;
+  EXPECT_EQ(oci_seccomp(p, false, w)["syscalls"][0]["names"].size(), 2u);  // read, execve
+  EXPECT_GT(oci_seccomp(p, false, w, true)["syscalls"][0]["names"].size(), 50u);
 }
 
 }  // namespace

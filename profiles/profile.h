@@ -164,6 +164,17 @@ struct Enforcement {
   bool operator==(const Enforcement&) const;
 };
 
+// How the VM's init ran the service (systemd's Type=, PIDFile=,
+// RuntimeDirectory=; a SysV script is forking): what decant-init follows.
+struct ServiceInfo {
+  std::string type;     // "" (= simple) | simple | exec | forking | notify | notify-reload | idle | dbus
+  std::string pidfile;  // forking: where the daemon writes its pid (guest path)
+  std::vector<std::string> runtime_directories;  // created at start, owned by the service user
+  std::string runtime_directory_mode;            // octal, "0755" when empty
+  Evidence evidence;
+  bool operator==(const ServiceInfo&) const;
+};
+
 struct Metadata {
   std::string name;
   std::string generator;
@@ -180,6 +191,7 @@ struct Profile {
   std::string user;
   std::string workdir;
   std::map<std::string, std::string> env;
+  ServiceInfo service;
   Requires requires_;  // key `requires` in the file
   std::vector<Library> libraries;
   std::vector<MissingLibrary> missing_libraries;

@@ -81,9 +81,10 @@ DECANT_DEFINE_EQ(Identity, uname_release, uname_version, uname_machine, hostname
 DECANT_DEFINE_EQ(Redirects, paths, ports, hosts, identity)
 DECANT_DEFINE_EQ(SeccompPolicy, mode, default_action, errno_name)
 DECANT_DEFINE_EQ(Enforcement, seccomp, proxy)
+DECANT_DEFINE_EQ(ServiceInfo, type, pidfile, runtime_directories, runtime_directory_mode, evidence)
 DECANT_DEFINE_EQ(Metadata, name, generator)
-DECANT_DEFINE_EQ(Profile, api_version, kind, metadata, source, binary, entrypoint, user, workdir, env, requires_,
-                 libraries, missing_libraries, files, network, syscalls, hazards, redirects, enforcement)
+DECANT_DEFINE_EQ(Profile, api_version, kind, metadata, source, binary, entrypoint, user, workdir, env, service,
+                 requires_, libraries, missing_libraries, files, network, syscalls, hazards, redirects, enforcement)
 
 // ------------------------------------------------------------ byte escapes
 namespace {
@@ -276,6 +277,13 @@ ojson build_tree(const Profile& p) {
   put_if(j, "workdir", p.workdir);
   j["env"] = ojson::object();
   for (auto& [k, v] : p.env) j["env"][k] = v;
+  ojson svc = ojson::object();
+  put_if(svc, "type", p.service.type);
+  put_if(svc, "pidfile", p.service.pidfile);
+  if (!p.service.runtime_directories.empty()) svc["runtime_directories"] = p.service.runtime_directories;
+  put_if(svc, "runtime_directory_mode", p.service.runtime_directory_mode);
+  put_if(svc, "evidence", p.service.evidence);
+  j["service"] = svc;
 
   ojson req = ojson::object();
   put_if(req, "glibc", p.requires_.glibc);
@@ -547,6 +555,14 @@ class MapReader {
     if (v > max) fail(n, sub(key), fmt::format("value {} out of range (max {})", v, max));
     out = static_cast<Int>(v);
   }
+  // A list of guest paths, each normalized as path() does.
+  void paths(const std::string& key, std::vector<std::string>& out) {
+    strings(key, out);
+    const YAML::Node n = take(key);
+    for (size_t i = 0; i < out.size(); ++i)
+      if (!out[i].empty() && out[i][0] == '/')
+        out[i] = normalized(out[i], n[i], fmt::format("{}[{}]", sub(key), i));
+  }
   void strings(const std::string& key, std::vector<std::string>& out) {
     YAML::Node n = take(key);
     if (!n.IsDefined() || n.IsNull()) return;
@@ -681,6 +697,13 @@ Profile read_tree(const YAML::Node& root) {
   r.str("user", p.user);
   r.path("workdir", p.workdir);
   r.string_map("env", p.env);
+  r.object("service", [&](MapReader& v) {
+    v.str("type", p.service.type);
+    v.path("pidfile", p.service.pidfile);
+    v.paths("runtime_directories", p.service.runtime_directories);
+    v.str("runtime_directory_mode", p.service.runtime_directory_mode);
+    v.strings("evidence", p.service.evidence);
+  });
   r.object("requires", [&](MapReader& q) {
     q.str("glibc", p.requires_.glibc);
     q.str("kernel", p.requires_.kernel);
@@ -921,6 +944,27 @@ Status check_redirects(const Redirects& red, const std::function<Status(const st
   return Status::success();
 }
 
+// The service section becomes decant-init's arguments and setup file.
+Status check_service(const ServiceInfo& s, const std::function<Status(const std::string&)>& err) {
+  static const std::set<std::string> types{"", "simple", "exec", "forking", "notify", "notify-reload", "idle", "dbus"};
+  if (!types.count(s.type))
+    return err(fmt::format("service.type: '{}' is not one of simple, exec, forking, notify, notify-reload, idle, dbus",
+                           s.type));
+  std::vector<std::pair<std::string, const std::string*>> paths;
+  if (!s.pidfile.empty()) paths.emplace_back("service.pidfile", &s.pidfile);
+  for (size_t i = 0; i < s.runtime_directories.size(); ++i)
+    paths.emplace_back(fmt::format("service.runtime_directories[{}]", i), &s.runtime_directories[i]);
+  for (const auto& [field, value] : paths) {
+    if (value->empty() || (*value)[0] != '/' || *value == "/")
+      return err(fmt::format("{}: '{}' is not an absolute path below /", field, *value));
+    if (std::string why = text_problem(*value); !why.empty()) return err(fmt::format("{}: {}", field, why));
+  }
+  const std::string& m = s.runtime_directory_mode;
+  if (!m.empty() && (m.size() > 5 || m.find_first_not_of("01234567") != std::string::npos || std::stoul(m, nullptr, 8) > 07777))
+    return err(fmt::format("service.runtime_directory_mode: '{}' is not an octal mode (0000-7777)", m));
+  return Status::success();
+}
+
 }  // namespace
 
 Status validate_profile(const Profile& p, const std::string& origin) {
@@ -938,6 +982,7 @@ Status validate_profile(const Profile& p, const std::string& origin) {
   if (!proxy_modes.count(p.enforcement.proxy))
     return err(fmt::format("enforcement.proxy: '{}' is not one of auto, on, off", p.enforcement.proxy));
   if (Status s = check_process(p, err); !s) return s;
+  if (Status s = check_service(p.service, err); !s) return s;
   static const std::set<std::string> accesses{"read", "write", "exec"};
   for (auto& f : p.files) {
     if (f.path.empty() || f.path[0] != '/') return err(fmt::format("files: path '{}' is not absolute", f.path));

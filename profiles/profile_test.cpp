@@ -30,6 +30,7 @@ Profile sample() {
   p.user = "www-data";
   p.workdir = "/";
   p.env = {{"LANG", "C"}, {"YES", "no"}};
+  p.service = {"forking", "/run/nginx.pid", {"/run/nginx"}, "2755", {"discover: nginx.service:9: Type=forking"}};
   p.requires_.glibc = "2.30";
   p.requires_.kernel = "3.2.0";
   p.requires_.versions = {{"GLIBC", "2.30"}, {"GLIBCXX", "3.4.21"}};
@@ -82,6 +83,14 @@ TEST(Profile, EqualityNoticesEveryChange) {
   b = sample();
   b.libraries[0].opened_as = "/lib/libpcre.so.3";
   EXPECT_FALSE(a == b);
+  for (auto change : {+[](Profile& p) { p.service.type = "simple"; }, +[](Profile& p) { p.service.pidfile = "/x"; },
+                      +[](Profile& p) { p.service.runtime_directories.clear(); },
+                      +[](Profile& p) { p.service.runtime_directory_mode = "0700"; },
+                      +[](Profile& p) { p.service.evidence.clear(); }}) {
+    b = sample();
+    change(b);
+    EXPECT_FALSE(a == b);
+  }
 }
 
 TEST(Profile, VersionsStayStringsInYaml) {
@@ -310,6 +319,34 @@ TEST(Profile, CompareVersions) {
   EXPECT_EQ(compare_versions("2.17", "2.17"), 0);
   EXPECT_GT(compare_versions("2.28.1", "2.28"), 0);
   EXPECT_GT(compare_versions("3.4.21", "3.4.9"), 0);
+}
+
+TEST(Profile, ServiceSectionIsReadWrittenAndChecked) {
+  std::string y = to_yaml(sample());
+  EXPECT_NE(y.find("service:"), std::string::npos) << y;
+  EXPECT_NE(y.find("type: forking"), std::string::npos) << y;
+  EXPECT_NE(y.find("runtime_directory_mode: \"2755\""), std::string::npos) << y;
+  // Absent: simple; the writer still writes the section, empty.
+  auto r = parse_profile(kBase, "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->service, ServiceInfo{});
+  EXPECT_NE(to_yaml(*r).find("service: {}"), std::string::npos) << to_yaml(*r);
+  r = parse_profile(kBase + "service: {type: forking, pidfile: /var/run/./x.pid, runtime_directories: [/run/x/]}\n",
+                    "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->service.pidfile, "/var/run/x.pid");
+  EXPECT_EQ(r->service.runtime_directories, std::vector<std::string>{"/run/x"});
+  EXPECT_EQ(error_of(kBase + "service: {type: oneshot}\n").find("p.yaml: service.type: 'oneshot' is not one of"), 0u)
+      << error_of(kBase + "service: {type: oneshot}\n");
+  EXPECT_NE(error_of(kBase + "service: {pidfile: run/x.pid}\n").find("service.pidfile: 'run/x.pid' is not an absolute"),
+            std::string::npos);
+  EXPECT_NE(error_of(kBase + "service: {runtime_directories: [/]}\n").find("service.runtime_directories[0]"),
+            std::string::npos);
+  EXPECT_NE(error_of(kBase + "service: {runtime_directory_mode: \"0789\"}\n").find("not an octal mode"),
+            std::string::npos);
+  EXPECT_NE(error_of(kBase + "service: {typo: forking}\n").find("unknown field 'service.typo'"), std::string::npos)
+      << error_of(kBase + "service: {typo: forking}\n");
+  EXPECT_NE(error_of(kBase + "service: {runtime_directories: [/../x]}\n").find("climbs above /"), std::string::npos);
 }
 
 }  // namespace

@@ -155,7 +155,17 @@ Status localize_config(json& config, const std::string& base, const RunOptions& 
     }
     if (!o.args.empty()) {
       auto& args = config.at("process").at("args");
-      json next = json::array({args.at(0)});
+      // The user's arguments replace the service's, after its program:
+      // behind /.decant/init that is the word after the init's "--".
+      size_t keep = 1;
+      if (args.at(0) == "/.decant/init")
+        for (size_t i = 1; i + 1 < args.size(); ++i)
+          if (args[i] == "--") {
+            keep = i + 2;
+            break;
+          }
+      json next = json::array();
+      for (size_t i = 0; i < keep; ++i) next.push_back(args.at(i));
       for (const auto& a : o.args) next.push_back(a);
       args = next;
     }
