@@ -78,8 +78,12 @@ class Walker {
   Status add(const std::string& guest_path, bool recursive);
   // While set, entries keep their guest owners (what the application writes).
   void keep_owners(bool keep) { keep_owners_ = keep; }
+  // with_link_targets: a symlink met in the tree also brings what it points
+  // at (a directory the profile names must work, even where its links lead
+  // out of it); the whole-guest walk of system mode has every target anyway.
   Status add_tree(const std::string& canonical, const std::vector<std::string>& exclude_all,
-                  const std::vector<std::string>& exclude_content, const std::vector<std::string>& files_only_dirs);
+                  const std::vector<std::string>& exclude_content, const std::vector<std::string>& files_only_dirs,
+                  bool with_link_targets = false);
 
  private:
   void ensure_parents(const std::string& canonical);
@@ -168,7 +172,7 @@ Status Walker::add_object(const std::string& canonical, const struct stat& st, b
   }
   ensure_parents(canonical);
   if (!set_.entries.count(canonical)) set_.entries.emplace(canonical, entry_from(canonical, st));
-  if (S_ISDIR(st.st_mode) && recursive) return add_tree(canonical, {}, {}, {});
+  if (S_ISDIR(st.st_mode) && recursive) return add_tree(canonical, {}, {}, {}, true);
   return Status::success();
 }
 
@@ -199,7 +203,7 @@ bool under(const std::string& path, const std::string& dir) {
 
 Status Walker::add_tree(const std::string& canonical, const std::vector<std::string>& exclude_all,
                         const std::vector<std::string>& exclude_content,
-                        const std::vector<std::string>& files_only_dirs) {
+                        const std::vector<std::string>& files_only_dirs, bool with_link_targets) {
   // Iterative depth-first walk; never follows symlinks (they are entries).
   std::vector<std::string> stack{canonical};
   while (!stack.empty()) {
@@ -225,6 +229,8 @@ Status Walker::add_tree(const std::string& canonical, const std::vector<std::str
       } else {
         Status s = add_object(child, st, false);
         if (!s) return s;
+        // A dangling or refused target leaves the link as the guest had it.
+        if (with_link_targets && S_ISLNK(st.st_mode)) (void)add(child, false);
       }
     }
   }

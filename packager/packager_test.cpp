@@ -155,6 +155,24 @@ TEST_F(FakeGuest, MinimalSetFollowsSymlinkChainsInsideTheGuest) {
   }
 }
 
+// A packaged directory's links that lead out of it (a *-enabled/ entry and
+// its *-available/ target) bring their targets; a dangling one stays a link.
+TEST_F(FakeGuest, LinksInAPackagedDirectoryBringTheirTargets) {
+  const std::string& r = dir_.path();
+  write(r + "/etc/app-available/mod.conf", "LoadModule x\n");
+  symlink_at("../../app-available/mod.conf", r + "/etc/app/enabled/mod.conf");
+  symlink_at("/etc/app-available/gone.conf", r + "/etc/app/enabled/gone.conf");
+  auto set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const auto& e = set->entries;
+  ASSERT_TRUE(e.count("/etc/app/enabled/mod.conf"));
+  EXPECT_EQ(e.at("/etc/app/enabled/mod.conf").type, EntryType::Symlink);
+  ASSERT_TRUE(e.count("/etc/app-available/mod.conf"));
+  EXPECT_EQ(e.at("/etc/app-available/mod.conf").type, EntryType::File);
+  ASSERT_TRUE(e.count("/etc/app/enabled/gone.conf"));
+  EXPECT_EQ(e.at("/etc/app/enabled/gone.conf").type, EntryType::Symlink);
+}
+
 TEST_F(FakeGuest, OwnersAreNormalizedUnlessWrittenOrTheServices) {
   p_.user = "svc";
   p_.files.push_back({"/var/lib/svc", "write", false, {}});
