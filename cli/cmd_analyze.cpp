@@ -110,7 +110,6 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_flag("--no-code", args->no_code,
                                             "skip machine-code analysis (syscalls, ports, paths): structure only");
                               add_json_flag(cmd, args->json);
-                              add_json_flag(cmd, args->json);
                               return [args] { return run_analyze(*args); };
                             },
                             10}};
