@@ -174,6 +174,18 @@ bool config_like(const std::string& path) {
   return true;
 }
 
+// True when one of code_paths is a seed, or a directory holding one (a
+// compiled-in server root such as "/etc/<name>").
+bool code_names_a_seed_place(const std::vector<std::string>& code_paths, const std::vector<ConfigSeed>& seeds) {
+  for (const auto& seed : seeds)
+    for (const auto& p : code_paths) {
+      if (p.empty() || p == "/" || p == "/etc" || p == "/etc/") continue;
+      std::string dir = p.back() == '/' ? p : p + "/";
+      if (seed.path == p || seed.path.compare(0, dir.size(), dir) == 0) return true;
+    }
+  return false;
+}
+
 std::vector<ConfigSeed> config_seeds(const GuestRoot& root, const std::string& binary,
                                      const std::vector<std::string>& argv, const std::vector<std::string>& code_paths) {
   std::vector<ConfigSeed> seeds;
@@ -189,12 +201,22 @@ std::vector<ConfigSeed> config_seeds(const GuestRoot& root, const std::string& b
     package_seeds(root, *index, package, seeds, seen);
     // A binary split out of its configuration package (apache2-bin beside
     // apache2): the configuration is its source package's siblings'.
+    // Only when the program's code names a place of that tree: apache2's
+    // utilities (ab, checkgid) come from the same source and never read it.
     auto src = index->source.count(package) ? index->source.at(package) : package;
-    if (seeds.size() == before)
+    if (seeds.size() == before) {
+      std::vector<ConfigSeed> siblings;
+      std::set<std::string> sibling_seen = seen;
       for (auto& [other, other_src] : index->source)
-        if (other != package && (other_src == src || other == src)) package_seeds(root, *index, other, seeds, seen);
-    if (seeds.size() == before && src != package && index->list_name.count(src))
-      package_seeds(root, *index, src, seeds, seen);
+        if (other != package && (other_src == src || other == src))
+          package_seeds(root, *index, other, siblings, sibling_seen);
+      if (siblings.empty() && src != package && index->list_name.count(src))
+        package_seeds(root, *index, src, siblings, sibling_seen);
+      if (code_names_a_seed_place(code_paths, siblings)) {
+        seeds.insert(seeds.end(), siblings.begin(), siblings.end());
+        seen = std::move(sibling_seen);
+      }
+    }
   }
   std::string name = path_basename(binary);
   for (auto& path : {"/etc/" + name + ".conf", "/etc/" + name + "/" + name + ".conf"})

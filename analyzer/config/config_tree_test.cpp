@@ -142,7 +142,11 @@ TEST_F(ConfigTreeTest, SeedsFromCommandLineDpkgAndSiblings) {
   t.write("/etc/web/mods-available/a.load", "a\n");
   t.write("/etc/init.d/web", "#!/bin/sh\n");
   t.write("/srv/alt.conf", "alt\n");
-  auto seeds = config_seeds(root(), "/usr/sbin/webd", {"/usr/sbin/webd", "-f", "/srv/alt.conf"}, {});
+  // The siblings' tree only for a program whose code names its place (the
+  // server's compiled-in root), not for every binary of the source package.
+  auto unnamed = config_seeds(root(), "/usr/sbin/webd", {"/usr/sbin/webd"}, {"/usr/share/web/x"});
+  EXPECT_TRUE(unnamed.empty());
+  auto seeds = config_seeds(root(), "/usr/sbin/webd", {"/usr/sbin/webd", "-f", "/srv/alt.conf"}, {"/etc/web"});
   std::vector<std::string> paths, evidence;
   for (auto& s : seeds) {
     paths.push_back(s.path);
