@@ -102,6 +102,11 @@ allowed="$tmp/allowed"
     for m in libnss_files.so.2 libnss_dns.so.2 libresolv.so.2 libdl.so.2; do
         [ -e "$libc_dir/$m" ] && readlink -f "$libc_dir/$m"
     done
+    # /etc files the closure names by literal path (docs/packaging.md):
+    # libc's /etc/services, protocols, gai.conf...
+    jq -r '.binary.path, .libraries[].path' profile.json | while read -r obj; do
+        strings -a "$obj" | grep -x '/etc/[A-Za-z0-9._/-]*'
+    done | while read -r f; do [ -f "$f" ] && ! [ -L "$f" ] && echo "$f"; done
 } | sort -u >"$allowed"
 # The guest is the host here (--root /), so a symlink's target resolves the
 # same on the host.
