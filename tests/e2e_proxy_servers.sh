@@ -5,9 +5,8 @@
 # that only exists at the redirect target, and webhook, a Go HTTP server
 # (Go makes its own system calls, no libc wrappers: the shim sees none of
 # them), reading its hooks file through a path redirect. Run under
-# decant-proxy directly; with PROXY_E2E_CRUN=1, also packaged and run under
-# crun through the container init (/.decant/init, from the zero-edit issue),
-# which needs the init's proxy integration (docs/proxy.md, "Integration").
+# decant-proxy directly, then busybox httpd packaged and run under crun
+# through the container init's proxy (/.decant/init, docs/init.md).
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root "seccomp user notification supervisor"
@@ -99,27 +98,56 @@ else
   skip "webhook is not installed (scripts/install-deps.sh)"
 fi
 
-if [ "${PROXY_E2E_CRUN:-0}" = 1 ]; then
-  # Switched on by the integrator once the container init calls the proxy:
-  # the same busybox profile packaged as an OCI bundle and run under crun.
+# Under crun through the container init (docs/init.md): busybox httpd in a
+# small guest, packaged with `decant package`, run by `decant run`. The
+# docroot it is told exists only at the redirect target in the image, the
+# port is redirected, and it runs as a service user of another uid, so the
+# init's supervisor needs its ptrace rights over it. PROXY_E2E_CRUN=0 skips.
+if [ "${PROXY_E2E_CRUN:-1}" = 1 ]; then
   require_tool crun
-  mkdir -p "$tmp/guest/bin" "$tmp/guest/srv/legacy/www"
-  cp "$(command -v busybox)" "$tmp/guest/bin/busybox"
-  echo "served in the container" >"$tmp/guest/srv/legacy/www/index.html"
+  g=$tmp/guest
+  mkdir -p "$g/bin" "$g/srv/www" "$g/etc" "$g/tmp"
+  cp "$(command -v busybox)" "$g/bin/busybox"
+  echo "served in the container" >"$g/srv/www/index.html"
+  printf 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n' >"$g/etc/passwd"
+  printf 'root:x:0:\nwww-data:x:33:\n' >"$g/etc/group"
+  printf 'ID=debian\nVERSION_ID="11"\nPRETTY_NAME="decant proxy test guest"\n' >"$g/etc/os-release"
   cport=$(free_port)
-  sed -e "s|$tmp/www|/srv/legacy/www|; s|to: $hport|to: $cport|" -e 's|^binary:.*|binary: {path: /bin/busybox, arch: x86_64, linkage: static}|' \
-    -e 's|^redirects:|entrypoint: [/bin/busybox, httpd, -f, -p, "80", -h, /srv/legacy/www]\nenforcement: {proxy: "on"}\nredirects:|' \
-    "$tmp/httpd.yaml" >"$tmp/crun.yaml"
-  "$DECANT" package "$tmp/crun.yaml" --root "$tmp/guest" --format bundle --network host -o "$tmp/bundle" \
-    >"$tmp/pkg.log" 2>&1 ||
-    fail "decant package: $(tail -3 "$tmp/pkg.log")"
-  (cd "$tmp/bundle" && crun run "proxy-e2e-$$" >"$tmp/crun.log" 2>&1) &
+  cat >"$tmp/crun.yaml" <<EOF
+apiVersion: decant/v1
+kind: Profile
+metadata: {name: busybox-httpd, generator: test}
+binary: {path: /bin/busybox, arch: x86_64, linkage: static}
+entrypoint: [/bin/busybox, httpd, -f, -p, "80", -h, /srv/legacy/www]
+user: www-data
+enforcement: {proxy: "on"}
+redirects:
+  paths: [{from: /srv/legacy/www, to: /srv/www}]
+  ports: [{from: 80, to: $cport, proto: tcp}]
+EOF
+  "$DECANT" package "$tmp/crun.yaml" --root "$g" --format bundle --network host -o "$tmp/bundle" \
+    >"$tmp/pkg.log" 2>&1 || fail "decant package: $(tail -3 "$tmp/pkg.log")"
+  [ -f "$tmp/bundle/rootfs/.decant/plan" ] || fail "the image has no plan for the init's proxy: $(ls "$tmp/bundle/rootfs/.decant")"
+  [ -e "$tmp/bundle/rootfs/srv/legacy/www" ] && fail "the image has /srv/legacy/www: the redirect proves nothing"
+  grep -q '"DECANT_PLAN=/.decant/plan"' "$tmp/bundle/config.json" || fail "DECANT_PLAN is not in the container's environment"
+  grep -q CAP_SYS_PTRACE "$tmp/bundle/config.json" || fail "the init lacks CAP_SYS_PTRACE for a service of another uid"
+  "$DECANT" run "$tmp/bundle" >"$tmp/run.out" 2>"$tmp/run.err" &
   cpid=$!
   pids="$pids $cpid"
-  wait_port "$cport" $cpid || fail "the container's httpd is not listening on $cport: $(cat "$tmp/crun.log")"
-  out=$(curl -sS --max-time 10 "http://127.0.0.1:$cport/index.html")
-  crun kill "proxy-e2e-$$" KILL 2>/dev/null
+  wait_port "$cport" $cpid || fail "the container's httpd is not listening on $cport: $(tail -5 "$tmp/run.err")"
+  out=$(curl -sS --max-time 10 "http://127.0.0.1:$cport/index.html") || fail "curl the container's httpd: $(tail -5 "$tmp/run.err")"
   [ "$out" = "served in the container" ] || fail "container httpd answered: $out"
-  ok "busybox httpd under crun through the init's proxy"
+  ok "busybox httpd (static, uid 33) under crun: port 80 -> $cport, /srv/legacy/www -> /srv/www, through the init's proxy"
+  # httpd forks per request: each child inherits the filter and is served too.
+  out=$(curl -sS --max-time 10 "http://127.0.0.1:$cport/index.html") || fail "second request"
+  [ "$out" = "served in the container" ] || fail "second request answered: $out"
+  ok "a second request (another forked child) is redirected as well"
+  kill -TERM $cpid
+  i=0
+  while kill -0 $cpid 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 150 ] || fail "decant run did not stop on SIGTERM"
+    sleep 0.1
+  done
+  wait $cpid 2>/dev/null
 fi
 echo "PASS"
