@@ -5,7 +5,9 @@
 # that only exists at the redirect target, and webhook, a Go HTTP server
 # (Go makes its own system calls, no libc wrappers: the shim sees none of
 # them), reading its hooks file through a path redirect. Run under
-# decant-proxy directly, then busybox httpd packaged and run under crun
+# decant-proxy directly; decant-init's refusal (proxy on) or warning (auto)
+# when its filter cannot be installed; then busybox httpd (as a service user)
+# and the corpus's static probe (as root) packaged and run under crun
 # through the container init's proxy (/.decant/init, docs/init.md).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -98,6 +100,26 @@ else
   skip "webhook is not installed (scripts/install-deps.sh)"
 fi
 
+# decant-init when its filter cannot be installed: under decant-proxy the
+# service process already has a filter with a listener, so the kernel refuses
+# a second one (EBUSY). `proxy on`: one line, exit 125, the service never
+# runs; `proxy auto`: one warning and the service runs.
+INIT=$B/decant-init
+[ -x "$INIT" ] || fail "decant-init not built at $INIT"
+printf 'decant-plan 1\nuname release 9.9-outer\nproxy on\nend\n' >"$tmp/on.plan"
+sed 's/^proxy on$/proxy auto/' "$tmp/on.plan" >"$tmp/auto.plan"
+DECANT_PLAN="$tmp/on.plan" timeout 30 "$PROXY" -q -- "$INIT" -- touch "$tmp/ran" >"$tmp/on.out" 2>"$tmp/on.err"
+rc=$?
+[ $rc -eq 125 ] || fail "proxy on without a filter: exit $rc, want 125 ($(cat "$tmp/on.err"))"
+[ -e "$tmp/ran" ] && fail "proxy on without a filter: the service ran"
+[ "$(grep -c 'decant-init:' "$tmp/on.err")" -eq 1 ] || fail "proxy on without a filter: not one line: $(cat "$tmp/on.err")"
+ok "proxy on and no filter possible: decant-init refuses with one line and 125"
+DECANT_PLAN="$tmp/auto.plan" timeout 30 "$PROXY" -q -- "$INIT" -- touch "$tmp/ran" >"$tmp/auto.out" 2>"$tmp/auto.err" ||
+  fail "proxy auto without a filter: exit $? ($(cat "$tmp/auto.err"))"
+[ -e "$tmp/ran" ] || fail "proxy auto without a filter: the service did not run"
+[ "$(grep -c 'decant-init:' "$tmp/auto.err")" -eq 1 ] || fail "proxy auto without a filter: not one warning: $(cat "$tmp/auto.err")"
+ok "proxy auto and no filter possible: one warning, the service runs"
+
 # Under crun through the container init (docs/init.md): busybox httpd in a
 # small guest, packaged with `decant package`, run by `decant run`. The
 # docroot it is told exists only at the redirect target in the image, the
@@ -161,5 +183,36 @@ EOF
     sleep 0.1
   done
   wait $cpid 2>/dev/null
+  # The corpus's static raw-syscall probe, as root (no CAP_SYS_PTRACE: same
+  # uid), under plain `decant run`: uname, file calls, and across fork/exec.
+  PROBE=$B/corpus/legacy_static_probe
+  [ -x "$PROBE" ] || fail "corpus/legacy_static_probe not built"
+  g2=$tmp/guest2
+  mkdir -p "$g2/usr/sbin" "$g2/etc" "$g2/srv/real"
+  cp "$PROBE" "$g2/usr/sbin/probe"
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$g2/etc/passwd"
+  printf 'root:x:0:\n' >"$g2/etc/group"
+  cat >"$tmp/probe.yaml" <<EOF
+apiVersion: decant/v1
+kind: Profile
+metadata: {name: static-probe, generator: test}
+binary: {path: /usr/sbin/probe, arch: x86_64, linkage: static}
+entrypoint: [/usr/sbin/probe, uname]
+files: [{path: /srv/real, access: write}]
+redirects:
+  paths: [{from: /legacy/probe, to: /srv/real}]
+  identity: {uname_release: 2.6.32-754.el6.x86_64}
+EOF
+  "$DECANT" package "$tmp/probe.yaml" --root "$g2" --format bundle --network host -o "$tmp/bundle2" \
+    >"$tmp/pkg2.log" 2>&1 || fail "decant package the probe: $(tail -3 "$tmp/pkg2.log")"
+  grep -q CAP_SYS_PTRACE "$tmp/bundle2/config.json" && fail "a root service's init got CAP_SYS_PTRACE"
+  out=$(timeout 60 "$DECANT" run "$tmp/bundle2" 2>"$tmp/run2.err") || fail "decant run the probe: $(tail -3 "$tmp/run2.err")"
+  [ "$out" = "release 2.6.32-754.el6.x86_64" ] || fail "uname in the container: $out"
+  for m in paths fork; do
+    timeout 60 "$DECANT" run "$tmp/bundle2" -- $m /legacy/probe >"$tmp/probe.$m" 2>&1 ||
+      fail "probe $m in the container: $(grep FAIL "$tmp/probe.$m" | head -3)"
+    grep -qx 'all ok' "$tmp/probe.$m" || fail "probe $m did not finish: $(tail -3 "$tmp/probe.$m")"
+  done
+  ok "corpus/legacy_static_probe under crun: uname, $(grep -c '^ok ' "$tmp/probe.paths") file calls, fork/exec redirected by the init's proxy"
 fi
 echo "PASS"
