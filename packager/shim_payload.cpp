@@ -11,17 +11,10 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "packager/oci_config.h"
 #include "policy/plan.h"
-#include "shim/plan_contract.h"
 
 namespace decant {
-
-// The plan's proxy line after `auto` was decided (policy/plan.cpp): the
-// init reads it to run the seccomp proxy (docs/proxy.md).
-static bool plan_wants_proxy(const std::string& text) {
-  const std::string off = std::string("\n" DECANT_PLAN_KW_PROXY " " DECANT_PLAN_PROXY_OFF "\n");
-  return text.find("\n" DECANT_PLAN_KW_PROXY " ") != std::string::npos && text.find(off) == std::string::npos;
-}
 
 static Status add_shim_files(const GuestRoot& root, const Profile& p, const ShimNeeds* shim, FileSet& set,
                              std::vector<std::string>& warnings) {
@@ -64,8 +57,9 @@ Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, co
     out.preload = true;
   }
   // Without the shim the plan still serves the init's seccomp proxy, which
-  // reaches static and raw-syscall programs (docs/proxy.md).
-  if (!out.preload && p.enforcement.proxy == DECANT_PLAN_PROXY_OFF) {
+  // reaches static and raw-syscall programs (docs/proxy.md); init_runs_proxy
+  // is the rule the plan's proxy line follows.
+  if (!out.preload && !init_runs_proxy(p)) {
     if (shim && !dynamic)
       set.notes.push_back(fmt::format("{} is {}: LD_PRELOAD cannot reach it, so no shim; the runtime's seccomp "
                                       "filter still confines it",
@@ -74,21 +68,17 @@ Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, co
   }
   auto plan = compile_plan(p);
   if (!plan) {
-    if (out.preload || p.enforcement.proxy == DECANT_PLAN_PROXY_ON) return plan.error();
+    if (out.preload || p.enforcement.proxy == "on") return plan.error();
     warnings.push_back("plan: " + plan.error().message + ": no seccomp proxy");
     return out;
   }
-  if (!out.preload && !plan_wants_proxy(plan->text)) {
-    if (shim && !dynamic)
-      set.notes.push_back(fmt::format("{} is {}: LD_PRELOAD cannot reach it, so no shim; the runtime's seccomp "
-                                      "filter still confines it",
-                                      p.binary.path, p.binary.linkage));
-    return out;
-  }
-  if (!out.preload)
+  if (!out.preload && !dynamic)
     set.notes.push_back(fmt::format("{} is {}: LD_PRELOAD cannot reach it, so the plan goes to the init's seccomp "
                                     "proxy instead of a shim (docs/proxy.md)",
                                     p.binary.path, p.binary.linkage.empty() ? "not dynamic" : p.binary.linkage));
+  else if (!out.preload)
+    set.notes.push_back(fmt::format("{}: no shim; the plan goes to the init's seccomp proxy (docs/proxy.md)",
+                                    p.binary.path));
   for (const auto& w : plan->warnings) warnings.push_back("plan: " + w);
   set.add_inline("/.decant/plan", plan->text);
   out.plan = true;
