@@ -3,8 +3,12 @@
  * service must still run with the user, supplementary groups and
  * capabilities it had in the VM and before decant had an init. Everything
  * that happens to the service process before exec is in init_child_exec, the
- * one hook point for later additions (a seccomp user-notification filter). */
+ * one hook point: credentials first, then the seccomp proxy's filter (so
+ * its no_new_privs, when the kernel wants it, comes after the uid change),
+ * then exec. */
 #include "init.h"
+
+#include "proxy.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -87,6 +91,17 @@ void init_child_exec(const struct init_options *o, const void *sigmask_to_restor
   if (rc != 0) {
     report(err_fd, 1, -rc);
     _exit(126);
+  }
+  if (o->proxy_classes) {
+    /* Last before exec: the filter stops the service's own calls, exec
+     * included, which the init answers once it has the listener. */
+    rc = proxy_child_install(o->proxy_classes, o->proxy_sock);
+    if (rc < 0 && o->proxy_required) {
+      report(err_fd, 3, -rc);
+      _exit(125);
+    }
+    if (rc < 0) init_warn("cannot install the seccomp proxy's filter: %s: the service runs without its redirects",
+                          strerror(-rc));
   }
   execvp(o->argv[0], o->argv);
   int e = errno;

@@ -31,6 +31,10 @@ struct init_options {
   const char *setup_path;    /* lines: "dir MODE UID GID PATH", "seed PATH" */
   const char *seed_root;     /* where seed PATH's initial content lives */
   char **argv;               /* the service command */
+  /* Set by main, not by arguments: the seccomp proxy (docs/proxy.md). */
+  unsigned proxy_classes;    /* proxy_plan_classes of $DECANT_PLAN; 0: no filter */
+  int proxy_required;        /* the plan says `proxy on`: no filter, no service */
+  int proxy_sock;            /* the child's end of the socketpair the listener goes through */
 };
 
 /* Parses argv; on bad usage prints one line and returns -1. */
@@ -55,6 +59,19 @@ void init_syslog_drain(int fd);
  * is the hook point for whatever must also run in the service process
  * before exec (a seccomp user-notification filter, for instance). */
 void init_child_exec(const struct init_options *o, const void *sigmask_to_restore, int err_fd);
+
+/* The proxy for a service the shim cannot reach (docs/init.md): when
+ * $DECANT_PLAN names a plan whose proxy mode is not off and the kernel has
+ * user notification, sets o->proxy_classes and o->proxy_sock and returns
+ * the init's end of the socketpair (-1: no proxy). Exits 125 when the plan
+ * requires the proxy and it cannot work. */
+int init_proxy_prepare(struct init_options *o);
+/* In the parent right after fork: receives the child's listener and
+ * starts serving it; returns the fd to poll, or -1. */
+int init_proxy_attach(const struct init_options *o, int sock);
+/* The listener is readable (or hung up): answer one notification. Returns
+ * -1 once the proxy is gone (every filtered process exited). */
+int init_proxy_serve(void);
 
 /* Drops credentials the way init_child_exec does; returns 0 or -errno. */
 int init_drop_privileges(const struct init_options *o);

@@ -257,13 +257,33 @@ static int poll_timeout(const struct state *s) {
   return -1;
 }
 
-/* Forks the service; returns its pid, or exits when exec failed. */
-static pid_t start_service(const struct init_options *o, const sigset_t *orig) {
+/* Waits for the exec pipe (EOF once exec succeeded, a message when it
+ * failed); meanwhile the proxy answers the service's exec and whatever the
+ * filter stops before it. */
+static ssize_t wait_exec(int pfd, int pxfd, int msg[2]) {
+  for (;;) {
+    struct pollfd fds[2] = {{pfd, POLLIN, 0}, {pxfd, POLLIN, 0}};
+    int n = poll(fds, pxfd >= 0 ? 2 : 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if (pxfd >= 0 && fds[1].revents && init_proxy_serve() < 0) pxfd = -1;
+    if (fds[0].revents) break;
+  }
+  ssize_t r;
+  do r = read(pfd, msg, 2 * sizeof(int));
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+/* Forks the service; returns its pid, or exits when exec failed. *pxfd:
+ * the proxy's listener to poll, or -1. */
+static pid_t start_service(struct init_options *o, const sigset_t *orig, int *pxfd) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) {
     init_warn("pipe: %s", strerror(errno));
     exit(126);
   }
+  int psock = init_proxy_prepare(o);
   pid_t pid = fork();
   if (pid < 0) {
     init_warn("fork: %s", strerror(errno));
@@ -271,20 +291,23 @@ static pid_t start_service(const struct init_options *o, const sigset_t *orig) {
   }
   if (pid == 0) {
     close(p[0]);
+    if (psock >= 0) close(psock);
     init_child_exec(o, orig, p[1]);
   }
   close(p[1]);
+  *pxfd = init_proxy_attach(o, psock);
   int msg[2];
-  ssize_t n;
-  do n = read(p[0], msg, sizeof msg);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = wait_exec(p[0], *pxfd, msg);
   close(p[0]);
   if (n == (ssize_t)sizeof msg) {
     int st;
     waitpid(pid, &st, 0);
     if (msg[0] == 1) init_warn("cannot switch to the service's user and capabilities: %s", strerror(msg[1]));
+    else if (msg[0] == 3)
+      init_warn("the plan requires the seccomp proxy (proxy on) and its filter cannot be installed: %s: not "
+                "starting the service", strerror(msg[1]));
     else init_warn("%s: %s", o->argv[0], strerror(msg[1]));
-    exit(msg[0] == 2 && msg[1] == ENOENT ? 127 : 126);
+    exit(msg[0] == 3 ? 125 : msg[0] == 2 && msg[1] == ENOENT ? 127 : 126);
   }
   return pid;
 }
@@ -337,18 +360,21 @@ int main(int argc, char **argv) {
   s.o = &o;
   s.orphan_status = -1;
   s.phase = STARTING;
-  s.started = start_service(&o, &orig);
+  int pxfd = -1;
+  s.started = start_service(&o, &orig, &pxfd);
   if (o.type == INIT_SIMPLE) s.main = s.started;
 
-  struct pollfd fds[2] = {{sfd, POLLIN, 0}, {logfd, POLLIN, 0}};
-  nfds_t nfds = logfd >= 0 ? 2 : 1;
+  /* A negative fd is ignored by poll: the slots stay fixed. */
+  struct pollfd fds[3] = {{sfd, POLLIN, 0}, {logfd, POLLIN, 0}, {pxfd, POLLIN, 0}};
   for (;;) {
-    int n = poll(fds, nfds, poll_timeout(&s));
+    int n = poll(fds, 3, poll_timeout(&s));
     if (n < 0 && errno != EINTR) {
       init_warn("poll: %s", strerror(errno));
       begin_stop(&s, 1);
     }
-    if (nfds > 1 && (fds[1].revents & POLLIN)) init_syslog_drain(logfd);
+    /* The proxy first: a stopped call holds a service thread. */
+    if (fds[2].fd >= 0 && fds[2].revents && init_proxy_serve() < 0) fds[2].fd = -1;
+    if (fds[1].fd >= 0 && (fds[1].revents & POLLIN)) init_syslog_drain(logfd);
     drain_signals(&s, sfd);
     if (poll_timeout(&s) >= 0) tick(&s);
   }

@@ -144,6 +144,37 @@ const std::vector<std::string>& init_own_syscalls() {
   return names;
 }
 
+bool init_runs_proxy(const Profile& p) {
+  // The rule policy/plan.cpp writes into the plan's proxy line: auto means
+  // the programs LD_PRELOAD cannot reach.
+  const std::string& mode = p.enforcement.proxy;
+  if (mode == "off") return false;
+  if (mode == "on") return true;
+  bool unreachable = p.binary.linkage == "static" || p.binary.linkage == "static-pie";
+  for (const auto& h : p.hazards) unreachable |= h.id == "raw-syscall" || h.id == "static-binary-no-preload";
+  return unreachable;
+}
+
+const std::vector<std::string>& init_proxy_syscalls() {
+  // proxy/*.c (the filter's install in the service before exec, the
+  // listener's hand-over, then the supervisor acting for the service),
+  // through static glibc's wrappers.
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v = {
+        "bind", "connect", "faccessat", "faccessat2", "fstat", "getgroups", "getpeername", "getsockname",
+        "getsockopt", "ioctl", "linkat", "mkdirat", "newfstatat", "openat", "openat2", "pidfd_getfd", "pidfd_open",
+        "ppoll", "process_vm_readv", "process_vm_writev", "pwrite64", "readlinkat", "recvmsg", "renameat2",
+        "sched_yield", "seccomp", "sendmsg", "setfsgid", "setfsuid", "setgroups", "socketpair", "statx",
+        "symlinkat", "umask", "uname", "unlinkat"};
+#if defined(__x86_64__)
+    for (const char* n : {"poll", "renameat"}) v.push_back(n);
+#endif
+    std::sort(v.begin(), v.end());
+    return v;
+  }();
+  return names;
+}
+
 std::vector<std::string> init_capabilities(const Profile& p) {
   std::vector<std::string> caps = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"};
   if (!(p.user.empty() || p.user == "root" || p.user == "0" || p.user.rfind("0:", 0) == 0 ||
@@ -152,6 +183,21 @@ std::vector<std::string> init_capabilities(const Profile& p) {
     caps.push_back("CAP_SETGID");
     caps.push_back("CAP_SETUID");
   }
+  // The proxy reads and writes the service's memory and takes its sockets
+  // (process_vm_readv/writev, /proc/PID/mem, pidfd_getfd): ptrace access
+  // checks, which a process of another uid passes only with CAP_SYS_PTRACE:
+  // a service user that is not root, or a root daemon whose allowlist lets
+  // it switch uid (workers as another user). Otherwise nothing more: same
+  // uid, and the service's capabilities are a subset of the init's.
+  if (init_runs_proxy(p)) {
+    bool other_uid = !(p.user.empty() || p.user == "root" || p.user == "0" || p.user.rfind("0:", 0) == 0 ||
+                       p.user.rfind("root:", 0) == 0);
+    for (const auto& n : p.syscalls.allow)
+      other_uid |= n == "setuid" || n == "setreuid" || n == "setresuid" || n == "setuid32" || n == "setresuid32" ||
+                   n == "setreuid32";
+    if (other_uid) caps.push_back("CAP_SYS_PTRACE");
+  }
+  std::sort(caps.begin(), caps.end());
   return caps;
 }
 
@@ -180,6 +226,7 @@ json oci_seccomp(const Profile& p, bool shim, std::vector<std::string>& warnings
   // The runtime installs the filter and then execs the entrypoint itself.
   if (!names.count("execve")) names.insert("execve");
   if (init) names.insert(init_own_syscalls().begin(), init_own_syscalls().end());
+  if (init && init_runs_proxy(p)) names.insert(init_proxy_syscalls().begin(), init_proxy_syscalls().end());
   json rule;
   rule["names"] = std::vector<std::string>(names.begin(), names.end());
   rule["action"] = "SCMP_ACT_ALLOW";

@@ -60,10 +60,19 @@ bool init_supports(const Profile& profile);
 // architecture of init_supports. make_image_spec adds them to the filter.
 const std::vector<std::string>& init_own_syscalls();
 
+// True when the plan turns on decant-init's seccomp proxy (docs/proxy.md):
+// enforcement.proxy on, or auto for a static or raw-syscall program.
+bool init_runs_proxy(const Profile& profile);
+
+// What the proxy calls in decant-init and in the service before exec (the
+// filter's install, the supervisor's reads, writes and redirected calls);
+// allowed with init_own_syscalls when init_runs_proxy.
+const std::vector<std::string>& init_proxy_syscalls();
+
 // Capabilities decant-init needs beyond the service's to prepare the
 // container (CHOWN, DAC_OVERRIDE, FOWNER for runtime directories and volume
 // seeds; SETUID, SETGID to switch to a service user that is not root, and
-// KILL to signal it).
+// KILL to signal it; SYS_PTRACE for the proxy's access to such a service).
 std::vector<std::string> init_capabilities(const Profile& profile);
 
 // Fails on values a runtime would reject (unknown errno name, ...). Warnings

@@ -823,6 +823,69 @@ TEST_F(FakeGuest, SeccompBpfIsThePlansFilter) {
   EXPECT_EQ(*read_file(out_.path() + "/out/rootfs/.decant/seccomp.bpf"), *bpf);
 }
 
+// Issue 12: a static service gets no shim but the plan still goes in the
+// image for the init's seccomp proxy, with DECANT_PLAN, the proxy's calls
+// in the allowlist and, for a service user that is not root, CAP_SYS_PTRACE
+// for decant-init; `proxy: off` keeps all of that out.
+TEST_F(FakeGuest, StaticServiceGetsThePlanForTheInitsProxy) {
+  p_.binary.linkage = "static";
+  p_.binary.interpreter.clear();
+  p_.libraries.clear();
+  p_.user = "www-data";
+  p_.syscalls.allow = {"read", "write", "exit_group"};
+  p_.redirects.paths.push_back({"/srv/legacy", "/srv/new"});
+  ShimNeeds shim;
+  shim.host_path = dir_.path() + "/usr/sbin/app";
+  auto r = package_as(PackageFormat::Bundle, kDefaultMaxImageBytes, &shim);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  std::string out = out_.path() + "/out";
+  auto plan = read_file(out + "/rootfs/.decant/plan");
+  ASSERT_TRUE(plan.ok()) << "no plan for the proxy";
+  EXPECT_NE(plan->find("\nproxy auto\n"), std::string::npos) << *plan;
+  EXPECT_NE(access((out + "/rootfs/.decant/libdecant-shim.so").c_str(), F_OK), 0);
+  auto config = nlohmann::json::parse(*read_file(out + "/config.json"));
+  auto env = config["process"]["env"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(env.begin(), env.end(), "DECANT_PLAN=/.decant/plan"), env.end());
+  EXPECT_EQ(std::find(env.begin(), env.end(), "LD_PRELOAD=/.decant/libdecant-shim.so"), env.end());
+  auto caps = config["process"]["capabilities"]["bounding"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(caps.begin(), caps.end(), "CAP_SYS_PTRACE"), caps.end());
+  auto names = config["linux"]["seccomp"]["syscalls"][0]["names"].get<std::vector<std::string>>();
+  for (const char* n : {"seccomp", "process_vm_readv", "pidfd_getfd", "sendmsg"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+
+  p_.enforcement.proxy = "off";
+  auto off = package_as(PackageFormat::Bundle, kDefaultMaxImageBytes, &shim);
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_NE(access((out + "/rootfs/.decant/plan").c_str(), F_OK), 0);
+  config = nlohmann::json::parse(*read_file(out + "/config.json"));
+  caps = config["process"]["capabilities"]["bounding"].get<std::vector<std::string>>();
+  EXPECT_EQ(std::find(caps.begin(), caps.end(), "CAP_SYS_PTRACE"), caps.end());
+  names = config["linux"]["seccomp"]["syscalls"][0]["names"].get<std::vector<std::string>>();
+  EXPECT_EQ(std::find(names.begin(), names.end(), "process_vm_readv"), names.end());
+}
+
+TEST(InitCapabilities, PtraceOnlyForTheProxyWithAServiceOfAnotherUid) {
+  Profile p;
+  p.binary.linkage = "static";
+  p.user = "www-data";
+  auto has = [](const std::vector<std::string>& v) {
+    return std::find(v.begin(), v.end(), "CAP_SYS_PTRACE") != v.end();
+  };
+  EXPECT_TRUE(has(init_capabilities(p)));
+  p.user = "root";
+  EXPECT_FALSE(has(init_capabilities(p)));  // same uid, caps a subset of the init's
+  p.syscalls.allow = {"read", "setresuid"};
+  EXPECT_TRUE(has(init_capabilities(p)));  // a root daemon with workers of another uid
+  p.syscalls.allow.clear();
+  p.user = "www-data";
+  p.binary.linkage = "dynamic";
+  EXPECT_FALSE(has(init_capabilities(p)));  // the shim redirects, no proxy
+  p.hazards.push_back({"raw-syscall", "warning", "inline syscall instructions", {}});
+  EXPECT_TRUE(has(init_capabilities(p)));
+  p.enforcement.proxy = "off";
+  EXPECT_FALSE(has(init_capabilities(p)));
+}
+
 // Issue 14: missing libraries used to package silently.
 TEST_F(FakeGuest, MissingLibrariesAreWarnedOneLineEach) {
   p_.missing_libraries.push_back({"libfoo.so.1", {"/usr/sbin/app"}});

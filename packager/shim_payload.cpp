@@ -11,20 +11,13 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "packager/oci_config.h"
 #include "policy/plan.h"
 
 namespace decant {
 
-Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, const ShimNeeds* shim,
-                                     FileSet& set, std::vector<std::string>& warnings) {
-  ShimPayload out;
-  if (!shim) return out;
-  if (p.binary.linkage != "dynamic") {
-    set.notes.push_back(fmt::format("{} is {}: LD_PRELOAD cannot reach it, so no shim; the runtime's seccomp "
-                                    "filter still confines it",
-                                    p.binary.path, p.binary.linkage));
-    return out;
-  }
+static Status add_shim_files(const GuestRoot& root, const Profile& p, const ShimNeeds* shim, FileSet& set,
+                             std::vector<std::string>& warnings) {
   // The shim runs on the guest's glibc, not the one it was built on.
   const std::string& guest_glibc = p.source.libc.version;
   if (!shim->glibc_floor.empty() && !guest_glibc.empty() && p.source.libc.name == "glibc" &&
@@ -34,7 +27,7 @@ Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, co
                                  shim->host_path, shim->glibc_floor, guest_glibc));
 
   Status s = set.add_host_file("/.decant/libdecant-shim.so", shim->host_path, 0755);
-  if (!s) return s.error();
+  if (!s) return s;
 
   // Libraries the shim needs that the application does not load (libdl on
   // an old glibc) come from the guest, like the rest of the closure.
@@ -47,14 +40,45 @@ Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, co
   for (const auto& path : shim->libraries) {
     if (have.count(path) || have.count(path_basename(path))) continue;
     s = add_guest_path(root, path, false, set, PackageMode::Minimal, root_user);
-    if (!s) return s.error();
+    if (!s) return s;
   }
   for (const auto& soname : shim->missing)
     warnings.push_back(fmt::format("the shim needs {}, which is not in the guest", soname));
+  return Status{};
+}
 
-  out.preload = true;
+Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& p, const ShimNeeds* shim,
+                                     FileSet& set, std::vector<std::string>& warnings) {
+  ShimPayload out;
+  bool dynamic = p.binary.linkage == "dynamic";
+  if (shim && dynamic) {
+    Status s = add_shim_files(root, p, shim, set, warnings);
+    if (!s) return s.error();
+    out.preload = true;
+  }
+  // Without the shim the plan still serves the init's seccomp proxy, which
+  // reaches static and raw-syscall programs (docs/proxy.md); init_runs_proxy
+  // is the rule the plan's proxy line follows.
+  if (!out.preload && !init_runs_proxy(p)) {
+    if (shim && !dynamic)
+      set.notes.push_back(fmt::format("{} is {}: LD_PRELOAD cannot reach it, so no shim; the runtime's seccomp "
+                                      "filter still confines it",
+                                      p.binary.path, p.binary.linkage));
+    return out;
+  }
   auto plan = compile_plan(p);
-  if (!plan) return plan.error();
+  if (!plan) {
+    if (out.preload || p.enforcement.proxy == "on") return plan.error();
+    warnings.push_back("plan: " + plan.error().message + ": no seccomp proxy");
+    return out;
+  }
+  if (!out.preload && !dynamic)
+    set.notes.push_back(fmt::format("{} is {}: LD_PRELOAD cannot reach it, so the plan goes to the init's seccomp "
+                                    "proxy instead of a shim (docs/proxy.md)",
+                                    p.binary.path, p.binary.linkage.empty() ? "not dynamic" : p.binary.linkage));
+  else if (!out.preload)
+    set.notes.push_back(fmt::format("{}: no shim; the plan goes to the init's seccomp proxy (docs/proxy.md)",
+                                    p.binary.path));
   for (const auto& w : plan->warnings) warnings.push_back("plan: " + w);
   set.add_inline("/.decant/plan", plan->text);
   out.plan = true;

@@ -22,7 +22,9 @@ struct ShimPayload {
 };
 
 // shim null: no shim. A static binary gets no shim (LD_PRELOAD cannot
-// reach it; the runtime's seccomp filter still applies) and a note. A shim
+// reach it; the runtime's seccomp filter still applies) and a note. The plan
+// goes in the image without the shim too when the init's seccomp proxy
+// will use it (init_runs_proxy: static, raw-syscall, enforcement.proxy on). A shim
 // needing a newer glibc than the guest's is an error, since ld.so would
 // refuse to start the application.
 Result<ShimPayload> add_shim_payload(const GuestRoot& root, const Profile& profile, const ShimNeeds* shim,
