@@ -9,7 +9,7 @@
  * for the target): it is recorded and let through, with one warning
  * (docs/proxy.md, "Limits"). */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "proxy_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

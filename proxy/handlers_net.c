@@ -6,7 +6,7 @@
  * the same socket. getsockname/getpeername translate ports back so the app
  * sees the numbers it asked for; uname reports the profile's identity. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "proxy_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -7,7 +7,7 @@
  * stat or exec record comes from an existence check made at that moment,
  * and that of a write record is 0 (docs/proxy.md). */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "proxy_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * and processes run on. When the supervisor is gone the kernel fails every
  * pending and later notified call with ENOSYS: the app never hangs. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "proxy_internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -26,17 +26,6 @@
 #ifndef SECCOMP_ADDFD_FLAG_SEND
 #define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
 #endif
-
-void proxy_warn(const struct proxy *p, const char *a, const char *b) {
-  if (p && p->opt.quiet) return;
-  char line[1024];
-  size_t o = 0;
-  const char *parts[4] = {"decant-proxy: ", a, b, "\n"};
-  for (int i = 0; i < 4; i++)
-    for (const char *s = parts[i]; s && *s && o < sizeof line; s++) line[o++] = *s;
-  ssize_t r = write(2, line, o);
-  (void)r;
-}
 
 /* ADDFD and its SEND flag, asked of the real listener with a notification
  * id that cannot exist: ENOENT means the request was understood. */

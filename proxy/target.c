@@ -8,7 +8,7 @@
  * keeps per thread, issued as raw syscalls because glibc would apply
  * setgroups to every thread of the supervisor). */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "proxy_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
