@@ -11,7 +11,8 @@
 # Reports; asserts nothing.
 # usage: start_bench.sh DECANT START_PROBE CORPUS_DIR
 # env: BENCH_RUNS (rounds, default 7), BENCH_SERVERS (guest services,
-# default "redis-server memcached"), BENCH_GUEST (default: scripts/guest.sh
+# default "redis-server lighttpd vsftpd"; one that does not answer under
+# decant run once before the rounds is left out with a line saying so), BENCH_GUEST (default: scripts/guest.sh
 # bullseye), BENCH_NO_PODMAN=1 to leave podman out, BENCH_BASELINE=DECANT
 # to time another decant binary's run as well (before/after a change).
 set -eu
@@ -19,15 +20,17 @@ decant=$(readlink -f "$1")
 probe=$(readlink -f "$2")
 corpus=$(readlink -f "$3")
 runs=${BENCH_RUNS:-7}
-servers=${BENCH_SERVERS:-redis-server memcached}
+servers=${BENCH_SERVERS:-redis-server lighttpd vsftpd}
 src=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "start_bench: needs root (containers)" >&2; exit 1; }
+[ -x "$probe" ] || { echo "start_bench: no start_probe at $probe" >&2; exit 1; }
 crun=$(command -v crun) || { echo "start_bench: crun not installed" >&2; exit 1; }
 podman=$(command -v podman || true)
 [ "${BENCH_NO_PODMAN:-0}" = 1 ] && podman=
 guest=${BENCH_GUEST:-$(sh "$src/scripts/guest.sh" bullseye)}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/start-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP
 
 # crun refuses cgroup hybrid mode; decant runs it without the cgroup2 mount
 # in a private mount namespace (run/runner.cpp), and so does this script.
@@ -55,14 +58,21 @@ for s in $servers; do
     continue
   }
   mv "$tmp/conv/$s" "$tmp/$s"
-  port=$(jq -r '.annotations["io.decant.ports"] | fromjson | map(select(.proto == "tcp")) | .[0].port' \
+  port=$(jq -r '.annotations["io.decant.ports"] // "[]" | fromjson | map(select(.proto == "tcp")) | .[0].port // null' \
     "$tmp/$s/bundle/config.json")
   # What the first request is: any reply counts, so a line the server does
   # not understand is enough; an HTTP server needs a request to answer.
+  [ "$port" != null ] || port=$(jq -r '.network.listen[0].port' "$tmp/$s/bundle/rootfs/.decant/profile.json" 2>/dev/null || echo null)
+  [ "$port" != null ] || { echo "start_bench: $s records no port; left out" >&2; continue; }
   case "$(jq -r '.process.args[0]' "$tmp/$s/bundle/config.json")" in
   *httpd* | *lighttpd* | *nginx*) req='GET / HTTP/1.0\r\n\r\n' ;;
   *) req='PING\r\n' ;;
   esac
+  # A service that does not start in a container at all says nothing about start-up.
+  [ "$req" = - ] || "$probe" "$port" "$req" 10 -- "$decant" run "$tmp/$s/bundle" >/dev/null || {
+    echo "start_bench: $s does not answer on port $port under decant run; left out" >&2
+    continue
+  }
   printf '%s %s %s\n' "$s" "$port" "$req" >>"$tmp/servers"
 done
 
