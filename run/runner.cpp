@@ -14,9 +14,11 @@
 #include <linux/magic.h>
 #include <memory>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +74,23 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+
+// DECANT_TRACE_START=1 prints one line per start-up stage on stderr with
+// the CLOCK_MONOTONIC time (bench/start_bench.sh's breakdown). snprintf and
+// write(2) only, so the runtime's child can trace between clone and exec.
+bool g_trace = false;
+void trace(const char* stage) {
+  if (!g_trace) return;
+  struct timespec t;
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  char buf[128];
+  int n = std::snprintf(buf, sizeof buf, "decant-start: %lld.%06ld %s\n", static_cast<long long>(t.tv_sec),
+                        t.tv_nsec / 1000, stage);
+  if (n > 0) {
+    ssize_t ignored = ::write(STDERR_FILENO, buf, static_cast<size_t>(n));
+    (void)ignored;
+  }
+}
 
 void note(const RunOptions& o, const std::string& line) {
   if (o.note) o.note(line);
@@ -288,35 +307,60 @@ struct Started {
   Fd err;
 };
 
-// Forks and execs the runtime with stderr into a pipe. A failure before
-// exec (hiding the cgroup2 mount, exec itself) comes back over a CLOEXEC
-// pipe as an error, so nothing here prints.
+// What the runtime's child needs between clone and exec, all prepared
+// beforehand: it shares decant's memory, so it only makes system calls.
+struct SpawnArgs {
+  char** argv;
+  int err_w, status_w;
+  bool hybrid;
+  sigset_t mask;  // decant's signal mask, which the runtime gets back
+};
+
+int spawn_child(void* p) {
+  auto* a = static_cast<SpawnArgs*>(p);
+  ::dup2(a->err_w, 2);
+  int stage_errno[2] = {0, 0};
+  if (a->hybrid && (stage_errno[1] = hide_unified_cgroup()) != 0) {
+    stage_errno[0] = 1;
+  } else {
+    trace("exec-runtime");
+    ::sigprocmask(SIG_SETMASK, &a->mask, nullptr);
+    ::execv(a->argv[0], a->argv);
+    stage_errno[0] = 2;
+    stage_errno[1] = errno;
+  }
+  ssize_t ignored = ::write(a->status_w, stage_errno, sizeof stage_errno);
+  (void)ignored;
+  ::_exit(125);
+}
+
+// Starts the runtime with stderr into a pipe. A failure before exec (hiding
+// the cgroup2 mount, exec itself) comes back over a CLOEXEC pipe as an
+// error, so nothing here prints. The child shares decant's memory until it
+// execs (CLONE_VM | CLONE_VFORK, as posix_spawn does): copying the page
+// tables of a process linked with LIEF, Capstone and libarchive for a fork
+// cost more than everything else decant does before the runtime runs.
+// Signals stay blocked until the child has its own image, so no handler of
+// decant's runs on the shared stack.
 Result<Started> start_runtime(const std::vector<std::string>& argv, bool hybrid) {
   int err_pipe[2], status_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
   Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
   if (::pipe2(status_pipe, O_CLOEXEC) != 0) return env_error(fmt::format("pipe: {}", std::strerror(errno)));
   Fd status_r(status_pipe[0]), status_w(status_pipe[1]);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  SpawnArgs args{cargv.data(), err_w.fd, status_w.fd, hybrid, {}};
+  std::vector<char> stack(64 * 1024);
   std::fflush(nullptr);
-  pid_t child = ::fork();
-  if (child < 0) return env_error(fmt::format("fork: {}", std::strerror(errno)));
-  if (child == 0) {
-    ::dup2(err_w.fd, 2);
-    int stage_errno[2] = {0, 0};
-    if (hybrid && (stage_errno[1] = hide_unified_cgroup()) != 0) {
-      stage_errno[0] = 1;
-    } else {
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-      cargv.push_back(nullptr);
-      ::execv(cargv[0], cargv.data());
-      stage_errno[0] = 2;
-      stage_errno[1] = errno;
-    }
-    ssize_t ignored = ::write(status_w.fd, stage_errno, sizeof stage_errno);
-    (void)ignored;
-    ::_exit(125);
-  }
+  sigset_t all;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &args.mask);
+  pid_t child = ::clone(spawn_child, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &args.mask, nullptr);
+  if (child < 0) return env_error(fmt::format("clone: {}", std::strerror(clone_errno)));
   status_w = Fd();
   err_w = Fd();
   int stage_errno[2];
@@ -450,6 +494,9 @@ Result<std::string> find_runtime(const std::string& preferred) {
 }
 
 Result<int> run_container(const RunOptions& o) {
+  const char* tr = std::getenv("DECANT_TRACE_START");
+  g_trace = tr && *tr && std::strcmp(tr, "0") != 0;
+  trace("run");
   // 1. What are we running, and may it run as it asks?
   std::vector<Publish> requested;
   for (const auto& spec : o.publish) {
@@ -460,6 +507,7 @@ Result<int> run_container(const RunOptions& o) {
   if (o.stop_timeout < 0) return bad_input("--stop-timeout must be 0 or more seconds");
   auto art = open_artifact(o.artifact, o.artifact, cache_root(o));
   if (!art) return art.error();
+  trace("opened");
   Status s = o.trust_bundle ? Status::success() : check_runtime_config(art->config, art->base, o.artifact);
   if (!s) return s.error();
 
@@ -467,6 +515,7 @@ Result<int> run_container(const RunOptions& o) {
   if (::geteuid() != 0)
     return env_error("decant run needs root: the runtime creates namespaces, mounts and cgroups "
                      "(rootless runs are not supported yet)");
+  trace("checked");
   s = prepare_volumes(*art, o.artifact);
   if (!s) return s.error();
   if (o.trust_bundle)
@@ -485,6 +534,7 @@ Result<int> run_container(const RunOptions& o) {
   if (!net) return net.error();
   auto run_dir = write_run_dir(config, id);
   if (!run_dir) return run_dir.error();
+  trace("prepared");
 
   // 4. Start the runtime, working around cgroup hybrid mode for crun.
   bool hybrid = runtime_name == "crun" && cgroup_hybrid_mode();
