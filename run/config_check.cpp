@@ -107,6 +107,11 @@ Result<Policy> decant_policy(const std::string& base, const Refusal& refuse) {
       if (kRunnableCaps.count(c)) out.caps.insert(c);
     out.seccomp.push_back(spec->seccomp);
   }
+  // decant-init's own (CAP_SYS_PTRACE for the proxy's reads of a service of
+  // another uid, docs/init.md): derived from the profile by decant, never
+  // from a file capability, and handed to the service only as its own set.
+  if (init_supports(*profile) && root->is_regular_file("/.decant/init"))
+    for (const auto& c : init_capabilities(*profile)) out.caps.insert(c);
   out.reference = runtime_config(ImageSpec{}, RuntimeConfigOptions{});
   return out;
 }

@@ -162,10 +162,9 @@ EOF
   grep -q '"DECANT_PLAN=/.decant/plan"' "$tmp/bundle/config.json" || fail "DECANT_PLAN is not in the container's environment"
   grep -q CAP_SYS_PTRACE "$tmp/bundle/config.json" || fail "the init lacks CAP_SYS_PTRACE for a service of another uid"
   grep -q '"SCMP_ACT_ERRNO"' "$tmp/bundle/config.json" || fail "the runtime's seccomp filter is not enforced"
-  # --trust-bundle: decant run's policy check (run/config_check.cpp) grants only
-  # Docker's default capabilities and does not know yet that decant-init needs
-  # CAP_SYS_PTRACE for the proxy (init_capabilities); see docs/init.md.
-  "$DECANT" run --trust-bundle "$tmp/bundle" >"$tmp/run.out" 2>"$tmp/run.err" &
+  # Without --trust-bundle: decant run's policy check knows decant-init's own
+  # CAP_SYS_PTRACE for the proxy (init_capabilities, docs/init.md).
+  "$DECANT" run "$tmp/bundle" >"$tmp/run.out" 2>"$tmp/run.err" &
   cpid=$!
   pids="$pids $cpid"
   wait_port "$cport" $cpid || fail "the container's httpd is not listening on $cport: $(tail -5 "$tmp/run.err")"
