@@ -19,6 +19,10 @@ pids=""
 cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 port=$((24000 + $$ % 4000))
+# Parallel tests share the port space: take the next free pair (port, port+1).
+while command -v ss >/dev/null && ss -Htan | awk '{print $4}' | grep -qE ":($port|$((port + 1)))\$"; do
+    port=$((port + 2))
+done
 
 # start_init NAME ARGS...: runs decant-init in the background, stderr to $T/NAME.err.
 start_init() {
