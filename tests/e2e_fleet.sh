@@ -60,14 +60,7 @@ sed 's/parallelism: 3/parallelism: "3"/' job.yaml >broken.yaml
 $PY "$DECANT_SOURCE/tests/e2e_fleet_validate.py" broken.yaml >/dev/null 2>&1 && fail "the validator took a string parallelism"
 
 # podman on storage of its own (as e2e.kube); runc where cgroups are hybrid.
-cat >containers.conf <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF="$tmp/containers.conf"
+podman_conf "$tmp"
 runtime=""
 if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
     command -v runc >/dev/null 2>&1 || skip "cgroups in hybrid mode and no runc (crun refuses them)"

@@ -107,14 +107,7 @@ echo "ok: decant run follows the forking daemon"
 # 4. podman run of the OCI archive: the same, on another port. podman on
 #    storage of its own, with limits this host lets a container set.
 mkdir -p "$tmp/ptmp"
-cat >"$tmp/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF="$tmp/containers.conf"
+podman_conf "$tmp"
 # crun refuses cgroups in hybrid mode; run it, as `decant run` does, in a
 # mount namespace without the cgroup2 mount.
 hybrid=""

@@ -23,14 +23,7 @@ command -v catatonit >/dev/null 2>&1 || [ -x /usr/libexec/podman/catatonit ] ||
 tmp=$(mktemp -d /tmp/decant-e2e-kube.XXXXXX) || fail "mktemp"
 # podman on storage of its own; on a host whose cgroups are in hybrid mode
 # crun refuses to start containers, runc does not.
-cat >"$tmp/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF="$tmp/containers.conf"
+podman_conf "$tmp"
 runtime=""
 if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
     command -v runc >/dev/null 2>&1 || skip "cgroups in hybrid mode and no runc (crun refuses them)"

@@ -19,14 +19,7 @@ SHIM="$DECANT_BUILD/libdecant-shim.so"
 [ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
 
 tmp=$(mktemp -d /tmp/decant-e2e-pseccomp.XXXXXX) || fail "mktemp"
-cat >"$tmp/containers.conf" <<'CONF'
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-CONF
-export CONTAINERS_CONF="$tmp/containers.conf"
+podman_conf "$tmp"
 mkdir -p "$tmp/ptmp"
 P="podman --root $tmp/root --runroot $tmp/run --tmpdir $tmp/ptmp --volumepath $tmp/vol"
 hybrid=0

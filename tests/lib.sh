@@ -24,6 +24,19 @@ require_tool() {
     command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (run scripts/install-deps.sh)"
 }
 
+# Points podman at a containers.conf of its own in DIR: cgroupfs, file
+# events, and ulimits this host lets a container set.
+podman_conf() {
+    cat >"$1/containers.conf" <<'CONF'
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+    export CONTAINERS_CONF="$1/containers.conf"
+}
+
 # Prints the cached bullseye guest's path, building it on first use.
 bullseye_guest() {
     require_root "debootstrap guest"
