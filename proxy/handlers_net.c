@@ -7,6 +7,7 @@
  * sees the numbers it asked for; uname reports the profile's identity. */
 #define _GNU_SOURCE
 #include "proxy_internal.h"
+#include "sockaddr_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,28 +28,14 @@ static int sock_proto(int fd) {
   return type == SOCK_STREAM ? SHIM_TCP : type == SOCK_DGRAM ? SHIM_UDP : 0;
 }
 
-static uint16_t *port_of(struct sockaddr_storage *ss) {
-  if (ss->ss_family == AF_INET) return &((struct sockaddr_in *)ss)->sin_port;
-  if (ss->ss_family == AF_INET6) return &((struct sockaddr_in6 *)ss)->sin6_port;
-  return NULL;
-}
-
-static void *addr_of(struct sockaddr_storage *ss) {
-  if (ss->ss_family == AF_INET) return &((struct sockaddr_in *)ss)->sin_addr;
-  if (ss->ss_family == AF_INET6) return &((struct sockaddr_in6 *)ss)->sin6_addr;
-  return NULL;
-}
-
 /* Could a rule apply to this address? Decided without the socket, so the
  * common unredirected bind or connect costs no pidfd_getfd. */
 static int may_apply(const struct shim_plan *plan, struct sockaddr_storage *ss, int for_connect) {
-  uint16_t port = ntohs(*port_of(ss));
+  uint16_t port = ntohs(*shim_sockaddr_port(ss));
   for (size_t i = 0; i < plan->n_ports; i++)
     if (plan->ports[i].from == port) return 1;
-  return for_connect && shim_match_addr(plan, ss->ss_family, addr_of(ss), 0) != NULL;
+  return for_connect && shim_match_addr(plan, ss->ss_family, shim_sockaddr_addr(ss), 0) != NULL;
 }
-
-static const char *proto_name(int proto) { return proto == SHIM_UDP ? "udp" : proto == SHIM_TCP ? "tcp" : "other"; }
 
 static long do_unix(struct req *q, int for_connect, int fd, struct sockaddr_un *un, socklen_t len) {
   struct tpath *t = &q->p->path[0];
@@ -95,9 +82,9 @@ static long do_bind_connect(struct req *q, int for_connect) {
   if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return PROXY_CONTINUE;
   if (len < (ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)))
     return PROXY_CONTINUE;
-  uint16_t app_port = ntohs(*port_of(&ss));
+  uint16_t app_port = ntohs(*shim_sockaddr_port(&ss));
   if (!may_apply(p->plan, &ss, for_connect)) {
-    proxy_learn_inet(q, for_connect ? "connect" : "bind", ss.ss_family, "", addr_of(&ss), app_port);
+    proxy_learn_inet(q, for_connect ? "connect" : "bind", ss.ss_family, "", shim_sockaddr_addr(&ss), app_port);
     return PROXY_CONTINUE;
   }
   if (!p->feat.pidfd_getfd) {
@@ -110,19 +97,19 @@ static long do_bind_connect(struct req *q, int for_connect) {
   if (sfd < 0) return PROXY_CONTINUE; /* EBADF and friends from the kernel */
   int proto = sock_proto(sfd), changed = 0;
   if (for_connect) {
-    const struct shim_host_rule *h = shim_match_addr(p->plan, ss.ss_family, addr_of(&ss), 0);
+    const struct shim_host_rule *h = shim_match_addr(p->plan, ss.ss_family, shim_sockaddr_addr(&ss), 0);
     if (h) {
-      memcpy(addr_of(&ss), h->to_addr, ss.ss_family == AF_INET ? 4 : 16);
+      memcpy(shim_sockaddr_addr(&ss), h->to_addr, ss.ss_family == AF_INET ? 4 : 16);
       changed = 1;
     }
   }
   const struct shim_port_rule *r = shim_match_port(p->plan, proto, app_port);
   if (r) {
-    *port_of(&ss) = htons(r->to);
-    if (r->addr_family == ss.ss_family) memcpy(addr_of(&ss), r->addr, r->addr_family == AF_INET ? 4 : 16);
+    *shim_sockaddr_port(&ss) = htons(r->to);
+    if (r->addr_family == ss.ss_family) memcpy(shim_sockaddr_addr(&ss), r->addr, r->addr_family == AF_INET ? 4 : 16);
     changed = 1;
   }
-  proxy_learn_inet(q, for_connect ? "connect" : "bind", ss.ss_family, proto_name(proto), addr_of(&ss), app_port);
+  proxy_learn_inet(q, for_connect ? "connect" : "bind", ss.ss_family, shim_proto_name(proto), shim_sockaddr_addr(&ss), app_port);
   if (!changed) {
     close(sfd);
     return PROXY_CONTINUE;
@@ -153,12 +140,12 @@ static long do_name(struct req *q, int peer) {
   int e = errno, proto = sock_proto(sfd);
   close(sfd);
   if (rc < 0) return -e;
-  uint16_t *port = port_of(&ss);
+  uint16_t *port = shim_sockaddr_port(&ss);
   if (port) {
     const struct shim_port_rule *r = shim_match_port_target(p->plan, proto, ntohs(*port));
     if (r) *port = htons(r->from);
-    const struct shim_host_rule *h = peer ? shim_match_addr(p->plan, ss.ss_family, addr_of(&ss), 1) : NULL;
-    if (h) memcpy(addr_of(&ss), h->from_addr, ss.ss_family == AF_INET ? 4 : 16);
+    const struct shim_host_rule *h = peer ? shim_match_addr(p->plan, ss.ss_family, shim_sockaddr_addr(&ss), 1) : NULL;
+    if (h) memcpy(shim_sockaddr_addr(&ss), h->from_addr, ss.ss_family == AF_INET ? 4 : 16);
   }
   size_t n = (size_t)ulen < sl ? (size_t)ulen : sl;
   if (proxy_write_mem(q, a[1], &ss, n) < 0) return -EFAULT;

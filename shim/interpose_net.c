@@ -7,6 +7,7 @@
  * All sockaddr rewriting happens in copies on the stack. */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "sockaddr_util.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -25,34 +26,20 @@ static int sock_proto(int fd) {
   return type == SOCK_STREAM ? SHIM_TCP : type == SOCK_DGRAM ? SHIM_UDP : 0;
 }
 
-static const char *proto_name(int proto) { return proto == SHIM_UDP ? "udp" : proto == SHIM_TCP ? "tcp" : "other"; }
-
-static uint16_t *port_of(struct sockaddr_storage *ss) {
-  if (ss->ss_family == AF_INET) return &((struct sockaddr_in *)ss)->sin_port;
-  if (ss->ss_family == AF_INET6) return &((struct sockaddr_in6 *)ss)->sin6_port;
-  return NULL;
-}
-
-static void *addr_of(struct sockaddr_storage *ss) {
-  if (ss->ss_family == AF_INET) return &((struct sockaddr_in *)ss)->sin_addr;
-  if (ss->ss_family == AF_INET6) return &((struct sockaddr_in6 *)ss)->sin6_addr;
-  return NULL;
-}
-
 static void learn_inet(const char *op, int proto, const struct sockaddr_storage *ss, uint16_t app_port, int err) {
   char ip[INET6_ADDRSTRLEN] = "";
-  const void *a = addr_of((struct sockaddr_storage *)ss);
+  const void *a = shim_sockaddr_addr((struct sockaddr_storage *)ss);
   if (a) inet_ntop(ss->ss_family, a, ip, sizeof ip);
   struct shim_json j;
   shim_json_begin(&j, op);
   shim_json_str(&j, "family", ss->ss_family == AF_INET6 ? "inet6" : "inet");
-  shim_json_str(&j, "proto", proto_name(proto));
+  shim_json_str(&j, "proto", shim_proto_name(proto));
   shim_json_str(&j, "address", ip);
   shim_json_int(&j, "port", app_port);
   shim_json_int(&j, "errno", err);
   char key[128];
   char *k = key;
-  const char *parts[4] = {op, proto_name(proto), ip, err ? "!" : "="};
+  const char *parts[4] = {op, shim_proto_name(proto), ip, err ? "!" : "="};
   for (int i = 0; i < 4; i++)
     for (const char *s = parts[i]; *s && k < key + sizeof key - 8; s++) *k++ = *s;
   *k++ = (char)('0' + app_port / 10000 % 10);
@@ -98,11 +85,11 @@ static int map_inet(int fd, const struct sockaddr *addr, socklen_t len, struct s
   memcpy(ss, addr, len);
   if (ss->ss_family == AF_INET6 && len < sizeof(struct sockaddr_in6)) return 0;
   int changed = 0;
-  *app_port = ntohs(*port_of(ss));
+  *app_port = ntohs(*shim_sockaddr_port(ss));
   if (for_connect && shim_plan.n_hosts) {
-    const struct shim_host_rule *h = shim_match_addr(&shim_plan, ss->ss_family, addr_of(ss), 0);
+    const struct shim_host_rule *h = shim_match_addr(&shim_plan, ss->ss_family, shim_sockaddr_addr(ss), 0);
     if (h) {
-      memcpy(addr_of(ss), h->to_addr, ss->ss_family == AF_INET ? 4 : 16);
+      memcpy(shim_sockaddr_addr(ss), h->to_addr, ss->ss_family == AF_INET ? 4 : 16);
       changed = 1;
     }
   }
@@ -110,8 +97,8 @@ static int map_inet(int fd, const struct sockaddr *addr, socklen_t len, struct s
   if (shim_plan.n_ports) {
     const struct shim_port_rule *r = shim_match_port(&shim_plan, *proto_out, *app_port);
     if (r) {
-      *port_of(ss) = htons(r->to);
-      if (r->addr_family == ss->ss_family) memcpy(addr_of(ss), r->addr, r->addr_family == AF_INET ? 4 : 16);
+      *shim_sockaddr_port(ss) = htons(r->to);
+      if (r->addr_family == ss->ss_family) memcpy(shim_sockaddr_addr(ss), r->addr, r->addr_family == AF_INET ? 4 : 16);
       changed = 1;
     }
   }
@@ -199,7 +186,7 @@ SHIM_EXPORT int listen(int fd, int backlog) {
     if (shim_sys(SYS_getsockname, fd, (long)&ss, (long)&len, 0, 0) == 0 &&
         (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
       unmap_name(fd, (struct sockaddr *)&ss, &len, 0);
-      learn_inet("listen", sock_proto(fd), &ss, ntohs(*port_of(&ss)), r < 0 ? e : 0);
+      learn_inet("listen", sock_proto(fd), &ss, ntohs(*shim_sockaddr_port(&ss)), r < 0 ? e : 0);
     }
     errno = e;
   }
@@ -211,7 +198,7 @@ static void unmap_name(int fd, struct sockaddr *addr, socklen_t *len, int peer) 
   if (!addr || !len || *len < sizeof(struct sockaddr_in)) return;
   struct sockaddr_storage *ss = (struct sockaddr_storage *)addr;
   if (ss->ss_family != AF_INET && !(ss->ss_family == AF_INET6 && *len >= sizeof(struct sockaddr_in6))) return;
-  uint16_t *port = port_of(ss);
+  uint16_t *port = shim_sockaddr_port(ss);
   if (shim_plan.n_ports) {
     uint16_t p = ntohs(*port);
     size_t i = 0;
@@ -221,8 +208,8 @@ static void unmap_name(int fd, struct sockaddr *addr, socklen_t *len, int peer) 
     if (r) *port = htons(r->from);
   }
   if (peer && shim_plan.n_hosts) {
-    const struct shim_host_rule *h = shim_match_addr(&shim_plan, ss->ss_family, addr_of(ss), 1);
-    if (h) memcpy(addr_of(ss), h->from_addr, ss->ss_family == AF_INET ? 4 : 16);
+    const struct shim_host_rule *h = shim_match_addr(&shim_plan, ss->ss_family, shim_sockaddr_addr(ss), 1);
+    if (h) memcpy(shim_sockaddr_addr(ss), h->from_addr, ss->ss_family == AF_INET ? 4 : 16);
   }
 }
 
