@@ -153,7 +153,10 @@ static void find_main(struct state *s) {
     s->deadline = 0;
     return;
   }
-  if (n == 0) {
+  if (n == 0 && s->stop_deadline && s->orphan_status >= 0) {
+    /* Stopped on request before we read its PID file: its own status. */
+    begin_stop(s, s->orphan_status);
+  } else if (n == 0) {
     /* Nothing left: the daemon died (its status reached us as an orphan's)
      * or never forked. */
     init_warn("the service left no process after its start command exited");
@@ -213,6 +216,9 @@ static void forward(struct state *s, int sig) {
   if (s->phase == STOPPING) return;
   /* A stop request, as systemd's: SIGTERM, then SIGKILL after the grace. */
   if ((sig == SIGTERM || sig == SIGINT) && !s->stop_deadline) s->stop_deadline = now_ms() + s->o->stop_timeout_ms;
+  /* Between two looks for the daemon: a PID file written since names it. */
+  if (s->phase == FINDING) find_main(s);
+  if (s->phase == STOPPING) return;
   pid_t target = s->phase == STARTING ? s->started : s->main;
   if (target > 0 && (kill(target, sig) == 0 || errno != ESRCH)) return;
   pid_t kids[256];

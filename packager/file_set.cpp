@@ -70,6 +70,18 @@ std::string existing_ancestor(const GuestRoot& root, const std::string& path) {
   return dir;
 }
 
+// The guest directory an optional written file would be created in; "" when
+// the guest has no such directory or it is, through the guest's symlinks
+// (/var/run/x.pid lands in /run), one the runtime mounts fresh.
+std::string optional_write_dir(const GuestRoot& root, const std::string& path) {
+  std::string parent = parent_of(normalize_absolute(path));
+  auto dir = root.resolve(parent);
+  if (!dir || !root.is_directory(*dir)) return "";
+  for (const char* fresh : {"/", "/run", "/tmp", "/dev", "/proc", "/sys"})
+    if (*dir == fresh) return "";
+  return parent;  // the walker brings the links on the way too
+}
+
 class Walker {
  public:
   Walker(const GuestRoot& root, FileSet& set, PackageMode mode, const GuestUser& user)
@@ -396,9 +408,20 @@ Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& use
   // 2. The files the profile names.
   for (const auto& f : p.files) {
     if (!root.exists(f.path)) {
-      if (f.optional)
+      if (f.optional) {
         set.notes.push_back(fmt::format("optional file {} is not in the guest; packaged without it", f.path));
-      else if (f.access == "write") {
+        // An optional log or pid file the daemon may create: the directory
+        // it would go to comes as the guest had it, so that creating it
+        // works when the configuration does name it.
+        if (f.access == "write") {
+          std::string dir = optional_write_dir(root, f.path);
+          if (!dir.empty()) {
+            w.keep_owners(true);
+            want(dir, false);
+            w.keep_owners(false);
+          }
+        }
+      } else if (f.access == "write") {
         // Something the application creates (a log, a mkstemp template):
         // its directory becomes writable instead, and starts as the guest's
         // directory, with its owner and mode (the VM created the log there).

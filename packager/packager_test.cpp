@@ -207,6 +207,42 @@ TEST_F(FakeGuest, SystemAccountsKeepTheirFilesAndACreatedLogsDirectoryKeepsItsOw
   EXPECT_FALSE(root_needs_dac_override(*set, p_));
 }
 
+// An optional log or pid file the guest does not have yet: its directory
+// travels as the guest had it, found through the guest's links; a runtime
+// mount point or a directory the guest lacks brings nothing.
+TEST_F(FakeGuest, AnOptionalWrittenFileBringsItsDirectory) {
+  const std::string& r = dir_.path();
+  ASSERT_EQ(::mkdir((r + "/var/log").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((r + "/var/log/opt").c_str(), 0750), 0);
+  ASSERT_EQ(::chown((r + "/var/log/opt").c_str(), 33, 4), 0);
+  ASSERT_EQ(::mkdir((r + "/srv").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((r + "/srv/real").c_str(), 0700), 0);
+  ASSERT_EQ(::chown((r + "/srv/real").c_str(), 33, 33), 0);
+  symlink_at("real", r + "/srv/alias");
+  ASSERT_EQ(::mkdir((r + "/run").c_str(), 0755), 0);
+  symlink_at("/run", r + "/var/run");
+  p_.user = "www-data";
+  p_.files.push_back({"/var/log/opt/app.log", "write", true, {}});
+  p_.files.push_back({"/srv/alias/spool.db", "write", true, {}});
+  p_.files.push_back({"/var/run/app.pid", "write", true, {}});
+  p_.files.push_back({"/var/nothing/here.log", "write", true, {}});
+  p_.files.push_back({"/var/log/opt/read-only.conf", "read", true, {}});
+  auto set = collect();
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  const auto& e = set->entries;
+  ASSERT_TRUE(e.count("/var/log/opt"));
+  EXPECT_EQ(e.at("/var/log/opt").type, EntryType::Directory);
+  EXPECT_EQ(e.at("/var/log/opt").uid, 33u);
+  EXPECT_EQ(e.at("/var/log/opt").gid, 4u);
+  ASSERT_TRUE(e.count("/srv/real"));
+  EXPECT_EQ(e.at("/srv/real").uid, 33u);
+  EXPECT_EQ(e.at("/srv/real").mode, 0700u);
+  ASSERT_TRUE(e.count("/srv/alias"));
+  EXPECT_EQ(e.at("/srv/alias").type, EntryType::Symlink);
+  EXPECT_FALSE(e.count("/var/nothing"));
+  EXPECT_FALSE(e.count("/var/log/opt/app.log"));
+}
+
 TEST_F(FakeGuest, WriteAccessIsCheckedAndFixedMinimally) {
   const std::string& r = dir_.path();
   ASSERT_EQ(::mkdir((r + "/var/log").c_str(), 0755), 0);

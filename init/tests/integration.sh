@@ -16,7 +16,9 @@ skip() {
 [ "$(id -u)" -eq 0 ] || skip "needs root (chown, namespaces)"
 T=$(mktemp -d /tmp/decant-init-test.XXXXXX) || fail mktemp
 pids=""
-cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
+# A failed step leaves an init and its daemon: the daemon first, or it
+# outlives its subreaper and holds the port.
+cleanup() { for p in $pids; do pkill -KILL -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
 trap cleanup EXIT
 port=$((24000 + $$ % 4000))
 # Parallel tests share the port space: take the next free pair (port, port+1).
@@ -40,12 +42,22 @@ wait_exit() {
     done
     wait "$1"; rc=$?
 }
-ask() { "$C" -h 127.0.0.1 -p "$1" -c "$2" 2>/dev/null; }
+# The client waits up to 10 s for a silent server; a test must not.
+ask() { timeout 3 "$C" -h 127.0.0.1 -p "$1" -c "$2" 2>/dev/null; }
+# What a failed wait leaves to read: who holds the port, the init's tree.
+state() {
+    echo "--- stderr:"; cat "$T"/*.err
+    echo "--- port $1:"; ss -Htanp 2>/dev/null | grep ":$1 " || echo none
+    echo "--- under the init $ipid:"; ps -o pid,ppid,stat,wchan:20,args --ppid "$ipid" 2>/dev/null
+}
+# wait_answer PORT: the daemon under the init $ipid answers PING within 20 s;
+# fails at once when the init is gone (the start failed, e.g. port taken).
 wait_answer() {
-    i=0
+    until_s=$(($(date +%s) + 20))
     until out=$(ask "$1" PING) && [ -n "$out" ]; do
-        i=$((i + 1)); [ $i -le 50 ] || fail "no answer on $1: $(cat "$T"/*.err)"
-        sleep 0.1
+        kill -0 "$ipid" 2>/dev/null || fail "decant-init exited before the daemon answered on $1: $(state "$1")"
+        [ "$(date +%s)" -lt "$until_s" ] || fail "no answer on $1 within 20 s: $(state "$1")"
+        sleep 0.2
     done
 }
 
@@ -61,6 +73,21 @@ kill -TERM "$ipid"; wait_exit "$ipid" 5
 [ $rc -eq 0 ] || fail "forking daemon stopped by SIGTERM: init exited $rc, want 0: $(cat "$T/pidfile.err")"
 kill -0 "$dpid" 2>/dev/null && fail "daemon $dpid survived the init"
 echo "ok: forking daemon with PID file"
+
+# 1b. The daemon ends and a stop is asked before the init's next look at
+#     the PID file (it looks every 100 ms; under load the daemon can die
+#     in between). Made certain by stopping the init meanwhile: the PID
+#     file, written late (-L), names the daemon, whose status (0) counts.
+start_init early --type forking --pidfile "$T/d1b.pid" -- "$D" -L -P "$T/d1b.pid" -p 0
+sleep 0.3; kill -STOP "$ipid"
+i=0; until [ -s "$T/d1b.pid" ]; do i=$((i + 1)); [ $i -le 500 ] || fail "no PID file"; sleep 0.01; done
+sleep 0.1; dpid=$(cat "$T/d1b.pid"); kill -TERM "$dpid"
+i=0; until [ "$(awk '{print $3}' /proc/"$dpid"/stat 2>/dev/null)" = Z ]; do
+    i=$((i + 1)); [ $i -le 500 ] || { kill -CONT "$ipid"; fail "daemon $dpid did not end on SIGTERM"; }; sleep 0.01
+done
+kill -TERM "$ipid"; kill -CONT "$ipid"; wait_exit "$ipid" 5
+[ $rc -eq 0 ] || fail "stop before the PID file was read: init exited $rc, want 0: $(cat "$T/early.err")"
+echo "ok: stop before the PID file was read"
 
 # 2. Double fork, no PID file: the only child left is the daemon; killing
 #    it ends the init with 128+9.
