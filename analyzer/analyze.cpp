@@ -183,7 +183,8 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   // A program whose own code has no socket call may still listen through
   // a library (BIND through libisc); one that only connects does not.
   bool listens = !connect_only;
-  add_config_facts(tree, facts, listens, p);
+  auto services_text = root.read_file("/etc/services", 4 << 20);
+  add_config_facts(tree, facts, listens, p, services_text ? parse_services(*services_text) : EtcServices{});
 
   // 9. Hazards known from structure alone.
   add_structural_hazards(root, a.closure, options, p);

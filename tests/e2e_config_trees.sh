@@ -6,7 +6,8 @@
 # in the packaged rootfs; a module the configuration loads (LoadModule) is
 # in the closure with found_via: config; the listen ports the Debian
 # configuration sets are high confidence; and each image's ExposedPorts are
-# exactly its high-confidence ports (no reply codes, no "echo").
+# exactly its high-confidence ports (no reply codes, no "echo"); postfix's
+# master listens on master.cf's inet services, named through /etc/services.
 # Expected values are read from the guest's own files here, not hard-coded.
 set -u
 . "$DECANT_SOURCE/tests/lib.sh"
@@ -154,4 +155,29 @@ for e in errors:
     print("ERROR:", e)
 sys.exit(1 if errors else 0)
 PY
-echo "ok: configuration trees packaged, config modules in the closure, ExposedPorts = high-confidence ports"
+
+# postfix's master opens each `SERVICE inet` socket of master.cf itself,
+# SERVICE a name it looks up in /etc/services: both read from the guest.
+"$DECANT" analyze --root "$GUEST" --format json /usr/lib/postfix/sbin/master >master.json 2>master.err ||
+    fail "analyze of postfix's master: $(cat master.err)"
+python3 - "$GUEST" master.json <<'PY' || fail "postfix master.cf ports"
+import json, re, sys
+guest, profile = sys.argv[1], json.load(open(sys.argv[2]))
+services = {}
+for line in open(guest + "/etc/services"):
+    m = re.match(r"^([\w-]+)\s+(\d+)/tcp", line)
+    if m:
+        services.setdefault(m.group(1), int(m.group(2)))
+want = set()
+for line in open(guest + "/etc/postfix/master.cf"):
+    f = line.split()
+    if line[:1].strip() and not line.startswith("#") and len(f) >= 8 and f[1] == "inet":
+        name = f[0].rsplit(":", 1)[-1]
+        want.add(int(name) if name.isdigit() else services[name])
+got = {l["port"] for l in profile["network"]["listen"] if l["confidence"] == "high"}
+ev = [e for l in profile["network"]["listen"] for e in l["evidence"]]
+ok = want and got == want and any(e.startswith("config: /etc/postfix/master.cf:") for e in ev)
+print(f"master.cf inet services: want {sorted(want)}, high ports {sorted(got)}")
+sys.exit(0 if ok else 1)
+PY
+echo "ok: configuration trees packaged, config modules in the closure, ExposedPorts = high-confidence ports, master.cf services"

@@ -23,6 +23,12 @@ std::string lower(std::string s) {
   return s;
 }
 
+// "127.0.0.1" as written; "" for a wildcard; "[::1]" loses its brackets.
+std::string listen_address(std::string a) {
+  if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+  return a == "*" || a == "0.0.0.0" || a == "::" ? "" : a;
+}
+
 // "80", "8080;", "127.0.0.1:8080", "[::]:80" -> port and address; 0 if none.
 unsigned port_value(std::string v, std::string* address) {
   while (!v.empty() && (v.back() == ';' || v.back() == '"' || v.back() == '\'' || v.back() == ',')) v.pop_back();
@@ -32,11 +38,7 @@ unsigned port_value(std::string v, std::string* address) {
   if (digits.empty() || digits.size() > 5 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return 0;
   unsigned n = static_cast<unsigned>(std::stoul(digits));
   if (n == 0 || n > 65535) return 0;
-  if (colon != std::string::npos && address) {
-    std::string a = v.substr(0, colon);
-    if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
-    if (a != "*" && a != "0.0.0.0" && a != "::") *address = a;
-  }
+  if (colon != std::string::npos && address) *address = listen_address(v.substr(0, colon));
   return n;
 }
 
@@ -47,8 +49,9 @@ bool ends_with(const std::string& s, const char* suffix) {
 
 // Whether a directive name sets a port this server listens on.
 bool listen_key(const std::string& k) {
-  static const std::set<std::string> keys{"port",      "-p",   "--port",      "listen", "listen_port",
-                                          "listenaddress", "bind", "server.port", "ports"};
+  static const std::set<std::string> keys{"port",          "-p",   "--port",      "listen", "listen_port",
+                                          "listenaddress", "bind", "server.port", "ports",  "listen-on",
+                                          "listen-on-v6"};
   if (keys.count(k)) return true;
   if (!ends_with(k, "_port") && !ends_with(k, ".port") && !ends_with(k, "-port")) return false;
   // A peer's or a client's port, not one this server binds.
@@ -79,20 +82,50 @@ void port_attributes(const std::string& line, size_t line_no, const std::string&
   }
 }
 
+// A service table line, `SERVICE inet PRIVATE UNPRIV CHROOT WAKEUP MAXPROC
+// COMMAND...` (postfix's master.cf: the master listens for each inet
+// service itself), SERVICE being [HOST:]PORT with PORT a number or a name
+// of the guest's /etc/services, as the master resolves it.
+bool service_table_port(const std::string& line, const EtcServices* services, ConfigPort& cp) {
+  std::vector<std::string> f;
+  for (size_t at = 0; (at = line.find_first_not_of(" \t", at)) != std::string::npos;) {
+    size_t end = line.find_first_of(" \t", at);
+    f.push_back(line.substr(at, end == std::string::npos ? std::string::npos : end - at));
+    if (end == std::string::npos) break;
+    at = end;
+  }
+  if (f.size() < 8 || f[1] != "inet") return false;
+  cp.port = port_value(f[0], &cp.address);
+  if (cp.port || !services) return cp.port != 0;
+  size_t colon = f[0].rfind(':');
+  cp.port = services->port(colon == std::string::npos ? f[0] : f[0].substr(colon + 1), "tcp");
+  if (cp.port && colon != std::string::npos) cp.address = listen_address(f[0].substr(0, colon));
+  return cp.port != 0;
+}
+
 }  // namespace
 
-std::vector<ConfigPort> parse_port_directives(const std::string& text) {
+std::vector<ConfigPort> parse_port_directives(const std::string& text, const EtcServices* services) {
   std::vector<ConfigPort> out;
   size_t line_no = 0;
   int conditional = 0;  // nesting of <If...> blocks
   for (std::string_view line_view : lines(text)) {
     ++line_no;
+    bool indented = !line_view.empty() && (line_view[0] == ' ' || line_view[0] == '\t');
     std::string line = strip_config_comment(std::string(line_view));
     if (line.empty() || line.size() > 512) continue;
     std::string l = lower(line);
     if (l.compare(0, 3, "<if") == 0) ++conditional;
     else if (l.compare(0, 4, "</if") == 0 && conditional > 0) --conditional;
     const std::string confidence = conditional ? "medium" : "high";
+    ConfigPort table;
+    if (!indented && service_table_port(line, services, table)) {
+      table.line = line_no;
+      table.text = line;
+      table.confidence = confidence;
+      out.push_back(std::move(table));
+      continue;
+    }
     // Split into key and value at '=' (lighttpd, vsftpd, --port=) or at
     // the first blank (redis, sshd, apache, nginx, memcached's -p).
     std::string key, value;
@@ -112,7 +145,12 @@ std::vector<ConfigPort> parse_port_directives(const std::string& text) {
       continue;
     }
     // nginx: `listen 80 default_server;`: the first word is the address.
+    // BIND: `listen-on port 5353 { any; };`: the word after `port`.
     std::string first = value.substr(0, value.find_first_of(" \t"));
+    if (lower(first) == "port") {
+      std::string rest = trim(value.substr(first.size()));
+      first = rest.substr(0, rest.find_first_of(" \t{"));
+    }
     ConfigPort cp;
     cp.port = port_value(first, &cp.address);
     if (!cp.port) continue;
@@ -156,15 +194,24 @@ void add_listen(Profile& p, unsigned port, const std::string& address, const std
   p.network.listen.push_back(std::move(l));
 }
 
+// A template shipped beside the configuration (postfix's master.cf.proto):
+// packaged with the tree, but the daemon reads its copy, not this.
+bool template_name(const std::string& name) {
+  for (const char* suffix : {".proto", ".dist", ".sample", ".example", ".template"})
+    if (ends_with(name, suffix)) return true;
+  return false;
+}
+
 }  // namespace
 
-void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p) {
+void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p, const EtcServices& services) {
   bool any_port = false;
   std::vector<std::string> configs;
   for (auto& f : tree.files) {
     configs.push_back(f.path);
     if (f.text.compare(0, 2, "#!") == 0) continue;  // a script's variables are no directives
-    for (auto& cp : parse_port_directives(f.text)) {
+    if (template_name(path_basename(f.path))) continue;
+    for (auto& cp : parse_port_directives(f.text, &services)) {
       any_port = true;
       add_listen(p, cp.port, cp.address, cp.confidence, fmt::format("config: {}:{}: {}", f.path, cp.line, cp.text));
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyzer/config/config_tree.h"
+#include "guest/etc_services.h"
 #include "profiles/profile.h"
 
 namespace decant {
@@ -29,13 +30,18 @@ struct ConfigPort {
 // peer's: `remote_port`, `cluster-announce-port` ...), with a value `N`,
 // `ADDR:N` or `[ADDR]:N`; and `port=N` / `port="N"` attributes
 // (rsyslog's `input(type="imtcp" port="514")`). Comments and port 0
-// (disabled) are ignored.
-std::vector<ConfigPort> parse_port_directives(const std::string& text);
+// (disabled) are ignored. BIND's `listen-on [-v6] port N { ... };` gives N.
+// A service table line (postfix's master.cf: `SERVICE inet ... COMMAND`)
+// gives SERVICE's port: [HOST:]PORT, a number or, with services, a name of
+// the guest's /etc/services.
+std::vector<ConfigPort> parse_port_directives(const std::string& text, const EtcServices* services = nullptr);
 
 // Adds network.listen entries for the ports in the tree's files (high, or
 // medium inside a conditional block), and, when no file has a port
 // directive, the documented default of a few known servers (confidence
 // medium, a fallback only). program: the binary's basename.
-void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p);
+// services: the guest's /etc/services, for ports given by name.
+void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p,
+                      const EtcServices& services = EtcServices{});
 
 }  // namespace decant

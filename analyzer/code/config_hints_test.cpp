@@ -72,6 +72,56 @@ TEST(ConfigPorts, PortsOfTheTreeWithEvidence) {
   EXPECT_EQ(p.network.listen[0].evidence[0], "config: /etc/redis/redis.conf:3: port 6380");
 }
 
+// postfix's master.cf: each `SERVICE inet ...` line is a socket the master
+// opens; SERVICE is a number or an /etc/services name, maybe with a host.
+// Indented lines continue the service above; other types are not ports.
+TEST(ConfigPorts, ServiceTableLinesByNumberOrGuestServiceName) {
+  EtcServices services = parse_services("smtp\t\t25/tcp\t\tmail\nsubmission\t587/tcp\n");
+  const char* master =
+      "# service type  private unpriv  chroot  wakeup  maxproc command + args\n"
+      "smtp      inet  n       -       y       -       -       smtpd\n"
+      "#submission inet n       -       y       -       -       smtpd\n"
+      "127.0.0.1:submission inet n   -       y       -       -       smtpd\n"
+      "  -o syslog_name=postfix/submission\n"
+      "10025     inet  n       -       n       -       -       smtpd\n"
+      "pickup    unix  n       -       y       60      1       pickup\n"
+      "nosuch    inet  n       -       y       -       -       smtpd\n";
+  auto ports = parse_port_directives(master, &services);
+  ASSERT_EQ(ports.size(), 3u);
+  EXPECT_EQ(ports[0].port, 25u);
+  EXPECT_EQ(ports[0].line, 2u);
+  EXPECT_EQ(ports[0].address, "");
+  EXPECT_EQ(ports[1].port, 587u);
+  EXPECT_EQ(ports[1].address, "127.0.0.1");
+  EXPECT_EQ(ports[2].port, 10025u);
+  // Without the guest's services only the numeric one is known.
+  ASSERT_EQ(parse_port_directives(master).size(), 1u);
+  Profile p;
+  add_config_ports(tree_of({{"/etc/postfix/master.cf", master},
+                            {"/etc/postfix/master.cf.proto", "2525 inet n - y - - smtpd\n"}}),
+                   "master", p, services);
+  ASSERT_EQ(p.network.listen.size(), 3u);  // not the template's 2525
+  EXPECT_EQ(p.network.listen[0].confidence, "high");
+  EXPECT_EQ(p.network.listen[0].evidence[0],
+            "config: /etc/postfix/master.cf:2: smtp      inet  n       -       y       -       -       smtpd");
+}
+
+// BIND: `listen-on [-v6] [port N] { addresses; };`; without `port` the
+// default (53) stays a medium-confidence fallback.
+TEST(ConfigPorts, BindListenOnPort) {
+  auto ports = parse_port_directives("options {\n\tlisten-on port 5353 { 127.0.0.1; };\n"
+                                     "\tlisten-on-v6 port 5354 { any; };\n\tlisten-on { any; };\n};\n");
+  ASSERT_EQ(ports.size(), 2u);
+  EXPECT_EQ(ports[0].port, 5353u);
+  EXPECT_EQ(ports[1].port, 5354u);
+  Profile p;
+  add_config_ports(tree_of({{"/etc/bind/named.conf.options", "options {\n\tlisten-on-v6 { any; };\n};\n"}}),
+                   "named", p);
+  ASSERT_EQ(p.network.listen.size(), 1u);
+  EXPECT_EQ(p.network.listen[0].port, 53u);
+  EXPECT_EQ(p.network.listen[0].confidence, "medium");
+}
+
 TEST(ConfigPorts, DocumentedDefaultOnlyWithoutADirective) {
   Profile p;
   add_config_ports(tree_of({{"/etc/vsftpd.conf", "listen=YES\nanonymous_enable=NO\n"}}), "vsftpd", p);

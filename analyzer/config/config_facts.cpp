@@ -253,7 +253,8 @@ ConfigFacts extract_config_facts(const GuestRoot& root, const ConfigTree& tree,
   return facts;
 }
 
-void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p) {
+void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p,
+                      const EtcServices& services) {
   auto find = [&](const std::string& path) -> FileFact* {
     for (auto& f : p.files)
       if (f.path == path) return &f;
@@ -275,7 +276,7 @@ void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool lis
     }
     p.files.push_back({pf.path, pf.access, !pf.exists, {pf.evidence}});
   }
-  if (listens) add_config_ports(tree, path_basename(p.binary.path), p);
+  if (listens) add_config_ports(tree, path_basename(p.binary.path), p, services);
 }
 
 }  // namespace decant

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "analyzer/config/config_tree.h"
+#include "guest/etc_services.h"
 #include "guest/guest_root.h"
 #include "profiles/profile.h"
 
@@ -43,6 +44,8 @@ ConfigFacts extract_config_facts(const GuestRoot& root, const ConfigTree& tree,
 // Records the tree's files (read, with their `config:`/`dpkg:` evidence)
 // and the path facts in p.files; listen ports via add_config_ports when
 // listens (the program's code may listen, or was not analyzed).
-void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p);
+// services: the guest's /etc/services, for ports a configuration names.
+void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p,
+                      const EtcServices& services = EtcServices{});
 
 }  // namespace decant
