@@ -1,10 +1,13 @@
 // ExtGuest: indexing an ext filesystem with libext2fs's directory iterator
-// and copying inodes out with ext2fs_file_read (see ext_guest.h). Inline
-// data, extents, fast and slow symlinks are libext2fs's business.
+// and copying inodes out with ext2fs_file_read (see ext_guest.h), only
+// where they hold data (holes stay holes). Inline data, extents, fast and
+// slow symlinks are libext2fs's business.
 #include "guest/ext_guest.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <unistd.h>
 #include <vector>
@@ -142,35 +145,102 @@ Status ExtGuest::index() {
   return Status::success();
 }
 
+namespace {
+
+// A stretch of a file that holds data: [offset, offset + length) in bytes.
+struct DataRun {
+  uint64_t offset;
+  uint64_t length;
+};
+
+// More runs than this is no file of a guest worth converting; a hostile
+// extent tree must not make the walk unbounded either.
+constexpr size_t kMaxRuns = 1u << 20;
+
+void add_run(std::vector<DataRun>& runs, uint64_t offset, uint64_t length) {
+  if (!runs.empty() && runs.back().offset + runs.back().length == offset) runs.back().length += length;
+  else runs.push_back({offset, length});
+}
+
+int collect_block(ext2_filsys fs, blk64_t*, e2_blkcnt_t blockcnt, blk64_t, int, void* priv) {
+  auto* runs = static_cast<std::vector<DataRun>*>(priv);
+  if (blockcnt < 0) return 0;  // an indirect block, not data
+  add_run(*runs, static_cast<uint64_t>(blockcnt) * fs->blocksize, fs->blocksize);
+  return runs->size() >= kMaxRuns ? BLOCK_ABORT : 0;
+}
+
+// Where the file has data, from its block map or extent tree: holes and
+// unwritten extents read as zeros and stay holes in the work copy, so a
+// sparse file (lastlog, a hostile size) costs what it holds, not its size.
+// nullopt: let ext2fs_file_read read it whole (inline data, odd trees).
+std::optional<std::vector<DataRun>> data_runs(ext2_filsys fs, ext2_ino_t ino, ext2_inode& inode) {
+  std::vector<DataRun> runs;
+  if (inode.i_flags & EXT4_INLINE_DATA_FL) return std::nullopt;
+  if (!(inode.i_flags & EXT4_EXTENTS_FL)) {
+    if (ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_DATA_ONLY | BLOCK_FLAG_READ_ONLY, nullptr, collect_block, &runs))
+      return std::nullopt;
+    return runs.size() < kMaxRuns ? std::optional(runs) : std::nullopt;
+  }
+  ext2_extent_handle_t h;
+  if (ext2fs_extent_open2(fs, ino, &inode, &h)) return std::nullopt;
+  struct ext2fs_extent e;
+  size_t steps = 0;
+  for (errcode_t err = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &e); !err && ++steps < 4 * kMaxRuns;
+       err = ext2fs_extent_get(h, EXT2_EXTENT_NEXT, &e)) {
+    if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) || (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT)) continue;
+    if (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT) continue;
+    add_run(runs, e.e_lblk * fs->blocksize, static_cast<uint64_t>(e.e_len) * fs->blocksize);
+    if (runs.size() >= kMaxRuns) break;
+  }
+  ext2fs_extent_free(h);
+  return steps < 4 * kMaxRuns && runs.size() < kMaxRuns ? std::optional(runs) : std::nullopt;
+}
+
+}  // namespace
+
+// Copies the file's data runs to the same offsets of fd, then sets its
+// size: what ext2fs_file_read would give, zeros where the file has holes.
 Status ExtGuest::fetch(const std::string& path, const Node& node, int fd) const {
   ext2_filsys fs = fs_of(fs_);
+  auto ino = static_cast<ext2_ino_t>(node.key);
+  ext2_inode inode;
+  if (errcode_t err = ext2fs_read_inode(fs, ino, &inode))
+    return bad_input(fmt::format("{}: {}: {}", source_name(), path, error_message(err)));
+  uint64_t size = EXT2_I_SIZE(&inode);
+  auto runs = data_runs(fs, ino, inode);
+  if (!runs) runs = std::vector<DataRun>{{0, size}};
   ext2_file_t f;
-  if (errcode_t err = ext2fs_file_open(fs, static_cast<ext2_ino_t>(node.key), 0, &f))
+  if (errcode_t err = ext2fs_file_open(fs, ino, 0, &f))
     return bad_input(fmt::format("{}: {}: {}", source_name(), path, error_message(err)));
   std::vector<char> buf(1 << 16);
-  Status s;
-  for (;;) {
-    unsigned int got = 0;
-    if (errcode_t err = ext2fs_file_read(f, buf.data(), static_cast<unsigned>(buf.size()), &got)) {
-      s = bad_input(fmt::format("{}: {}: {}", source_name(), path, error_message(err)));
-      break;
-    }
-    if (got == 0) break;
-    if (Status c = charge_work_bytes(got); !c) {
-      s = c;
-      break;
-    }
-    for (size_t done = 0; done < got;) {
-      ssize_t w = ::write(fd, buf.data() + done, got - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        ext2fs_file_close(f);
-        return env_error(fmt::format("cannot write a work copy of {}: {}", path, std::strerror(errno)));
+  auto copy_run = [&](const DataRun& run) -> Status {
+    if (run.offset >= size) return Status::success();
+    uint64_t end = std::min(size, run.offset + run.length);
+    if (errcode_t err = ext2fs_file_llseek(f, run.offset, EXT2_SEEK_SET, nullptr))
+      return bad_input(fmt::format("{}: {}: {}", source_name(), path, error_message(err)));
+    for (uint64_t at = run.offset; at < end;) {
+      unsigned int got = 0;
+      auto want = static_cast<unsigned>(std::min<uint64_t>(buf.size(), end - at));
+      if (errcode_t err = ext2fs_file_read(f, buf.data(), want, &got))
+        return bad_input(fmt::format("{}: {}: {}", source_name(), path, error_message(err)));
+      if (got == 0) break;
+      if (Status c = charge_work_bytes(got); !c) return c;
+      for (size_t done = 0; done < got;) {
+        ssize_t w = ::pwrite(fd, buf.data() + done, got - done, static_cast<off_t>(at + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return env_error(fmt::format("cannot write a work copy of {}: {}", path, std::strerror(errno)));
+        done += static_cast<size_t>(w);
       }
-      done += static_cast<size_t>(w);
+      at += got;
     }
-  }
+    return Status::success();
+  };
+  Status s;
+  for (const DataRun& run : *runs)
+    if (s = copy_run(run); !s) break;
   ext2fs_file_close(f);
+  if (s && ::ftruncate(fd, static_cast<off_t>(size)) != 0)
+    return env_error(fmt::format("cannot size the work copy of {}: {}", path, std::strerror(errno)));
   return s;
 }
 

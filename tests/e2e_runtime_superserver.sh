@@ -4,6 +4,7 @@
 #   behind it, rsync) and every library of their closures, which ld.so in the
 #   image resolves; its ports are exactly its enabled entries' (69/udp from
 #   inetd.conf, 873/tcp), not the `port =` lines of disabled -udp files;
+#   rsync's iconv converters (glibc's gconv directory) travel and convert;
 # - what lighttpd and redis write keeps its guest owner and mode in the
 #   bundle (rootfs or volume), and root that must write another account's
 #   directory gets CAP_DAC_OVERRIDE;
@@ -72,6 +73,17 @@ assert os.path.isdir(root + "/srv/tftp") == os.path.isdir(guest + "/srv/tftp"), 
 for f in ("/etc/services", "/etc/protocols", "/etc/host.conf"):
     assert os.path.isfile(root + f), f
 assert os.path.islink(root + "/etc/localtime") and os.path.isfile(root + "/etc/localtime"), "localtime and its target"
+# rsync calls iconv_open (its `charset =`): glibc's converters travel, the
+# whole gconv directory of the guest, and iconv in the image converts.
+gconv = [f for f in p["files"] if f["path"].endswith("/gconv")]
+assert gconv and any("iconv_open" in e for e in gconv[0]["evidence"]), gconv
+gdir = gconv[0]["path"]
+missing = [n for n in os.listdir(guest + gdir) if not os.path.lexists(root + gdir + "/" + n)]
+assert not missing, ("gconv files not in the image", missing[:5])
+# Without the converters: iconv_open("UTF-8", "ISO-8859-15") failed.
+conv = subprocess.run(["chroot", root, "/usr/bin/rsync", "-n", "--iconv=UTF-8,ISO-8859-15", "/etc/services", "/tmp/"],
+                      capture_output=True, text=True)
+assert conv.returncode == 0, ("rsync --iconv in the image", conv.stderr)
 
 # Written paths keep their guest owner and mode.
 checked = 0

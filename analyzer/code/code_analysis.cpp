@@ -33,6 +33,7 @@ Status ClosureAnalysis::run(CodeStats& stats) {
     summarize(before);           // the libraries just added, then reachability again
     reach();
   }
+  add_glibc_converters();        // the gconv directory when iconv_open is reachable (nss.cpp)
   fill_syscalls();               // the syscall allowlist (syscall_allowlist.cpp)
   fill_literals();               // files, ports, hosts from literals (literal_facts.cpp)
   fill_hazards();                // vsyscall, raw-syscall, code-not-analyzed (code_hazards.cpp)

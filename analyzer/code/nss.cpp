@@ -4,7 +4,9 @@
 // /etc/nsswitch.conf lists. libgcc_s.so.1: libc/libpthread load it to unwind
 // a thread (pthread_exit, pthread_cancel) or walk a stack (backtrace). Once
 // such a function is reachable, the library the guest has is added like a
-// dlopen()ed one (dlopen.cpp).
+// dlopen()ed one (dlopen.cpp). iconv converters: iconv_open() loads them
+// from glibc's gconv directory by the charset names it is given at run time
+// (a configuration's `charset =`), so the directory travels whole.
 #include <algorithm>
 #include <cctype>
 
@@ -12,6 +14,7 @@
 
 #include "analyzer/code/closure_analysis.h"
 #include "analyzer/loader_config.h"
+#include "common/file_util.h"
 #include "common/text.h"
 
 namespace decant {
@@ -79,6 +82,28 @@ void ClosureAnalysis::add_nss_modules(LibraryLoads& loads) {
                   fmt::format("static: NSS module for \"{}\" in /etc/nsswitch.conf; {} is reachable", svc, trigger));
   }
   add_nss_databases(conf ? parse_nsswitch_conf(*conf) : std::map<std::string, std::vector<std::string>>{});
+}
+
+void ClosureAnalysis::add_glibc_converters() {
+  static const std::set<std::string> conversion{"iconv_open"};
+  std::string trigger = reachable_glibc_function(conversion);
+  if (trigger.empty()) return;
+  std::string libc_dir;
+  for (const auto& o : closure_.objects)
+    if (std::find(o.names.begin(), o.names.end(), "libc.so.6") != o.names.end())
+      libc_dir = path_dirname(o.canonical_path);
+  if (libc_dir.empty()) return;
+  // glibc's GCONV_DIR is $libdir/gconv, libdir being /usr/lib/<triplet>
+  // where libc sits in /lib/<triplet> (a guest without merged /usr).
+  for (const std::string& dir : {libc_dir + "/gconv", "/usr" + libc_dir + "/gconv"}) {
+    if (!root_.is_directory(dir)) continue;
+    if (std::any_of(p_.files.begin(), p_.files.end(), [&](const FileFact& f) { return f.path == dir; })) return;
+    p_.files.push_back({dir, "read", true,
+                        {fmt::format("static: {} is reachable and glibc's iconv loads its converters from {} "
+                                     "(gconv-modules)",
+                                     trigger, dir)}});
+    return;
+  }
 }
 
 // The files libnss_files reads for the lookups the program reaches. The

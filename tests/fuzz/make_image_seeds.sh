@@ -1,8 +1,8 @@
 #!/bin/sh
 # Seeds for disk_image_fuzz: small ext2 and ext4 images of a tiny Linux root
 # (mke2fs -d), bare and behind an MBR partition table, plus a GPT table when
-# sgdisk exists, a directory loop (debugfs), and a table pointing past the
-# end. All below 1 MiB (the fuzzer's FUZZ_MAX_LEN). usage: make_image_seeds.sh OUTDIR
+# sgdisk exists, a directory loop and a 16 GiB size claim (debugfs), and a
+# table pointing past the end. All below 1 MiB (the fuzzer's FUZZ_MAX_LEN). usage: make_image_seeds.sh OUTDIR
 set -eu
 out=$1
 mkdir -p "$out"
@@ -45,6 +45,15 @@ if command -v debugfs >/dev/null 2>&1; then
   debugfs -w -R 'link /etc /etc/loop' "$work/loop.img" >/dev/null 2>&1 &&
     debugfs -w -R 'link / /usr/sbin/root' "$work/loop.img" >/dev/null 2>&1 &&
     cp "$work/loop.img" "$out/ext2-dir-loop"
+fi
+# An inode claiming 16 GiB over one block (found by fuzzing: its copy cost
+# the claimed size): holes must stay holes.
+if command -v debugfs >/dev/null 2>&1; then
+  for t in ext2 ext4; do
+    cp "$work/$t.img" "$work/huge.img"
+    debugfs -w -R 'sif /usr/sbin/daemon size 17179869184' "$work/huge.img" >/dev/null 2>&1 &&
+      cp "$work/huge.img" "$out/$t-huge-size"
+  done
 fi
 if command -v sgdisk >/dev/null 2>&1; then
   truncate -s 400K "$work/gpt.img"
