@@ -6,6 +6,7 @@
 # under $DECANT_BUILD/fuzz-artifacts/.
 # Env: DECANT_FUZZER (the fuzzer binary), DECANT_SOURCE, DECANT_BUILD,
 #      FUZZ_SECONDS (default 60), FUZZ_MAX_LEN (default 65536: mutated input size),
+#      FUZZ_SEED (default 1: the same mutations on every machine; 0 picks one),
 #      DECANT_MUST_WORK=1 (a missing fuzzer fails),
 #      DECANT_FUZZ_SEEDS (the seed generator, default tests/fuzz/make_seeds.sh).
 # Longer runs: docs/fuzzing.md. By hand, e.g. 10 minutes with a persistent corpus:
@@ -49,7 +50,7 @@ echo "fuzzing $fuzzer for ${seconds}s over $(ls "$tmp/seeds" | wc -l) seeds"
 "$fuzzer" -rss_limit_mb=2048 -timeout=5 -artifact_prefix="$tmp/artifacts/" "$tmp/seeds"/* >"$tmp/log" 2>&1
 rc=$?
 if [ "$rc" -eq 0 ]; then
-  "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 -max_len="$max_len" \
+  "$fuzzer" -max_total_time="$seconds" -seed="${FUZZ_SEED:-1}" -rss_limit_mb=2048 -timeout=5 -max_len="$max_len" \
     -print_final_stats=1 -artifact_prefix="$tmp/artifacts/" "$tmp/corpus" "$tmp/seeds" >>"$tmp/log" 2>&1
   rc=$?
 fi
