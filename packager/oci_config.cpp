@@ -258,6 +258,16 @@ std::vector<std::string> needed_capabilities(const Profile& p, const std::string
   std::set<std::string> caps;
   for (const auto& [port, proto] : ports)
     if (port < 1024) caps.insert("CAP_NET_BIND_SERVICE");
+  // A low port the service may bind, even one not published (a medium
+  // guess: sshd's default 22): without the capability its bind() fails
+  // with EACCES, and the capability publishes nothing. A port the shim
+  // redirects binds where the redirect says.
+  for (const auto& l : p.network.listen) {
+    uint16_t bound = l.port;
+    for (const auto& r : p.redirects.ports)
+      if (r.from == l.port && r.proto == l.proto) bound = r.to;
+    if (bound > 0 && bound < 1024) caps.insert("CAP_NET_BIND_SERVICE");
+  }
   std::set<std::string> allow(p.syscalls.allow.begin(), p.syscalls.allow.end());
   if (allow.empty()) {
     // Without an allowlist nothing says what the process does; give what a

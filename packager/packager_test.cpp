@@ -503,6 +503,7 @@ TEST(Capabilities, FromPortsSyscallsAndFileCaps) {
   std::vector<std::string> w;
   auto caps = needed_capabilities(p, "", {{80, "tcp"}}, w);
   EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_BIND_SERVICE", "CAP_SETGID", "CAP_SETUID"}));
+  p.redirects.ports.push_back({80, 8080, "tcp", ""});  // the shim binds 8080 instead
   caps = needed_capabilities(p, "", {{8080, "tcp"}}, w);
   EXPECT_EQ(caps, (std::vector<std::string>{"CAP_SETGID", "CAP_SETUID"}));
   // vfs_cap_data revision 2 with CAP_NET_RAW (13) permitted.
@@ -514,6 +515,14 @@ TEST(Capabilities, FromPortsSyscallsAndFileCaps) {
   caps = needed_capabilities(p, xattr, {}, w);
   EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_RAW"}));
   EXPECT_TRUE(w.empty());
+  // A low port only guessed (medium, not published) still needs the bind
+  // capability: sshd's default 22 failed with EACCES without it.
+  ListenFact guessed;
+  guessed.port = 22;
+  guessed.confidence = "medium";
+  p.network.listen.push_back(guessed);
+  caps = needed_capabilities(p, "", {}, w);
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_BIND_SERVICE"}));
 }
 
 // The manifests carry the same settings as the OCI config, every string

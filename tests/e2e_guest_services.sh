@@ -1,0 +1,67 @@
+#!/bin/sh
+# Zero edits: services of the bullseye guest, converted as the VM starts
+# them, run under `decant run` (crun) and greet a real client, with nothing
+# changed by hand: sshd (its port only the documented default, medium
+# confidence, yet it must be allowed to bind it), vsftpd (listening on ::,
+# reached over IPv4), and xinetd starting rsync per connection. Each image is
+# packaged with its own network namespace and published on a free host port;
+# the port is the one the profile names, the greeting the protocol's.
+set -u
+. "$DECANT_SOURCE/tests/lib.sh"
+require_root "crun and the guest"
+require_tool crun
+require_tool python3
+GUEST=$(bullseye_guest) || exit $?
+SHIM="$DECANT_BUILD/libdecant-shim.so"
+[ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
+tmp=$(mktemp -d /tmp/decant-e2e-services.XXXXXX) || fail "mktemp"
+run_pid=""
+cleanup() {
+    [ -n "$run_pid" ] && { kill "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null; }
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp" || exit 1
+
+"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --only xinetd --format bundle -j 2 -q \
+    2>convert.log || fail "convert: $(tail -5 convert.log)"
+
+# free_port: one the kernel hands out now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# greets NAME PORT REGEX: the profile lists PORT; packaged with a private
+# network and published, the service's greeting on it matches REGEX.
+greets() {
+    name=$1 port=$2 want=$3
+    python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+sys.exit(0 if any(l["port"] == int(sys.argv[2]) for l in p["network"]["listen"]) else 1)' \
+        "out/$name/bundle/rootfs/.decant/profile.json" "$port" || fail "$name: the profile does not list port $port"
+    "$DECANT" package "out/$name/profile.yaml" --root "$GUEST" --shim "$SHIM" --network private --format bundle \
+        -o "b-$name" 2>"package-$name.log" || fail "$name: package --network private: $(tail -3 "package-$name.log")"
+    host=$(free_port)
+    "$DECANT" run -p "127.0.0.1:$host:$port" "b-$name" >"run-$name.log" 2>&1 &
+    run_pid=$!
+    until_s=$(($(date +%s) + 30))
+    until greeting=$(python3 - "$host" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+s.settimeout(3)
+data = s.recv(200)
+if not data:
+    sys.exit(1)
+print(data.decode(errors="replace").strip())
+PY
+) && echo "$greeting" | grep -Eq "$want"; do
+        kill -0 "$run_pid" 2>/dev/null || fail "$name: the container ended before greeting: $(tail -8 "run-$name.log")"
+        [ "$(date +%s)" -lt "$until_s" ] || fail "$name: no '$want' greeting on $host (its $port) in 30 s, last '${greeting:-}': $(tail -8 "run-$name.log")"
+        sleep 0.3
+    done
+    kill "$run_pid"; wait "$run_pid" 2>/dev/null; run_pid=""
+    echo "ok: $name greets on its port $port: $greeting"
+}
+
+greets ssh 22 '^SSH-2\.0-OpenSSH'
+greets vsftpd 21 '^220 '
+greets xinetd 873 '^@RSYNCD: '
+echo "PASS"
