@@ -305,6 +305,26 @@ void add_superserver_children(const GuestRoot& root, SourceState& src, const Dis
   for (const auto& l : d.listen) p.network.listen.push_back({l.port, l.proto, "", "high", {l.evidence}});
 }
 
+// Helper programs the service runs (files with exec access the analyzer
+// found: squid's unlinkd from its built-in defaults) come with their
+// closures, files and system calls, as a superserver's children do. Those
+// a superserver step already analyzed are merged once.
+void add_helper_programs(const GuestRoot& root, SourceState& src, Analysis& a,
+                         const std::set<std::string>& analyzed) {
+  Profile& p = a.profile;
+  std::vector<std::string> helpers;
+  for (const auto& f : p.files)
+    if (f.access == "exec" && f.path != p.binary.path && !analyzed.count(f.path) && root.is_regular_file(f.path))
+      helpers.push_back(f.path);
+  for (const auto& program : helpers) {
+    std::string why = fmt::format("code: {} runs {} (a built-in default)", path_basename(p.binary.path), program);
+    auto child = analyze_binary(root, program, AnalyzeOptions{}, src.cache);
+    if (!child) continue;  // a script or a broken ELF stays a plain file of the image
+    merge_child(child->profile, p, why);
+    a.closure.objects.insert(a.closure.objects.end(), child->closure.objects.begin(), child->closure.objects.end());
+  }
+}
+
 ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredService& d) {
   const ConvertOptions& o = c.o;
   const GuestRoot& root = *src.root;
@@ -330,7 +350,14 @@ ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredSer
   if (!analysis) return failed(analysis.error().message);
   add_discovered_facts(d, analysis->profile);
   add_argument_files(root, d, analysis->profile);
+  std::set<std::string> before_children;
+  for (const auto& f : analysis->profile.files)
+    if (f.access == "exec") before_children.insert(f.path);
   add_superserver_children(root, src, d, *analysis);
+  std::set<std::string> by_superserver;
+  for (const auto& f : analysis->profile.files)
+    if (f.access == "exec" && !before_children.count(f.path)) by_superserver.insert(f.path);
+  add_helper_programs(root, src, *analysis, by_superserver);
   for (const auto& h : analysis->profile.hazards) out.hazards.push_back(h.id);
   for (const auto& l : analysis->profile.network.listen) out.listen.push_back(fmt::format("{}/{}", l.port, l.proto));
   std::string profile_text = to_yaml(analysis->profile);

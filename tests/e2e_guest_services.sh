@@ -3,7 +3,8 @@
 # them, run under `decant run` (crun) and greet a real client, with nothing
 # changed by hand: sshd (its port only the documented default, medium
 # confidence, yet it must be allowed to bind it), vsftpd (listening on ::,
-# reached over IPv4), and xinetd starting rsync per connection. Each image is
+# reached over IPv4), xinetd starting rsync per connection, and squid (its
+# compiled-in data files and helper programs) answering an HTTP request. Each image is
 # packaged with its own network namespace and published on a free host port;
 # the port is the one the profile names, the greeting the protocol's.
 set -u
@@ -23,16 +24,17 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp" || exit 1
 
-"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --only xinetd --format bundle -j 2 -q \
+"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --only xinetd --only squid --format bundle -j 2 -q \
     2>convert.log || fail "convert: $(tail -5 convert.log)"
 
 # free_port: one the kernel hands out now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# greets NAME PORT REGEX: the profile lists PORT; packaged with a private
-# network and published, the service's greeting on it matches REGEX.
+# greets NAME PORT REGEX [REQUEST]: the profile lists PORT; packaged with a
+# private network and published, the service's greeting on it (its answer
+# to REQUEST, when given) matches REGEX.
 greets() {
-    name=$1 port=$2 want=$3
+    name=$1 port=$2 want=$3 request=${4:-}
     python3 -c 'import json, sys
 p = json.load(open(sys.argv[1]))
 sys.exit(0 if any(l["port"] == int(sys.argv[2]) for l in p["network"]["listen"]) else 1)' \
@@ -43,10 +45,12 @@ sys.exit(0 if any(l["port"] == int(sys.argv[2]) for l in p["network"]["listen"])
     "$DECANT" run -p "127.0.0.1:$host:$port" "b-$name" >"run-$name.log" 2>&1 &
     run_pid=$!
     until_s=$(($(date +%s) + 30))
-    until greeting=$(python3 - "$host" <<'PY'
+    until greeting=$(python3 - "$host" "$request" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
 s.settimeout(3)
+if sys.argv[2]:
+    s.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
 data = s.recv(200)
 if not data:
     sys.exit(1)
@@ -64,4 +68,7 @@ PY
 greets ssh 22 '^SSH-2\.0-OpenSSH'
 greets vsftpd 21 '^220 '
 greets xinetd 873 '^@RSYNCD: '
+# squid reads compiled-in defaults (mime.conf, icons, its error pages) and
+# starts helpers (unlinkd, log_file_daemon) that no configuration line names.
+greets squid 3128 '^HTTP/1\.[01] [0-9]{3} ' 'GET / HTTP/1.0\r\n\r\n'
 echo "PASS"

@@ -3,6 +3,8 @@
 // reads from its configuration are added by the driver (analyze.cpp, from
 // analyzer/config/).
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "analyzer/code/closure_analysis.h"
@@ -58,6 +60,12 @@ std::string default_role(const std::set<std::string>& apis) {
 // Facts from literals: only the program's own code and its dlopen()ed
 // plugins speak for the program; a path inside libcrypto is not a file this
 // service needs. Literals of unreachable functions are dropped.
+bool ClosureAnalysis::helper_program(const LiteralRef& l) const {
+  if (l.hint == "write" || l.evidence.find("built-in configuration default") == std::string::npos) return false;
+  auto st = root_.stat(l.value);
+  return st && S_ISREG(st->st_mode) && (st->st_mode & 0111);
+}
+
 void ClosureAnalysis::fill_literals() {
   static const std::set<std::string> socket_apis{
       "socket", "bind", "listen", "accept", "accept4", "connect", "getaddrinfo", "gethostbyname", "gethostbyname2",
@@ -95,7 +103,9 @@ void ClosureAnalysis::fill_literals() {
             }
           // A literal names a path the code may use, not one it needs: when
           // the guest has no such file, packaging must not insist on it.
-          if (!merged) p_.files.push_back({l.value, l.hint, !root_.exists(l.value), {ev}});
+          // A compiled-in default naming an executable is a helper the
+          // program runs (its closure joins the image where convert runs).
+          if (!merged) p_.files.push_back({l.value, helper_program(l) ? "exec" : l.hint, !root_.exists(l.value), {ev}});
           break;
         }
         case LiteralRef::Service: {

@@ -37,7 +37,33 @@ bool is_path_literal(const std::string& s) {
     return false;
   for (auto p : prefixes)
     if (starts_with(s, p) && s.size() > strlen(p)) return true;
+  // A program's own data (/usr/share/squid/errors), one level below the
+  // shared trees themselves (/usr/share/locale is every program's).
+  const size_t share = strlen("/usr/share/");
+  if (starts_with(s, "/usr/share/") && s.size() > share) {
+    size_t slash = s.find('/', share);
+    return slash != std::string::npos && slash > share && slash + 1 < s.size();
+  }
   return false;
+}
+
+// "DIRECTIVE /path", a configuration default compiled into the program
+// (squid's "mime_table /usr/share/squid/mime.conf"): the path, else "".
+std::string default_directive_path(const std::string& s) {
+  size_t sp = s.find(' ');
+  if (sp == std::string::npos || sp == 0 || sp > 40) return "";
+  for (size_t i = 0; i < sp; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!(std::isalnum(c) || c == '_' || c == '-' || c == '.') || (i == 0 && !std::isalpha(c))) return "";
+  }
+  std::string path = s.substr(sp + 1);
+  // Helper programs too ("unlinkd_program /usr/lib/squid/unlinkd"): what
+  // the guest has there decides later whether it is run or read.
+  static const char* programs[] = {"/usr/lib/", "/usr/libexec/", "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"};
+  bool program = std::any_of(std::begin(programs), std::end(programs), [&](const char* d) {
+    return starts_with(path, d) && path.size() > strlen(d) && path.find_first_of(" %\n") == std::string::npos;
+  });
+  return program || is_path_literal(path) ? path : "";
 }
 
 std::string access_by_prefix(const std::string& s) {
@@ -290,6 +316,12 @@ class LiteralScanner {
         add({LiteralRef::Dlopen, str, "dir", "low",
              fmt::format("static: directory \"{}\" referenced at {:#x} in a program that calls dlopen()", str, in.addr),
              static_cast<uint32_t>(f)});
+      return;
+    }
+    if (std::string path = default_directive_path(str); !path.empty()) {
+      add({LiteralRef::Path, path, access_by_prefix(path), "medium",
+           fmt::format("static: built-in configuration default \"{}\" at {:#x} referenced at {:#x}", str, a, in.addr),
+           static_cast<uint32_t>(f)});
       return;
     }
     if (is_path_literal(str)) {

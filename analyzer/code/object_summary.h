@@ -80,7 +80,7 @@ struct LiteralRef {
 };
 
 struct ObjectSummary {
-  static constexpr int kFormatVersion = 12;  // 12: port strings and service names need a direct socket-call link
+  static constexpr int kFormatVersion = 13;  // 13: /usr/share/X/... paths and "DIRECTIVE /path" built-in defaults
   std::string sha256;
   std::vector<FunctionSummary> functions;  // sorted by address
   std::vector<ImportRef> imports;
