@@ -177,26 +177,27 @@ const std::vector<std::string>& init_proxy_syscalls() {
 
 std::vector<std::string> init_capabilities(const Profile& p) {
   std::vector<std::string> caps = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"};
-  if (!(p.user.empty() || p.user == "root" || p.user == "0" || p.user.rfind("0:", 0) == 0 ||
-        p.user.rfind("root:", 0) == 0)) {
-    caps.push_back("CAP_KILL");  // signals to a service of another uid (forwarding, the stop)
+  bool service_user = !(p.user.empty() || p.user == "root" || p.user == "0" || p.user.rfind("0:", 0) == 0 ||
+                        p.user.rfind("root:", 0) == 0);
+  if (service_user) {
     caps.push_back("CAP_SETGID");
     caps.push_back("CAP_SETUID");
   }
+  // The service ends up under another uid: a service user, or a root daemon
+  // whose allowlist lets it switch (named -u bind, squid's proxy user).
+  bool other_uid = service_user;
+  for (const auto& n : p.syscalls.allow)
+    other_uid |= n == "setuid" || n == "setreuid" || n == "setresuid" || n == "setuid32" || n == "setresuid32" ||
+                 n == "setreuid32";
+  // Signals to it (forwarding, the stop) need CAP_KILL: without it named
+  // never saw the SIGTERM and was killed after the grace.
+  if (other_uid) caps.push_back("CAP_KILL");
   // The proxy reads and writes the service's memory and takes its sockets
   // (process_vm_readv/writev, /proc/PID/mem, pidfd_getfd): ptrace access
-  // checks, which a process of another uid passes only with CAP_SYS_PTRACE:
-  // a service user that is not root, or a root daemon whose allowlist lets
-  // it switch uid (workers as another user). Otherwise nothing more: same
-  // uid, and the service's capabilities are a subset of the init's.
-  if (init_runs_proxy(p)) {
-    bool other_uid = !(p.user.empty() || p.user == "root" || p.user == "0" || p.user.rfind("0:", 0) == 0 ||
-                       p.user.rfind("root:", 0) == 0);
-    for (const auto& n : p.syscalls.allow)
-      other_uid |= n == "setuid" || n == "setreuid" || n == "setresuid" || n == "setuid32" || n == "setresuid32" ||
-                   n == "setreuid32";
-    if (other_uid) caps.push_back("CAP_SYS_PTRACE");
-  }
+  // checks, which a process of another uid passes only with CAP_SYS_PTRACE.
+  // Otherwise nothing more: same uid, and the service's capabilities are a
+  // subset of the init's.
+  if (init_runs_proxy(p) && other_uid) caps.push_back("CAP_SYS_PTRACE");
   std::sort(caps.begin(), caps.end());
   return caps;
 }

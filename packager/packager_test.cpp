@@ -931,6 +931,21 @@ TEST(InitCapabilities, PtraceOnlyForTheProxyWithAServiceOfAnotherUid) {
   EXPECT_FALSE(has(init_capabilities(p)));
 }
 
+// The init signals the service (forwarding, the stop): a service that ends
+// up under another uid, by its user or by switching itself (named -u bind),
+// needs CAP_KILL in the init, or SIGTERM never reaches it.
+TEST(InitCapabilities, KillForAServiceOfAnotherUid) {
+  Profile p;
+  auto has = [](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), "CAP_KILL") != v.end(); };
+  p.user = "root";
+  EXPECT_FALSE(has(init_capabilities(p)));
+  p.syscalls.allow = {"read", "setuid"};
+  EXPECT_TRUE(has(init_capabilities(p)));
+  p.syscalls.allow.clear();
+  p.user = "bind";
+  EXPECT_TRUE(has(init_capabilities(p)));
+}
+
 // Issue 14: missing libraries used to package silently.
 TEST_F(FakeGuest, MissingLibrariesAreWarnedOneLineEach) {
   p_.missing_libraries.push_back({"libfoo.so.1", {"/usr/sbin/app"}});

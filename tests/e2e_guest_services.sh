@@ -4,9 +4,13 @@
 # changed by hand: sshd (its port only the documented default, medium
 # confidence, yet it must be allowed to bind it), vsftpd (listening on ::,
 # reached over IPv4), xinetd starting rsync per connection, and squid (its
-# compiled-in data files and helper programs) answering an HTTP request. Each image is
-# packaged with its own network namespace and published on a free host port;
-# the port is the one the profile names, the greeting the protocol's.
+# compiled-in data files and helper programs) answering an HTTP request,
+# and named resolving localhost (it drops to the bind user itself, so the
+# init needs CAP_KILL to pass it the stop). Each then ends on SIGTERM within
+# the grace (squid waits its own 30 s shutdown_lifetime: not checked). Each
+# image is packaged with its own network namespace and published on a free
+# host port; the port is the one the profile names, the greeting the
+# protocol's.
 set -u
 . "$DECANT_SOURCE/tests/lib.sh"
 require_root "crun and the guest"
@@ -24,17 +28,18 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp" || exit 1
 
-"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --only xinetd --only squid --format bundle -j 2 -q \
+"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --only xinetd --only squid --only named --format bundle -j 2 -q \
     2>convert.log || fail "convert: $(tail -5 convert.log)"
 
 # free_port: one the kernel hands out now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# greets NAME PORT REGEX [REQUEST]: the profile lists PORT; packaged with a
-# private network and published, the service's greeting on it (its answer
-# to REQUEST, when given) matches REGEX.
+# greets NAME PORT REGEX [REQUEST] [STOPS]: the profile lists PORT; packaged
+# with a private network and published, the service's greeting on it (its
+# answer to REQUEST, when given) matches REGEX; unless STOPS is "no", it
+# ends on SIGTERM within the stop grace.
 greets() {
-    name=$1 port=$2 want=$3 request=${4:-}
+    name=$1 port=$2 want=$3 request=${4:-} stops=${5:-yes}
     python3 -c 'import json, sys
 p = json.load(open(sys.argv[1]))
 sys.exit(0 if any(l["port"] == int(sys.argv[2]) for l in p["network"]["listen"]) else 1)' \
@@ -46,9 +51,18 @@ sys.exit(0 if any(l["port"] == int(sys.argv[2]) for l in p["network"]["listen"])
     run_pid=$!
     until_s=$(($(date +%s) + 30))
     until greeting=$(python3 - "$host" "$request" <<'PY'
-import socket, sys
+import socket, struct, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
 s.settimeout(3)
+if sys.argv[2].startswith("dns:"):
+    # A DNS query over TCP (RFC 1035 4.2.2) for NAME's A record.
+    name = b"".join(bytes([len(w)]) + w for w in sys.argv[2][4:].encode().split(b".")) + b"\0"
+    q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + name + struct.pack(">HH", 1, 1)
+    s.sendall(struct.pack(">H", len(q)) + q)
+    r = s.recv(4096)[2:]
+    flags, answers = struct.unpack(">H", r[2:4])[0], struct.unpack(">H", r[6:8])[0]
+    print(f"rcode {flags & 15} answers {answers}")
+    sys.exit(0)
 if sys.argv[2]:
     s.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
 data = s.recv(200)
@@ -61,8 +75,13 @@ PY
         [ "$(date +%s)" -lt "$until_s" ] || fail "$name: no '$want' greeting on $host (its $port) in 30 s, last '${greeting:-}': $(tail -8 "run-$name.log")"
         sleep 0.3
     done
-    kill "$run_pid"; wait "$run_pid" 2>/dev/null; run_pid=""
-    echo "ok: $name greets on its port $port: $greeting"
+    # A stop as `podman stop` asks it: the service itself must end on the
+    # SIGTERM the init forwards, not be killed after the grace.
+    kill -TERM "$run_pid"; wait "$run_pid" 2>/dev/null; run_pid=""
+    if [ "$stops" = yes ] && grep -q "did not stop in time\|ignored the stop request" "run-$name.log"; then
+        fail "$name: SIGTERM did not stop it: $(grep -v '^$' "run-$name.log" | tail -5)"
+    fi
+    echo "ok: $name greets on its port $port: $greeting (stops on SIGTERM: $stops)"
 }
 
 greets ssh 22 '^SSH-2\.0-OpenSSH'
@@ -70,5 +89,9 @@ greets vsftpd 21 '^220 '
 greets xinetd 873 '^@RSYNCD: '
 # squid reads compiled-in defaults (mime.conf, icons, its error pages) and
 # starts helpers (unlinkd, log_file_daemon) that no configuration line names.
-greets squid 3128 '^HTTP/1\.[01] [0-9]{3} ' 'GET / HTTP/1.0\r\n\r\n'
+# On SIGTERM it waits shutdown_lifetime (30 s) for clients, past the grace.
+greets squid 3128 '^HTTP/1\.[01] [0-9]{3} ' 'GET / HTTP/1.0\r\n\r\n' no
+# named: its port only BIND's default (medium); the zone Debian ships for
+# localhost answers.
+greets named 53 '^rcode 0 answers [1-9]' 'dns:localhost'
 echo "PASS"
