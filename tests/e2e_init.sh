@@ -38,7 +38,16 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp" || exit 1
 port=$((20000 + ($$ + 211) % 12000))  # below the ephemeral range
+# Parallel tests share the port space: take the next free pair (port, port+1).
+while ss -Htan | awk '{print $4}' | grep -qE ":($port|$((port + 1)))\$"; do
+    port=$((port + 2))
+done
 pport=$((port + 1))
+# ask PORT: PING through the corpus client, which would wait 10 s for a
+# silent server; a test must not.
+ask() { timeout 3 "$C" -h 127.0.0.1 -p "$1" -c PING 2>/dev/null; }
+# held PORT: who holds it, for a failure's message.
+held() { ss -Htanp 2>/dev/null | grep ":$1 " || echo "port $1: nothing"; }
 
 # 1. The guest: the daemon and its libraries, accounts, a SysV init script
 #    started in runlevel 2, the runtime directory from tmpfiles.d, /var/run
@@ -83,9 +92,9 @@ archive=$(ls out/legacyd/*.tar 2>/dev/null | head -1)
 "$DECANT" run out/legacyd/bundle >run.out 2>run.err &
 run_pid=$!
 i=0
-until reply=$("$C" -h 127.0.0.1 -p "$port" -c PING 2>/dev/null) && [ -n "$reply" ]; do
+until reply=$(ask "$port") && [ -n "$reply" ]; do
     i=$((i + 1))
-    [ $i -lt 100 ] || fail "no answer under decant run: $(tail -5 run.err)"
+    [ $i -lt 60 ] || fail "no answer under decant run: $(tail -5 run.err); $(held "$port")"
     kill -0 "$run_pid" 2>/dev/null || fail "decant run ended: $(tail -5 run.err)"
     sleep 0.1
 done
@@ -126,9 +135,9 @@ img=$(sed -n 's/^Loaded image: //p' load.out | head -1)
 pm run -d --name legacyd --network host "$img" -p "$pport" -P /run/legacyd/legacyd.pid \
     >cid 2>prun.err || fail "podman run: $(cat prun.err)"
 i=0
-until reply=$("$C" -h 127.0.0.1 -p "$pport" -c PING 2>/dev/null) && [ -n "$reply" ]; do
+until reply=$(ask "$pport") && [ -n "$reply" ]; do
     i=$((i + 1))
-    [ $i -lt 100 ] || fail "no answer under podman: $(pm logs legacyd 2>&1 | tail -5)"
+    [ $i -lt 60 ] || fail "no answer under podman: $(pm logs legacyd 2>&1 | tail -5); $(held "$pport")"
     sleep 0.1
 done
 case "$reply" in *PONG*) ;; *) fail "daemon under podman answered '$reply'" ;; esac

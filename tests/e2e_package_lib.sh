@@ -31,7 +31,8 @@ forkd_profile() {
 ping_until() {
     _tries=${2:-100}
     while [ "$_tries" -gt 0 ]; do
-        _r=$("$DECANT_BUILD/corpus/legacy_client" -h 127.0.0.1 -p "$1" -c PING 2>/dev/null) && {
+        # timeout: the client waits 10 s for a silent server, a test must not.
+        _r=$(timeout 3 "$DECANT_BUILD/corpus/legacy_client" -h 127.0.0.1 -p "$1" -c PING 2>/dev/null) && {
             echo "$_r"
             return 0
         }
