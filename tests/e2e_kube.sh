@@ -48,6 +48,21 @@ compose() {  # service, podman-compose command...
         (cd "$c_dir" && podman-compose --podman-args "$c_args" -p "decant-$(basename "$c_dir")" -f compose.yaml "$@")
     fi
 }
+# podman's CNI teardown can leave a container's hostPort DNAT behind (its
+# cleanup runs after the private store is gone): later tests connecting to
+# that port on 127.0.0.1 then reach a dead address and hang in connect().
+drop_dnat() {
+    command -v iptables >/dev/null 2>&1 || return 0
+    for port in "$@"; do
+        [ -n "$port" ] || continue
+        for chain in $(iptables -t nat -S 2>/dev/null |
+            awk -v p="--dport $port " '$1 == "-A" && $2 ~ /^CNI-DN-/ && index($0 " ", p) {print $2}' | sort -u); do
+            iptables -t nat -S CNI-HOSTPORT-DNAT 2>/dev/null | grep -- "-j $chain\$" | sed 's/^-A /-D /' |
+                while read -r rule; do eval "iptables -t nat $rule"; done
+            iptables -t nat -F "$chain" 2>/dev/null && iptables -t nat -X "$chain" 2>/dev/null
+        done
+    done
+}
 cleanup() {
     for s in $composed; do
         compose "$s" down >/dev/null 2>&1
@@ -58,6 +73,7 @@ cleanup() {
     $P system reset -f >/dev/null 2>&1
     umount "$tmp/root/overlay" 2>/dev/null
     rm -rf "$tmp"
+    drop_dnat "${rport:-}" "${hport:-}"
 }
 trap cleanup EXIT
 cd "$tmp" || exit 1
