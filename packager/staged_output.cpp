@@ -1,6 +1,7 @@
 // Scratch directories and atomic renames behind staged_output.h.
 #include "packager/staged_output.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -24,6 +25,8 @@ namespace decant {
 namespace {
 // Live scratch directories, for the interrupt handler thread.
 std::mutex scratch_mutex;
+// Set by the interrupt handler: no new scratch directory from then on.
+std::atomic<bool> stopping{false};
 std::set<std::string>& live_scratch() {
   static std::set<std::string> dirs;
   return dirs;
@@ -49,9 +52,18 @@ Result<StagedOutput> StagedOutput::create(const std::string& final_path, bool fo
   std::string tmpl = dir + "/." + path_basename(path) + ".decant-tmp-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  if (!::mkdtemp(buf.data()))
-    return env_error(fmt::format("{}: cannot create a scratch directory in {}: {}", path, dir, std::strerror(errno)));
-  track_scratch(buf.data(), true);
+  {
+    // Created and tracked under the handler's lock, so it never misses one;
+    // once the process is ending on a signal, none is made (it would stay).
+    std::unique_lock<std::mutex> lock(scratch_mutex);
+    if (stopping.load()) {
+      lock.unlock();
+      for (;;) ::pause();
+    }
+    if (!::mkdtemp(buf.data()))
+      return env_error(fmt::format("{}: cannot create a scratch directory in {}: {}", path, dir, std::strerror(errno)));
+    live_scratch().insert(buf.data());
+  }
   return StagedOutput(path, buf.data(), force);
 }
 
@@ -71,9 +83,20 @@ void StagedOutput::remove_scratch_on_interrupt() {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) return;
       std::lock_guard<std::mutex> lock(scratch_mutex);
-      // Other threads may still write into a tree being removed: repeat until it is gone.
-      for (const auto& dir : live_scratch())
-        for (int pass = 0; pass < 50 && ::access(dir.c_str(), F_OK) == 0; ++pass) remove_tree(dir);
+      stopping = true;
+      // Other threads still run, and one writing a file may recreate the
+      // directories above it: remove until three looks 10 ms apart find
+      // nothing left.
+      for (int quiet = 0, pass = 0; quiet < 3 && pass < 300; ++pass) {
+        bool any = false;
+        for (const auto& dir : live_scratch())
+          if (::access(dir.c_str(), F_OK) == 0) {
+            any = true;
+            remove_tree(dir);
+          }
+        quiet = any ? 0 : quiet + 1;
+        ::usleep(10000);
+      }
       std::fprintf(stderr, "decant: interrupted (%s); nothing was written\n", strsignal(sig));
       _exit(128 + sig);
     }).detach();
