@@ -31,10 +31,9 @@ std::set<std::string>& live_scratch() {
   static std::set<std::string> dirs;
   return dirs;
 }
-void track_scratch(const std::string& dir, bool live) {
+void untrack_scratch(const std::string& dir) {
   std::lock_guard<std::mutex> lock(scratch_mutex);
-  if (live) live_scratch().insert(dir);
-  else live_scratch().erase(dir);
+  live_scratch().erase(dir);
 }
 }  // namespace
 
@@ -111,7 +110,7 @@ StagedOutput::StagedOutput(StagedOutput&& o) noexcept
 StagedOutput::~StagedOutput() {
   if (scratch_.empty()) return;
   remove_tree(scratch_);
-  track_scratch(scratch_, false);
+  untrack_scratch(scratch_);
 }
 
 Status StagedOutput::commit(const std::string& staged) {
