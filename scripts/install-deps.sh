@@ -15,7 +15,8 @@ catatonit podman-compose util-linux
 reprozip
 libext2fs-dev libblkid-dev qemu-utils e2fsprogs fdisk xz-utils bzip2 cpio zip
 chromium python3-jsonschema python3-yaml
-busybox-static proot apache2-utils webhook \
+busybox-static proot apache2-utils webhook
+redis-tools wrk libmemcached-tools
 ansible-core python3-kubernetes"
 
 missing=""
