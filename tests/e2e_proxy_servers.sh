@@ -8,7 +8,11 @@
 # decant-proxy directly; decant-init's refusal (proxy on) or warning (auto)
 # when its filter cannot be installed; then busybox httpd (as a service user)
 # and the corpus's static probe (as root) packaged and run under crun
-# through the container init's proxy (/.decant/init, docs/init.md).
+# through the container init's proxy (/.decant/init, docs/init.md), and
+# webhook analyzed from a small guest, packaged with its analyzed allowlist
+# and run under crun the same way. Debian builds its Go servers with cgo
+# (dynamically linked, `file` says so): their system calls are Go's own all
+# the same, which is what the proxy is for.
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root "seccomp user notification supervisor"
@@ -213,5 +217,65 @@ EOF
     grep -qx 'all ok' "$tmp/probe.$m" || fail "probe $m did not finish: $(tail -3 "$tmp/probe.$m")"
   done
   ok "corpus/legacy_static_probe under crun: uname, $(grep -c '^ok ' "$tmp/probe.paths") file calls, fork/exec redirected by the init's proxy"
+
+  # webhook (Go) converted from a small guest: `decant analyze` writes the
+  # profile (its allowlist is what the runtime enforces: Go passes syscall
+  # numbers in registers and stack slots to its own wrappers, so listen,
+  # accept4 and the rest must come out of the code analysis), the test adds
+  # only the redirects a user would: the hooks file the VM had under
+  # /etc/webhook now lives in /srv/hooks, port 9000 becomes a free port.
+  if command -v webhook >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    g3=$tmp/guest3
+    mkdir -p "$g3/usr/bin" "$g3/lib/x86_64-linux-gnu" "$g3/lib64" "$g3/etc" "$g3/srv/hooks"
+    cp "$(command -v webhook)" "$g3/usr/bin/webhook"
+    for lib in $(ldd "$(command -v webhook)" | awk '$3 ~ /^\// {print $3} $1 ~ /^\/lib64/ {print $1}'); do
+      cp -L "$lib" "$g3/lib/x86_64-linux-gnu/$(basename "$lib")"
+    done
+    ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$g3/lib64/ld-linux-x86-64.so.2"
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$g3/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' >"$g3/etc/group"
+    printf 'ID=debian\nVERSION_ID="12"\n' >"$g3/etc/os-release"
+    echo '[{"id": "ping", "execute-command": "/bin/true", "response-message": "pong from the image"}]' \
+      >"$g3/srv/hooks/hooks.json"
+    "$DECANT" analyze --root "$g3" /usr/bin/webhook -o "$tmp/wh.yaml" >"$tmp/wh.log" 2>&1 ||
+      fail "decant analyze webhook: $(tail -3 "$tmp/wh.log")"
+    for sc in listen accept4 epoll_pwait; do
+      python3 -c 'import sys, yaml; sys.exit(sys.argv[2] not in yaml.safe_load(open(sys.argv[1]))["syscalls"]["allow"])' \
+        "$tmp/wh.yaml" $sc || fail "the analyzer missed webhook's $sc (Go's own syscall wrappers)"
+    done
+    whport=$(free_port)
+    python3 - "$tmp/wh.yaml" "$tmp/wh2.yaml" "$whport" <<'PY' || fail "editing the webhook profile"
+import sys, yaml
+p = yaml.safe_load(open(sys.argv[1]))
+p["entrypoint"] = ["/usr/bin/webhook", "-hooks", "/etc/webhook/hooks.json", "-ip", "127.0.0.1", "-port", "9000"]
+p["user"] = "nobody"
+p.setdefault("files", []).append({"path": "/srv/hooks", "access": "read"})
+p.setdefault("redirects", {})["paths"] = [{"from": "/etc/webhook", "to": "/srv/hooks"}]
+p["redirects"]["ports"] = [{"from": 9000, "to": int(sys.argv[3]), "proto": "tcp"}]
+yaml.safe_dump(p, open(sys.argv[2], "w"))
+PY
+    "$DECANT" package "$tmp/wh2.yaml" --root "$g3" --format bundle --network host -o "$tmp/bundle3" \
+      >"$tmp/pkg3.log" 2>&1 || fail "decant package webhook: $(tail -3 "$tmp/pkg3.log")"
+    [ -e "$tmp/bundle3/rootfs/etc/webhook" ] && fail "the image has /etc/webhook: the redirect proves nothing"
+    grep -q '"SCMP_ACT_ERRNO"' "$tmp/bundle3/config.json" || fail "webhook's seccomp allowlist is not enforced"
+    "$DECANT" run "$tmp/bundle3" >"$tmp/run3.out" 2>"$tmp/run3.err" &
+    wcpid=$!
+    pids="$pids $wcpid"
+    wait_port "$whport" $wcpid || fail "webhook in the container is not listening on $whport: $(tail -5 "$tmp/run3.err")"
+    for n in 1 2; do
+      out=$(curl -sS --max-time 10 "http://127.0.0.1:$whport/hooks/ping") || fail "curl webhook in the container ($n)"
+      [ "$out" = "pong from the image" ] || fail "webhook in the container answered: $out ($(tail -3 "$tmp/run3.err"))"
+    done
+    ok "webhook (Go, analyzed allowlist enforced, uid 65534) under crun: port 9000 -> $whport, /etc/webhook -> /srv/hooks, through the init's proxy"
+    kill -TERM $wcpid
+    i=0
+    while kill -0 $wcpid 2>/dev/null; do
+      i=$((i + 1)); [ $i -lt 150 ] || fail "decant run webhook did not stop on SIGTERM"
+      sleep 0.1
+    done
+    wait $wcpid 2>/dev/null
+  else
+    skip "webhook or python3 is not installed (scripts/install-deps.sh)"
+  fi
 fi
 echo "PASS"

@@ -49,6 +49,12 @@ bool full_width(unsigned r) {
   }
 }
 
+// [rsp + disp]: no index, no segment (a %fs: slot is thread data, not the stack).
+bool stack_slot(const cs_x86_op& op) {
+  return op.type == X86_OP_MEM && op.mem.base == X86_REG_RSP && op.mem.index == X86_REG_INVALID &&
+         op.mem.segment == X86_REG_INVALID && (op.size == 4 || op.size == 8);
+}
+
 bool reads_only_first_operand(unsigned id) {
   switch (id) {
     case X86_INS_CMP: case X86_INS_TEST: case X86_INS_PUSH: case X86_INS_BT:
@@ -160,7 +166,30 @@ void convert(const cs_insn* ci, Insn& in) {
       in.op = Op::MovReg;
       in.dst = static_cast<int8_t>(family(d.reg));
       in.src = static_cast<int8_t>(family(s.reg));
+    } else if (full_width(d.reg) && stack_slot(s)) {
+      in.op = Op::LoadStack;
+      in.dst = static_cast<int8_t>(family(d.reg));
+      in.disp = static_cast<int32_t>(s.mem.disp);
     }
+  } else if (id == X86_INS_MOV && x.op_count == 2 && stack_slot(x.operands[0]) && x.operands[1].type == X86_OP_REG &&
+             full_width(x.operands[1].reg)) {
+    in.op = Op::StoreStack;
+    in.src = static_cast<int8_t>(family(x.operands[1].reg));
+    in.disp = static_cast<int32_t>(x.operands[0].mem.disp);
+    in.width = x.operands[0].size;
+  } else if ((id == X86_INS_ADD || id == X86_INS_SUB) && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
+             x.operands[0].reg == X86_REG_RSP && x.operands[1].type == X86_OP_IMM) {
+    in.op = Op::AdjustStack;
+    in.imm = id == X86_INS_ADD ? x.operands[1].imm : -x.operands[1].imm;
+  } else if (id == X86_INS_PUSH && x.op_count == 1 &&
+             (x.operands[0].type == X86_OP_IMM ||
+              (x.operands[0].type == X86_OP_REG && x.operands[0].size == 8 && family(x.operands[0].reg) >= 0))) {
+    in.op = Op::Push;
+    if (x.operands[0].type == X86_OP_REG) in.src = static_cast<int8_t>(family(x.operands[0].reg));
+  } else if (id == X86_INS_POP && x.op_count == 1 && x.operands[0].type == X86_OP_REG && x.operands[0].size == 8 &&
+             family(x.operands[0].reg) >= 0) {
+    in.op = Op::Pop;
+    in.dst = static_cast<int8_t>(family(x.operands[0].reg));
   } else if ((id == X86_INS_XOR || id == X86_INS_SUB) && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
              x.operands[1].type == X86_OP_REG && x.operands[0].reg == x.operands[1].reg && full_width(x.operands[0].reg)) {
     in.op = Op::Zero;

@@ -35,6 +35,13 @@ enum class Op : uint8_t {
   Zero,      // xor/sub dst,dst
   Lea,       // dst = address `ref` (rip-relative or absolute)
   StoreImm,  // [mem_base + disp] = imm, `width` bytes
+  // Stack traffic, for values compilers spill around calls (Go's register
+  // ABI) or pass on the stack (Go's ABI0 assembly):
+  LoadStack,    // dst = [rsp + disp] (32/64-bit)
+  StoreStack,   // [rsp + disp] = src, `width` bytes
+  AdjustStack,  // rsp += imm (add/sub with an immediate)
+  Push,         // rsp -= 8; [rsp] = src (or imm when has_imm)
+  Pop,          // dst = [rsp]; rsp += 8
 };
 
 struct Insn {
@@ -42,14 +49,14 @@ struct Insn {
   uint64_t target = 0;   // direct branch target
   uint64_t ref = 0;      // rip-relative (or absolute) memory/lea address, 0 if none
   int64_t imm = 0;       // immediate of MovImm/StoreImm (or any imm operand)
-  int32_t disp = 0;      // StoreImm displacement
+  int32_t disp = 0;      // StoreImm / LoadStack / StoreStack displacement
   uint16_t writes = 0;   // bitmask of Reg families written
   uint8_t size = 0;
   Flow flow = Flow::None;
   Op op = Op::Other;
   int8_t dst = kNoReg, src = kNoReg;
   int8_t mem_base = kNoReg;  // StoreImm base register
-  uint8_t width = 0;         // StoreImm / MovImm operand size in bytes
+  uint8_t width = 0;         // StoreImm / StoreStack / MovImm operand size in bytes
   uint8_t mem_size = 0;      // bytes a memory operand at `ref` reads or writes (0 for lea)
   bool indirect = false;     // branch through register or memory
   bool branch_mem = false;   // indirect through [rip+ref]: ref is the slot

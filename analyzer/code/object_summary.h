@@ -80,7 +80,7 @@ struct LiteralRef {
 };
 
 struct ObjectSummary {
-  static constexpr int kFormatVersion = 13;  // 13: /usr/share/X/... paths and "DIRECTIVE /path" built-in defaults
+  static constexpr int kFormatVersion = 14;  // 14: syscall numbers through stack slots and Go's register ABI
   std::string sha256;
   std::vector<FunctionSummary> functions;  // sorted by address
   std::vector<ImportRef> imports;

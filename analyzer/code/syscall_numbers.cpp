@@ -71,7 +71,7 @@ void SummaryBuilder::propagate_number_params() {
         int reg = s_.functions[g].number_param;
         if (reg == kNoReg) continue;
         if (!handled_.insert({in.addr, reg}).second) continue;
-        TrackedValue tv = track_register(insns_, first_[f], first_[f + 1], i, reg, preds_of(f));
+        TrackedValue tv = track_register(insns_, first_[f], first_[f + 1], i, caller_location(reg, in.flow), preds_of(f));
         record(s_.functions[f], tv, in.addr);
         changed = true;
       }
