@@ -118,12 +118,18 @@ void package_seeds(const GuestRoot& root, const DpkgIndex& index, const std::str
 }  // namespace
 
 std::shared_ptr<const DpkgIndex> dpkg_index(const GuestRoot& root) {
-  // Keyed by the guest's host directory (or its filesystem object for a
-  // guest not on disk): convert analyzes every service of one guest.
+  // Keyed by what names the guest for as long as the process runs: its host
+  // directory, or the archive or image it was read from (convert analyzes
+  // every service of one guest). A guest named by neither (a MemoryGuest)
+  // is read each time: its address would name the next guest allocated
+  // there once it is freed (a stale index), and every guest ever analyzed
+  // would stay cached.
   static std::mutex mutex;
   static std::map<std::string, std::shared_ptr<const DpkgIndex>> cache;
-  std::string key = root.host_root().empty() ? fmt::format("fs:{}", static_cast<const void*>(&root.fs()))
-                                             : root.host_root();
+  std::string key = !root.host_root().empty()   ? root.host_root()
+                    : !root.source_name().empty() ? "source:" + root.source_name()
+                                                  : "";
+  if (key.empty()) return build_index(root);
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache.find(key);

@@ -26,8 +26,9 @@ struct DpkgIndex {
   std::map<std::string, std::string> source;               // package -> source package (dpkg status)
 };
 
-// The index of root's /var/lib/dpkg, built once per guest (thread-safe);
-// empty for a guest without dpkg. rpm's database is not read (docs/config.md).
+// The index of root's /var/lib/dpkg, built once per guest that a host
+// directory or a source name identifies (thread-safe), on every call for
+// one that neither does (a MemoryGuest); empty for a guest without dpkg. rpm's database is not read (docs/config.md).
 std::shared_ptr<const DpkgIndex> dpkg_index(const GuestRoot& root);
 
 // The package that installs binary (tried as given, canonical, and across

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -150,9 +151,10 @@ class TreeReader {
     if (!pattern.empty() && pattern[0] == '/') candidates.push_back(normalize_absolute(pattern));
     else
       for (auto& b : base_dirs) candidates.push_back(normalize_absolute(b + "/" + pattern));
+    if (!first_expansion(candidates, evidence, depth)) return;
     for (auto& path : candidates) {
       if (has_glob(path)) {
-        auto matches = root_.glob(path);
+        auto matches = glob(path, evidence);
         if (matches.empty()) continue;
         for (auto& m : matches)
           if (!backup_name(path_basename(m))) add_path(m, base_dirs, evidence, depth);
@@ -171,12 +173,64 @@ class TreeReader {
     if (tree_.notes.size() < 32) tree_.notes.push_back(std::move(n));
   }
 
+  // Whether a pattern (its candidate paths) is to be expanded: each once,
+  // unless first met deeper (the depth bound may have cut it short). A
+  // file repeating one include line thousands of times globs once, and the
+  // distinct patterns are bounded.
+  bool first_expansion(const std::vector<std::string>& candidates, const std::string& evidence, int depth) {
+    std::string key;
+    for (auto& c : candidates) key += c + '\n';
+    auto seen = patterns_.find(key);
+    if (seen != patterns_.end()) {
+      if (depth >= seen->second) return false;
+      seen->second = depth;
+      return true;
+    }
+    if (patterns_.size() >= limits_.max_patterns) {
+      note(fmt::format("config: more than {} include patterns; {} and later ones not followed", limits_.max_patterns,
+                       evidence));
+      return false;
+    }
+    patterns_.emplace(std::move(key), depth);
+    return true;
+  }
+
+  // GuestRoot::glob within the bounds: every wildcard component multiplies
+  // the paths tried (a directory of symlinks to itself makes k^n of them).
+  std::vector<std::string> glob(const std::string& pattern, const std::string& evidence) {
+    size_t wild = 0;
+    for (auto& comp : split_path(pattern))
+      if (has_glob(comp)) ++wild;
+    if (wild > limits_.max_glob_wildcards) {
+      note(fmt::format("config: {} not followed: more than {} wildcard components", evidence,
+                       limits_.max_glob_wildcards));
+      return {};
+    }
+    if (glob_matches_ >= limits_.max_glob_matches) {
+      note(fmt::format("config: {} not followed: more than {} glob matches", evidence, limits_.max_glob_matches));
+      return {};
+    }
+    auto matches = root_.glob(pattern);
+    if (matches.size() > limits_.max_glob_matches - glob_matches_) {
+      note(fmt::format("config: {}: only {} glob matches followed", evidence, limits_.max_glob_matches));
+      matches.resize(limits_.max_glob_matches - glob_matches_);
+    }
+    glob_matches_ += matches.size();
+    return matches;
+  }
+
   void add_path(const std::string& path, const std::vector<std::string>& base_dirs, const std::string& evidence,
                 int depth) {
     auto canonical = root_.resolve(path);
     if (!canonical) return;
     if (root_.is_directory(*canonical)) {
-      if (!dirs_.insert(*canonical).second || depth + 1 > limits_.max_depth) return;
+      if (dirs_.count(*canonical)) return;
+      if (dirs_.size() >= limits_.max_dirs) {
+        note(fmt::format("config: more than {} directories; {} and later ones not read", limits_.max_dirs, path));
+        return;
+      }
+      dirs_.insert(*canonical);
+      if (depth + 1 > limits_.max_depth) return;
       auto entries = root_.list_directory(*canonical);
       if (!entries) return;
       for (auto& e : *entries)
@@ -188,8 +242,16 @@ class TreeReader {
       note(fmt::format("config: more than {} configuration files; {} and later ones not read", limits_.max_files, path));
       return;
     }
+    if (bytes_spent_) return;  // noted once
     auto text = root_.read_file(*canonical, limits_.max_bytes);
     ConfigFile f{path, *canonical, evidence, depth, text ? *text : std::string()};
+    if (f.text.size() > limits_.max_total_bytes - bytes_) {
+      bytes_spent_ = true;  // later files, however small, are not read either: one cut, in reading order
+      note(fmt::format("config: more than {} bytes of configuration; {} and later files not read",
+                       limits_.max_total_bytes, path));
+      return;
+    }
+    bytes_ += f.text.size();
     // Binary files (a compiled database, a key store) are packaged, not parsed.
     if (f.text.find('\0') != std::string::npos) f.text.clear();
     tree_.files.push_back(f);
@@ -211,6 +273,10 @@ class TreeReader {
   const ConfigLimits& limits_;
   ConfigTree& tree_;
   std::set<std::string> seen_, dirs_;
+  std::map<std::string, int> patterns_;  // candidate paths of an include -> shallowest depth expanded at
+  size_t glob_matches_ = 0;
+  uint64_t bytes_ = 0;
+  bool bytes_spent_ = false;
 };
 
 }  // namespace

@@ -29,10 +29,17 @@ struct ConfigFile {
   std::string text;       // contents, at most ConfigLimits::max_bytes
 };
 
+// A guest's configuration is outside data: every bound below ends a tree
+// a hostile or broken guest makes endless or huge, with a note.
 struct ConfigLimits {
   int max_depth = 8;
   size_t max_files = 512;
-  uint64_t max_bytes = 1 << 20;
+  uint64_t max_bytes = 1 << 20;         // one file
+  uint64_t max_total_bytes = 16 << 20;  // all files together: 512 files of 1 MiB would be 512 MiB held
+  size_t max_dirs = 1024;               // directories listed (`include /` walks the whole guest)
+  size_t max_patterns = 256;            // distinct include patterns: each is a glob over the guest
+  size_t max_glob_wildcards = 3;        // wildcard components of one pattern (symlink loops multiply them)
+  size_t max_glob_matches = 65536;      // matches of all globs together
 };
 
 struct ConfigTree {

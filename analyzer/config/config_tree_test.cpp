@@ -2,7 +2,8 @@
 // *-enabled symlinks, cycles, depth, missing files, symlinks that try to
 // leave the guest), the seeds (command line, dpkg database, source
 // siblings, files no package owns) and the facts (modules, writable paths,
-// directories) on fake guests in temp directories.
+// directories) on fake guests in temp directories, and the bounds that keep
+// a hostile guest's configuration from making the reading endless or huge.
 #include "analyzer/config/config_tree.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "analyzer/config/config_facts.h"
 #include "analyzer/config/config_sources.h"
+#include "guest/memory_guest.h"
 #include "guest/test_tree.h"
 
 namespace decant {
@@ -225,6 +227,89 @@ TEST_F(ConfigTreeTest, ScriptsArePackagedNotParsed) {
   EXPECT_TRUE(p.network.listen.empty());
   ASSERT_EQ(p.files.size(), 1u);
   EXPECT_EQ(p.files[0].evidence[0], "dpkg: app.conffiles");
+}
+
+// Bounds added with tests/fuzz/config_fuzz.cpp, on reading the reader: it
+// had bounds per file, on files and on depth, but none on what they
+// add up to. Each test below read everything before its bound existed.
+
+TEST_F(ConfigTreeTest, TotalBytesAreBounded) {
+  // 20 files just under 1 MiB each: 20 MiB held, over the 16 MiB default.
+  std::string big(1000000, 'x');
+  std::string top;
+  for (int i = 0; i < 20; ++i) {
+    t.write("/etc/big/f" + std::to_string(i) + ".conf", big + "\n");
+    top += "include /etc/big/f" + std::to_string(i) + ".conf\n";
+  }
+  t.write("/etc/big.conf", top);
+  auto tree = read_config_tree(root(), {{"/etc/big.conf", "seed"}});
+  uint64_t bytes = 0;
+  for (auto& f : tree.files) bytes += f.text.size();
+  EXPECT_LE(bytes, ConfigLimits{}.max_total_bytes);
+  EXPECT_EQ(tree.files.size(), 17u);  // the top file and 16 of the 20
+  bool noted = false;
+  for (auto& n : tree.notes) noted |= n.find("bytes of configuration") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(ConfigTreeBounds, DistinctIncludePatternsAreBounded) {
+  auto fs = std::make_shared<MemoryGuest>();  // 300 files: faster in memory than on disk
+  std::string top;
+  for (int i = 0; i < 300; ++i) {
+    fs->add_file("/etc/many/f" + std::to_string(i) + ".conf", "x\n");
+    top += "include /etc/many/f" + std::to_string(i) + ".conf\n";
+  }
+  // A line repeated is one pattern, expanded once.
+  for (int i = 0; i < 1000; ++i) top += "include /etc/many/f0.conf\n";
+  fs->add_file("/etc/many.conf", top);
+  auto tree = read_config_tree(GuestRoot(fs), {{"/etc/many.conf", "seed"}});
+  EXPECT_EQ(tree.files.size(), 256u);  // the seed is a pattern too
+  bool noted = false;
+  for (auto& n : tree.notes) noted |= n.find("more than 256 include patterns") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST_F(ConfigTreeTest, GlobsThroughSymlinkLoopsAreBounded) {
+  // Ten links to their own directory: each wildcard component tries ten
+  // times the paths of the one before.
+  t.write("/etc/loop/x.conf", "x\n");
+  for (int i = 0; i < 10; ++i) t.symlink(".", "/etc/loop/l" + std::to_string(i));
+  t.write("/etc/top.conf", "include /etc/loop/*/*/*/*/x.conf\ninclude /etc/loop/l1/*/x.conf\n");
+  auto tree = read_config_tree(root(), {{"/etc/top.conf", "seed"}});
+  EXPECT_EQ(paths_of(tree), (std::vector<std::string>{"/etc/top.conf", "/etc/loop/l1/l0/x.conf"}));
+  bool noted = false;
+  for (auto& n : tree.notes) noted |= n.find("more than 3 wildcard components") != std::string::npos;
+  EXPECT_TRUE(noted);
+  // All globs together follow at most max_glob_matches paths.
+  ConfigLimits limits;
+  limits.max_glob_matches = 5;
+  auto few = read_config_tree(root(), {{"/etc/loop/*/*", "seed"}}, limits);
+  EXPECT_EQ(few.files.size(), 1u);
+  ASSERT_FALSE(few.notes.empty());
+  EXPECT_NE(few.notes[0].find("only 5 glob matches"), std::string::npos) << few.notes[0];
+}
+
+TEST_F(ConfigTreeTest, DirectoriesListedAreBounded) {
+  for (int i = 0; i < 5; ++i) t.write("/etc/d/s" + std::to_string(i) + "/a.conf", "x\n");
+  ConfigLimits limits;
+  limits.max_dirs = 3;  // /etc/d and two of its five
+  auto tree = read_config_tree(root(), {{"/etc/d", "seed"}}, limits);
+  EXPECT_EQ(tree.files.size(), 2u);
+  ASSERT_FALSE(tree.notes.empty());
+  EXPECT_NE(tree.notes[0].find("more than 3 directories"), std::string::npos) << tree.notes[0];
+}
+
+// dpkg_index kept a guest not on disk by its address: the next guest
+// allocated there got the freed one's index, and every guest stayed cached.
+TEST(DpkgIndex, GuestsWithoutANameAreNotCachedByAddress) {
+  for (int i = 0; i < 3; ++i) {
+    auto fs = std::make_shared<MemoryGuest>();
+    std::string package = "pkg" + std::to_string(i);
+    fs->add_file("/var/lib/dpkg/info/" + package + ".list", "/usr/sbin/d\n");
+    fs->add_file("/usr/sbin/d", "\x7f" "ELF");
+    GuestRoot root(fs);
+    EXPECT_EQ(owning_package(root, *dpkg_index(root), "/usr/sbin/d"), package);
+  }
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 // loader_config.cpp, through an in-memory guest so includes, globs and
 // symlinks between the files are followed the way a real guest would make
 // them), the system directories scanned out of an ld.so binary, and
-// /etc/nsswitch.conf. The input is a little file system: records of
-// "PATH\n" + "CONTENT" separated by a NUL byte; a PATH starting with '@'
-// is a symlink to CONTENT instead. The whole input is also the guest's ld.so
+// /etc/nsswitch.conf. The input is a little file system
+// (fuzz_memory_guest.h: "PATH\n" + "CONTENT" records separated by NUL
+// bytes, '@' for a symlink). The whole input is also the guest's ld.so
 // (unless a record replaces it), read for its NUL-separated directories. Nothing may crash, hang or grow without
 // bound (loader_config.cpp caps files, bytes, depth and includes).
 #include <cstddef>
@@ -17,6 +17,7 @@
 
 #include "analyzer/loader_config.h"
 #include "guest/memory_guest.h"
+#include "tests/fuzz/fuzz_memory_guest.h"
 
 using namespace decant;
 
@@ -24,24 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string in(reinterpret_cast<const char*>(data), size);
   auto fs = std::make_shared<MemoryGuest>();
   fs->add_file("/lib64/ld-linux-x86-64.so.2", in);
-  bool first = true;
-  std::string conf_text;
-  for (size_t pos = 0, n = 0; pos <= in.size() && n < 64; ++n) {
-    size_t end = in.find('\0', pos);
-    if (end == std::string::npos) end = in.size();
-    std::string record = in.substr(pos, end - pos);
-    pos = end + 1;
-    size_t nl = record.find('\n');
-    std::string path = nl == std::string::npos ? record : record.substr(0, nl);
-    std::string content = nl == std::string::npos ? "" : record.substr(nl + 1);
-    if (first) conf_text = content;  // the first record is also parsed on its own
-    first = false;
-    bool link = !path.empty() && path[0] == '@';
-    if (link) path.erase(0, 1);
-    if (path.empty() || path[0] != '/' || path.find("..") != std::string::npos || path.size() > 200) continue;
-    if (link) fs->add_symlink(content, path);
-    else fs->add_file(path, content);
-  }
+  auto records = split_fuzz_records(in);
+  add_fuzz_records(*fs, records);
+  std::string conf_text = records.front().content;  // the first record is also parsed on its own
   GuestRoot root(fs);
   (void)load_loader_config(root, "/lib64/ld-linux-x86-64.so.2", true, EM_X86_64);
   (void)load_loader_config(root, "", false, EM_386);
