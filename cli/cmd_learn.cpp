@@ -1,7 +1,8 @@
 // `decant learn [--profile P] -o OBSERVED [--json] -- CMD ARGS...`: runs a command and
 // all its descendants under the learn supervisor (learn/supervisor.h: the
 // shim in learn mode records files, binds, connects and lookups; a seccomp
-// notify filter counts every syscall outside the static allowlist), then
+// notify filter counts every syscall outside the static allowlist; static
+// and raw-syscall programs run under decant-proxy's learn mode instead), then
 // merges the records into the profile with observed: evidence
 // (learn/merge_observed.h) and prints syscalls the static allowlist lacked as
 // analyzer misses. This file only parses arguments, wires those stages and
@@ -19,6 +20,7 @@
 #include "common/file_util.h"
 #include "common/host_paths.h"
 #include "common/version.h"
+#include "elf/elf_file.h"
 #include "learn/merge_observed.h"
 #include "learn/supervisor.h"
 #include "policy/plan.h"
@@ -61,6 +63,9 @@ Result<Profile> starting_profile(const LearnArgs& args) {
   profile.metadata.name = path_basename(args.command[0]);
   profile.metadata.generator = kVersionString;
   profile.binary.path = args.command[0];
+  // No PT_INTERP: LD_PRELOAD cannot reach it, the proxy learns it instead.
+  if (auto elf = read_elf(find_executable(args.command[0]), args.command[0], ElfRead::Headers))
+    profile.binary.linkage = elf->interpreter.empty() ? "static" : "dynamic";
   profile.binary.arch = native_arch();
   profile.entrypoint = args.command;
   profile.syscalls.arch = native_arch();
@@ -76,6 +81,25 @@ Status check_args(const LearnArgs& args, std::string& shim) {
   shim = args.shim.empty() ? locate_shim() : absolute_path(args.shim);
   if (access(shim.c_str(), R_OK) != 0)
     return env_error(fmt::format("learn: cannot find libdecant-shim.so at {} (give --shim)", shim));
+  return Status::success();
+}
+
+// Programs LD_PRELOAD cannot reach (static, raw system calls) learn under
+// decant-proxy (docs/proxy.md), which records their file, socket and uname
+// calls into the same records directory. A process can have only one
+// seccomp listener, so the supervisor's own syscall observation gives way.
+Status learn_through_proxy(SuperviseOptions& so) {
+  std::string proxy = locate_proxy();
+  if (access(proxy.c_str(), X_OK) != 0)
+    return env_error(fmt::format(
+        "learn: {} makes system calls the shim cannot see and needs decant-proxy, which is not at {} (set DECANT_PROXY)",
+        so.command.front(), proxy));
+  if (so.notify)
+    std::fprintf(stderr, "decant: note: learning %s through the seccomp proxy: syscalls outside the allowlist are not "
+                         "counted (a process has one seccomp listener)\n", so.command.front().c_str());
+  so.notify.reset();
+  so.shim.clear();  // the proxy stops every call it knows in learn mode; the shim would apply the rules twice
+  so.command.insert(so.command.begin(), {proxy, "--"});
   return Status::success();
 }
 
@@ -121,6 +145,8 @@ int run_learn(const LearnArgs& args) {
   so.command = args.command;
   so.records_dir = records->path();
   so.timeout = args.timeout;
+  if (effective_proxy_mode(*profile) != "off")
+    if (Status s = learn_through_proxy(so); !s) return fail(s.error());
 
   // With --json, the command's own output must not mix with the result.
   StdoutToStderr aside(args.json);

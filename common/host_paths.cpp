@@ -67,15 +67,22 @@ std::string executable_dir() {
   return path_dirname(buf);
 }
 
-std::string locate_shim() {
-  if (const char* e = std::getenv("DECANT_SHIM"); e && *e) return absolute_path(e);
+namespace {
+// NAME beside the decant executable, in ../lib/decant/ (an install) or in
+// SUBDIR/ of a build tree; ENV overrides.
+std::string locate_beside(const char* env, const std::string& name, const std::string& subdir) {
+  if (const char* e = std::getenv(env); e && *e) return absolute_path(e);
   std::string dir = executable_dir();
-  if (dir.empty()) return "libdecant-shim.so";
-  for (const std::string& c : {dir + "/libdecant-shim.so", dir + "/../lib/decant/libdecant-shim.so",
-                               dir + "/shim/libdecant-shim.so"})
+  if (dir.empty()) return name;
+  for (const std::string& c : {dir + "/" + name, dir + "/../lib/decant/" + name, dir + "/" + subdir + "/" + name})
     if (readable(c)) return normalize_absolute(c);
-  return dir + "/libdecant-shim.so";
+  return dir + "/" + name;
 }
+}  // namespace
+
+std::string locate_shim() { return locate_beside("DECANT_SHIM", "libdecant-shim.so", "shim"); }
+
+std::string locate_proxy() { return locate_beside("DECANT_PROXY", "decant-proxy", "proxy"); }
 
 std::string relative_path(const std::string& path, const std::string& dir) {
   std::filesystem::path target(absolute_path(path));

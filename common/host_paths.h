@@ -40,4 +40,7 @@ std::string executable_dir();
 // missing, then "libdecant-shim.so".
 std::string locate_shim();
 
+// decant-proxy (docs/proxy.md), looked for the same way (DECANT_PROXY overrides).
+std::string locate_proxy();
+
 }  // namespace decant

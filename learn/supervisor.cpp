@@ -118,9 +118,11 @@ int receive_listener(int sock, std::string& err) {
 
 [[noreturn]] void run_child(const SuperviseOptions& o, int sock) {
   setpgid(0, 0);
-  std::string preload = o.shim;
-  if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
-  setenv("LD_PRELOAD", preload.c_str(), 1);
+  if (!o.shim.empty()) {
+    std::string preload = o.shim;
+    if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
+    setenv("LD_PRELOAD", preload.c_str(), 1);
+  }
   setenv("DECANT_PLAN", o.plan.c_str(), 1);
   setenv("DECANT_LEARN", o.records_dir.c_str(), 1);
   unsetenv("DECANT_SHIM_SECCOMP");

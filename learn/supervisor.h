@@ -49,7 +49,7 @@ Result<std::optional<SeccompSpec>> notify_spec_for(const Profile& profile, std::
 
 struct SuperviseOptions {
   std::vector<std::string> command;   // argv; command[0] is looked up like execvp(3)
-  std::string shim;                   // libdecant-shim.so, preloaded
+  std::string shim;                   // libdecant-shim.so, preloaded (empty: none)
   std::string plan;                   // DECANT_PLAN: the compiled learn-mode plan
   std::string records_dir;            // DECANT_LEARN: where the shim writes its records
   std::optional<SeccompSpec> notify;  // from notify_spec_for; nullopt: syscalls not observed

@@ -20,6 +20,16 @@ std::string hex(const std::string& bytes) { return to_hex(bytes.data(), bytes.si
 
 }  // namespace
 
+std::string effective_proxy_mode(const Profile& p) {
+  std::string proxy = p.enforcement.proxy;
+  if (proxy == DECANT_PLAN_PROXY_AUTO) {
+    bool unreachable = p.binary.linkage == "static" || p.binary.linkage == "static-pie";
+    for (const auto& h : p.hazards) unreachable |= h.id == "raw-syscall" || h.id == "static-binary-no-preload";
+    if (!unreachable) proxy = DECANT_PLAN_PROXY_OFF;
+  }
+  return proxy;
+}
+
 std::string plan_escape(const std::string& field) {
   static const char digits[] = "0123456789ABCDEF";
   std::string out;
@@ -100,13 +110,7 @@ Result<CompiledPlan> compile_plan(const Profile& p, const PlanOptions& options) 
   }
   // The seccomp proxy (docs/proxy.md), for the container init: auto turns
   // on for the programs LD_PRELOAD cannot reach, and stays best effort.
-  std::string proxy = p.enforcement.proxy;
-  if (proxy == DECANT_PLAN_PROXY_AUTO) {
-    bool unreachable = p.binary.linkage == "static" || p.binary.linkage == "static-pie";
-    for (const auto& h : p.hazards) unreachable |= h.id == "raw-syscall" || h.id == "static-binary-no-preload";
-    if (!unreachable) proxy = DECANT_PLAN_PROXY_OFF;
-  }
-  t += fmt::format(DECANT_PLAN_KW_PROXY " {}\n", proxy);
+  t += fmt::format(DECANT_PLAN_KW_PROXY " {}\n", effective_proxy_mode(p));
   t += DECANT_PLAN_KW_END "\n";
   return out;
 }

@@ -31,6 +31,11 @@ struct CompiledPlan {
 // needed, uname fields that fit struct utsname, known syscalls) and compiles.
 Result<CompiledPlan> compile_plan(const Profile& profile, const PlanOptions& options = {});
 
+// The profile's enforcement.proxy as it applies (docs/proxy.md): "auto"
+// stays "auto" only for programs LD_PRELOAD cannot reach (static, or the
+// raw-syscall / static-binary-no-preload hazards), otherwise "off".
+std::string effective_proxy_mode(const Profile& profile);
+
 // Percent-encodes a plan field: bytes <= 0x20, >= 0x7f and '%'.
 std::string plan_escape(const std::string& field);
 

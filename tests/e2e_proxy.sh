@@ -125,4 +125,17 @@ DECANT_LEARN="$tmp/learn" run "$C/legacy_static_probe" paths /legacy/probe learn
 grep -q "\"op\":\"open\",\"access\":\"write\",\"path\":\"/legacy/probe/out.learn\",\"target\":\"$tmp/real/out.learn\"" \
   "$tmp"/learn/proxy.*.jsonl || fail "learn records: $(head -5 "$tmp"/learn/proxy.*.jsonl)"
 ok "learn mode: $(cat "$tmp"/learn/proxy.*.jsonl | wc -l) records, the redirected open among them"
+
+# decant learn on a static program: the shim cannot load into it, so it
+# learns through decant-proxy and the file calls land in the profile.
+mkdir -p "$tmp/lp"
+"$DECANT" learn -o "$tmp/learned.yaml" -- "$C/legacy_static_probe" paths "$tmp/lp" learn >"$tmp/learn.out" 2>"$tmp/learn.err" ||
+  fail "decant learn the static probe: $(tail -3 "$tmp/learn.err")"
+grep -qx 'all ok' "$tmp/learn.out" || fail "the probe under decant learn: $(grep FAIL "$tmp/learn.out" | head -3)"
+grep -q 'linkage: static' "$tmp/learned.yaml" || fail "decant learn did not see a static binary"
+for f in "$tmp/lp/out.learn" "$tmp/lp/dir.learn"; do
+  grep -q "path: $f\$" "$tmp/learned.yaml" || fail "decant learn missed $f: $(grep -A2 'files:' "$tmp/learned.yaml")"
+done
+grep -q 'observed: open (write) in learn mode' "$tmp/learned.yaml" || fail "no observed evidence in the learned profile"
+ok "decant learn on a static program: $(grep -c 'observed' "$tmp/learned.yaml") observed facts through the proxy"
 echo "PASS"
