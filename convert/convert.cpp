@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -31,6 +32,7 @@
 #include "guest/source.h"
 #include "packager/manifests.h"
 #include "packager/staged_output.h"
+#include "convert/wrapper.h"
 
 namespace decant {
 namespace {
@@ -111,6 +113,30 @@ void add_argument_files(const GuestRoot& root, const DiscoveredService& d, Profi
       }
     if (!known) p.files.push_back({path, "read", false, {fmt::format("discover: argument {} of {}", i, d.name)}});
   }
+}
+
+// A service started through a script runs it in its image as the VM did:
+// the script, its interpreter and the programs it runs are exec files
+// (add_helper_programs brings their closures), what it sources is read.
+void add_wrapper_files(const ServiceWrapper& w, const DiscoveredService& d, Profile& p) {
+  auto add = [&](const std::string& path, const std::string& access, const std::string& why) {
+    auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == path; });
+    if (it == p.files.end()) {
+      p.files.push_back({path, access, false, {why}});
+    } else {
+      if (access == "exec" && it->access == "read") it->access = "exec";
+      it->optional = false;
+      it->evidence.push_back(why);
+    }
+  };
+  add(w.script, "exec",
+      fmt::format("discover: {} starts through {}, which starts {} ({})", d.name, w.script, w.daemon, w.why));
+  for (const auto& prog : w.programs) add(prog, "exec", fmt::format("discover: {} may run it", w.script));
+  for (const auto& f : w.sourced) add(f, "read", fmt::format("discover: {} sources it", w.script));
+  for (const auto& f : w.support) add(f, "read", fmt::format("discover: {}'s package, for {}", w.interpreter, w.script));
+  for (const auto& [path, origin] : w.creates)
+    if (std::none_of(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == path; }))
+      p.files.push_back({path, "write", true, {fmt::format("discover: {} names it at {}", w.script, origin)}});
 }
 
 // How the init ran it, for decant-init: the unit's Type= and PIDFile= (a
@@ -340,16 +366,23 @@ ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredSer
   if (!d.reason.empty()) return failed(d.reason);  // a --service whose program this guest lacks
   if (d.manager == "inetd" || d.manager == "xinetd")
     return failed("started per connection by a superserver (the socket on stdin): not a standalone daemon");
-  if (std::string interp = script_interpreter(root, out.binary); !interp.empty())
-    return failed(fmt::format("{} is a script (#!{}); decant converts the ELF daemon it starts", out.binary, interp));
   if (out.binary.empty()) return failed("no program to run");
+  std::optional<ServiceWrapper> wrapper;
+  if (std::string interp = script_interpreter(root, out.binary); !interp.empty()) {
+    wrapper = read_service_wrapper(root, out.binary, interp, d.name);
+    if (wrapper->daemon.empty())
+      return failed(fmt::format("{} is a script (#!{}) and {}", out.binary, interp, wrapper->why));
+  }
   c.report({ProgressEvent::Stage, src.name, d.name, "analyze"});
   AnalyzeOptions analyze_options;
-  analyze_options.argv = d.argv;  // the configuration files its command line names (analyzer/config/)
-  auto analysis = analyze_binary(root, out.binary, analyze_options, src.cache);
+  // The configuration files its command line names (analyzer/config/); a
+  // wrapper's own arguments say nothing about the daemon's.
+  analyze_options.argv = wrapper ? std::vector<std::string>{wrapper->daemon} : d.argv;
+  auto analysis = analyze_binary(root, wrapper ? wrapper->daemon : out.binary, analyze_options, src.cache);
   if (!analysis) return failed(analysis.error().message);
   add_discovered_facts(d, analysis->profile);
-  add_argument_files(root, d, analysis->profile);
+  if (wrapper) add_wrapper_files(*wrapper, d, analysis->profile);
+  else add_argument_files(root, d, analysis->profile);
   std::set<std::string> before_children;
   for (const auto& f : analysis->profile.files)
     if (f.access == "exec") before_children.insert(f.path);

@@ -1,7 +1,10 @@
 // Unit tests of convert's pure parts: --service NAME=CMD parsing, the
-// directory names of several sources, and the progress lines and bar.
+// directory names of several sources, the progress lines and bar, and
+// reading a service's start script for its daemon.
 #include "convert/convert.h"
 #include "convert/progress.h"
+#include "convert/wrapper.h"
+#include "guest/memory_guest.h"
 
 #include <cstdio>
 #include <string>
@@ -89,6 +92,55 @@ TEST(Progress, BarIsRedrawnInPlaceAndFitsTheWidth) {
     EXPECT_LE((end == std::string::npos ? out.size() : end) - at - 4, 59u) << out.substr(at, end - at);
   }
   EXPECT_EQ(out.substr(out.size() - 4), "\r\033[K");  // finish() leaves a clean line
+}
+
+std::shared_ptr<MemoryGuest> wrapper_guest() {
+  auto g = std::make_shared<MemoryGuest>();
+  const std::string elf("\x7f" "ELF\2\1\1", 7);
+  for (const char* p : {"/bin/sh", "/usr/bin/perl", "/usr/sbin/httpd2", "/usr/bin/mkdir", "/usr/bin/id", "/usr/bin/cached",
+                        "/usr/bin/systemctl", "/usr/sbin/helperd"})
+    g->add_file(p, elf, 0755);
+  g->add_directory("/var/run");
+  return g;
+}
+
+// apachectl's shape: the daemon comes from a variable default, an
+// environment file is sourced, utilities run at command positions and in
+// command substitutions; systemctl (no service manager in a container) is
+// left out, and the run directory it makes becomes an optional write.
+TEST(ServiceWrapper, ShellScriptStartsTheDaemonItsVariablesName) {
+  auto g = wrapper_guest();
+  g->add_file("/etc/web/envvars", "export WEB_RUN_DIR=/var/run/web\n");
+  g->add_file("/usr/sbin/webctl",
+              "#!/bin/sh\nCONF=/etc/web\n. $CONF/envvars\nHTTPD=${WEB_HTTPD:-/usr/sbin/httpd2}\n"
+              "[ `id -u` -eq 0 ] && mkdir -p ${WEB_RUN_DIR:-/var/run/x}\n"
+              "if $need_systemd; then systemctl start web; else $HTTPD -k \"$@\"; fi\n",
+              0755);
+  auto w = read_service_wrapper(GuestRoot(g), "/usr/sbin/webctl", "/bin/sh", "web");
+  EXPECT_EQ(w.daemon, "/usr/sbin/httpd2") << w.why;
+  EXPECT_EQ(w.interpreter, "/bin/sh");
+  EXPECT_EQ(w.sourced, std::vector<std::string>{"/etc/web/envvars"});
+  EXPECT_EQ(w.programs, (std::vector<std::string>{"/bin/sh", "/usr/bin/mkdir", "/usr/bin/id"}));
+  ASSERT_EQ(w.creates.size(), 1u);
+  EXPECT_EQ(w.creates[0].first, "/var/run/web");
+}
+
+// memcached's perl wrapper: no shell to evaluate, the daemon's path is a
+// string; a daemon named like the service wins over another program.
+TEST(ServiceWrapper, OtherLanguagesNameTheirDaemonByPath) {
+  auto g = wrapper_guest();
+  g->add_file("/usr/share/c/wrapper", "#!/usr/bin/perl -w\nmy $d = \"/usr/bin/cached\";\nsystem('/usr/sbin/helperd');\nexec $d, @p;\n",
+              0755);
+  auto w = read_service_wrapper(GuestRoot(g), "/usr/share/c/wrapper", "/usr/bin/perl -w", "cached");
+  EXPECT_EQ(w.daemon, "/usr/bin/cached") << w.why;
+  EXPECT_EQ(w.why, "named like the service");
+  EXPECT_EQ(w.programs, (std::vector<std::string>{"/usr/bin/perl", "/usr/sbin/helperd"}));
+  auto two = read_service_wrapper(GuestRoot(g), "/usr/share/c/wrapper", "/usr/bin/perl -w", "other");
+  EXPECT_EQ(two.daemon, "");
+  EXPECT_NE(two.why.find("/usr/bin/cached, /usr/sbin/helperd"), std::string::npos) << two.why;
+  auto none = read_service_wrapper(GuestRoot(g), "/usr/share/c/wrapper", "/usr/bin/python3", "cached");
+  EXPECT_EQ(none.daemon, "");
+  EXPECT_NE(none.why.find("interpreter /usr/bin/python3 is not in the guest"), std::string::npos) << none.why;
 }
 
 }  // namespace

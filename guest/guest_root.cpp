@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fnmatch.h>
 
+#include <fstream>
+
 #include <fmt/format.h>
 
 #include "common/file_util.h"
@@ -164,6 +166,22 @@ std::string find_program(const GuestRoot& root, const std::string& name) {
   for (const std::string& dir : split(kDefaultSearchPath, ':'))
     if (root.is_regular_file(dir + "/" + name)) return dir + "/" + name;
   return "";
+}
+
+bool is_elf_file(const GuestRoot& root, const std::string& path) {
+  auto canonical = root.resolve(path);
+  if (!canonical) return false;
+  std::string head(4, '\0');
+  std::string host = root.host_path(*canonical);
+  if (!host.empty()) {
+    std::ifstream in(host, std::ios::binary);
+    if (!in.read(&head[0], 4)) return false;
+  } else {
+    auto bytes = root.read_file(*canonical, 256ull << 20);
+    if (!bytes || bytes->size() < 4) return false;
+    head = bytes->substr(0, 4);
+  }
+  return head == std::string("\x7f" "ELF", 4);
 }
 
 }  // namespace decant

@@ -72,4 +72,8 @@ inline constexpr const char* kDefaultSearchPath = "/usr/local/sbin:/usr/local/bi
 // regular file), or "" when none has it.
 std::string find_program(const GuestRoot& root, const std::string& name);
 
+// Whether path (resolved) starts with the ELF magic. Reads four bytes where
+// the guest is on disk (read_file refuses a file over its limit).
+bool is_elf_file(const GuestRoot& root, const std::string& path);
+
 }  // namespace decant

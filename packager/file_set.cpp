@@ -76,9 +76,9 @@ std::string existing_ancestor(const GuestRoot& root, const std::string& path) {
 std::string optional_write_dir(const GuestRoot& root, const std::string& path) {
   std::string parent = parent_of(normalize_absolute(path));
   auto dir = root.resolve(parent);
-  if (!dir || !root.is_directory(*dir)) return "";
-  for (const char* fresh : {"/", "/run", "/tmp", "/dev", "/proc", "/sys"})
-    if (*dir == fresh) return "";
+  if (!dir || !root.is_directory(*dir) || *dir == "/") return "";
+  for (const std::string fresh : {"/run", "/tmp", "/dev", "/proc", "/sys"})
+    if (*dir == fresh || dir->compare(0, fresh.size() + 1, fresh + "/") == 0) return "";
   return parent;  // the walker brings the links on the way too
 }
 
@@ -88,6 +88,9 @@ class Walker {
       : root_(root), set_(set), mode_(mode), user_(user) {}
 
   Status add(const std::string& guest_path, bool recursive);
+  // Only the symlinks resolving guest_path crosses (/var/lock -> /run/lock),
+  // for a path whose target the runtime provides.
+  void add_links(const std::string& guest_path);
   // While set, entries keep their guest owners (what the application writes).
   void keep_owners(bool keep) { keep_owners_ = keep; }
   // with_link_targets: a symlink met in the tree also brings what it points
@@ -188,13 +191,9 @@ Status Walker::add_object(const std::string& canonical, const struct stat& st, b
   return Status::success();
 }
 
-Status Walker::add(const std::string& guest_path, bool recursive) {
-  if (guest_path.empty() || guest_path[0] != '/')
-    return bad_input(fmt::format("{}: not an absolute guest path", guest_path));
+void Walker::add_links(const std::string& guest_path) {
   std::vector<std::string> links;
-  auto canonical = root_.resolve(guest_path, true, &links);
-  if (!canonical) return bad_input(canonical.error().message + " in the guest");
-  // The links themselves travel, so the path the application uses still works.
+  if (guest_path.empty() || guest_path[0] != '/' || !root_.resolve(guest_path, true, &links)) return;
   for (const auto& link : links) {
     if (set_.entries.count(link)) continue;
     struct stat st;
@@ -202,6 +201,15 @@ Status Walker::add(const std::string& guest_path, bool recursive) {
     ensure_parents(link);
     set_.entries.emplace(link, entry_from(link, st));
   }
+}
+
+Status Walker::add(const std::string& guest_path, bool recursive) {
+  if (guest_path.empty() || guest_path[0] != '/')
+    return bad_input(fmt::format("{}: not an absolute guest path", guest_path));
+  auto canonical = root_.resolve(guest_path);
+  if (!canonical) return bad_input(canonical.error().message + " in the guest");
+  // The links themselves travel, so the path the application uses still works.
+  add_links(guest_path);
   if (*canonical == "/") return Status::success();  // the guest root itself
   struct stat st;
   if (int err = root_.fs().lstat(*canonical, &st); err != 0)
@@ -419,6 +427,8 @@ Status add_minimal(const GuestRoot& root, const Profile& p, const GuestUser& use
             w.keep_owners(true);
             want(dir, false);
             w.keep_owners(false);
+          } else {
+            w.add_links(parent_of(normalize_absolute(f.path)));  // the runtime's /run holds the rest
           }
         }
       } else if (f.access == "write") {

@@ -32,7 +32,7 @@ rm -f guest/etc/redis/redis.conf && cp redis.conf guest/etc/redis/redis.conf
 export SOURCE_DATE_EPOCH=1700000000
 "$DECANT" convert guest -o out --shim "$SHIM" 2>convert.log
 rc=$?
-[ $rc -eq 1 ] || fail "convert exited $rc, want 1 (memcached's entrypoint is a perl script): $(cat convert.log)"
+[ $rc -eq 1 ] || fail "convert exited $rc, want 1 (tftp and rsync are started per connection): $(cat convert.log)"
 python3 - out/summary.json "$port" <<'PY' || fail "summary.json"
 import json, os, sys
 d = json.load(open(sys.argv[1]))
@@ -50,7 +50,10 @@ r = svc[("redis-server", "systemd")]
 assert r["binary"] == "/usr/bin/redis-server", r
 assert f"{port}/tcp" in r["listen"], r["listen"]
 m = svc[("memcached", "systemd")]
-assert m["status"] == "failed" and "perl" in m["reason"], m
+assert m["status"] == "converted" and m["binary"] == "/usr/share/memcached/scripts/systemd-memcached-wrapper", m
+assert "11211/tcp" in m["listen"], m
+t = svc[("tftp", "inetd")]
+assert t["status"] == "failed" and "superserver" in t["reason"], t
 assert svc[("redis-server", "sysv")]["status"] == "skipped", svc[("redis-server", "sysv")]
 assert svc[("e2scrub_reap", "systemd")]["status"] == "skipped", svc[("e2scrub_reap", "systemd")]
 print("summary ok")

@@ -70,11 +70,14 @@ for s in idx["sources"]:
 print("multi ok")
 PY
 
-# --service: memcached's unit runs a perl wrapper (failed, exit 1); given the
-# daemon by bare name it converts (exit 0) as "manual", the unit listed as overridden.
-"$DECANT" convert "$GUEST" -o mc --shim "$SHIM" --only memcached -q
+# --service: memcached's unit runs a perl wrapper (converted through it, the
+# daemon read out of it); given the daemon by bare name it converts (exit 0)
+# as "manual" instead, the unit listed as overridden.
+"$DECANT" convert "$GUEST" -o mc-unit --shim "$SHIM" --only memcached -q
 rc=$?
-[ $rc -eq 1 ] || fail "convert --only memcached exited $rc, want 1 (perl wrapper)"
+[ $rc -eq 0 ] || fail "convert --only memcached exited $rc, want 0 (through its perl wrapper)"
+grep -q 'systemd-memcached-wrapper, which starts /usr/bin/memcached (named like the service)' mc-unit/memcached/profile.yaml ||
+    fail "the wrapper's evidence is missing: $(grep -m3 wrapper mc-unit/memcached/profile.yaml)"
 "$DECANT" convert "$GUEST" -o mc --shim "$SHIM" --only memcached -q --service "memcached=memcached -u memcache -l '127.0.0.1' -p 11311"
 rc=$?
 [ $rc -eq 0 ] || fail "convert --service memcached=… exited $rc, want 0"

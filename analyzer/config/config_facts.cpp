@@ -92,23 +92,6 @@ bool too_general(const std::string& dir) {
   return false;
 }
 
-// The first bytes only: GuestRoot::read_file refuses a file over its limit.
-bool is_elf(const GuestRoot& root, const std::string& path) {
-  auto canonical = root.resolve(path);
-  if (!canonical) return false;
-  std::string head(4, '\0');
-  std::string host = root.host_path(*canonical);
-  if (!host.empty()) {
-    std::ifstream in(host, std::ios::binary);
-    if (!in.read(&head[0], 4)) return false;
-  } else {
-    auto bytes = root.read_file(*canonical, 256ull << 20);
-    if (!bytes || bytes->size() < 4) return false;
-    head = bytes->substr(0, 4);
-  }
-  return head == std::string("\x7f" "ELF", 4);
-}
-
 bool module_directive(const std::string& key) {
   return key.find("module") != std::string::npos || key.find("plugin") != std::string::npos ||
          key == "modload" || key == "load_module" || key == "loadmodule";
@@ -186,7 +169,7 @@ class FactReader {
   bool module_at(const std::vector<std::string>& dirs, const std::string& name, const std::string& ev) {
     for (auto& d : dirs) {
       std::string p = normalize_absolute(d + "/" + name);
-      if (root_.is_regular_file(p) && is_elf(root_, p)) {
+      if (root_.is_regular_file(p) && is_elf_file(root_, p)) {
         add_module(p, ev);
         return true;
       }
@@ -211,7 +194,7 @@ class FactReader {
       if (writes && root_.is_directory(path_dirname(p))) add_path(p, "write", ev, false);
       return;
     }
-    if (root_.is_regular_file(p) && p.find(".so") != std::string::npos && is_elf(root_, p)) {
+    if (root_.is_regular_file(p) && p.find(".so") != std::string::npos && is_elf_file(root_, p)) {
       add_module(p, ev);
       return;
     }
