@@ -54,6 +54,7 @@ require_tool python3
 require_tool jq
 require_tool nm
 require_tool redis-benchmark
+require_tool redis-cli
 GUEST=$(bullseye_guest) || exit $?
 SHIM="$DECANT_BUILD/libdecant-shim.so"
 [ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
@@ -440,6 +441,7 @@ printf '  %-13s start %8s  end %8s  (decant run and its port relay)\n' vmrss_kib
 
 [ "$checker_rc" -eq 0 ] || fail "checker: $(cat checker.out)"
 grep -q '^gone' samples && fail "redis-server vanished during the soak"
+[ -s sampler.err ] && fail "the sampler stopped: $(tail -3 sampler.err)"
 # redis opens its log file for every line: each SAVE's line landing in the
 # volume is a call the shim mapped.
 [ "${logged:-0}" -ge "$saves" ] && [ -s bundle/volumes/data/redis/dump.rdb ] ||
