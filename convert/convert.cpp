@@ -134,9 +134,16 @@ void add_wrapper_files(const ServiceWrapper& w, const DiscoveredService& d, Prof
   for (const auto& prog : w.programs) add(prog, "exec", fmt::format("discover: {} may run it", w.script));
   for (const auto& f : w.sourced) add(f, "read", fmt::format("discover: {} sources it", w.script));
   for (const auto& f : w.support) add(f, "read", fmt::format("discover: {}'s package, for {}", w.interpreter, w.script));
-  for (const auto& [path, origin] : w.creates)
-    if (std::none_of(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == path; }))
-      p.files.push_back({path, "write", true, {fmt::format("discover: {} names it at {}", w.script, origin)}});
+  for (const auto& [path, origin] : w.creates) {
+    std::string why = fmt::format("discover: {} names it at {}", w.script, origin);
+    auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == path; });
+    if (it == p.files.end()) {
+      p.files.push_back({path, "write", true, {why}});
+    } else {
+      it->access = "write";
+      it->evidence.push_back(why);
+    }
+  }
 }
 
 // How the init ran it, for decant-init: the unit's Type= and PIDFile= (a

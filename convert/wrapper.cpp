@@ -150,9 +150,19 @@ void scan_shell(const GuestRoot& root, const std::string& script, const std::str
         w.creates.emplace_back(n, cmd.origin);
     }
   }
-  for (const auto& [name, v] : sc.vars)
-    if (!v.value.empty() && v.value[0] == '/' && executable_file(root, v.value) && is_elf_file(root, v.value))
+  for (const auto& [name, v] : sc.vars) {
+    if (v.value.empty() || v.value[0] != '/') continue;
+    if (executable_file(root, v.value) && is_elf_file(root, v.value))
       add_program(root, normalize_absolute(v.value), true, false, c);
+    // APACHE_LOG_DIR=/var/log/apache2: a state directory the script hands
+    // the daemon (its configuration says ${APACHE_LOG_DIR}): writable.
+    std::string n = normalize_absolute(v.value);
+    bool state = false;
+    for (const char* d : {"/var/log/", "/var/lib/", "/var/cache/", "/var/spool/", "/var/run/", "/run/", "/var/lock/", "/var/tmp/"})
+      state |= n.rfind(d, 0) == 0;
+    if (state && std::none_of(w.creates.begin(), w.creates.end(), [&](const auto& x) { return x.first == n; }))
+      w.creates.emplace_back(root.is_directory(n) ? n + "/" : n, v.origin);
+  }
 }
 
 // The interpreter's own package (perl-base's modules): what `use strict`

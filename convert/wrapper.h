@@ -23,7 +23,9 @@ struct ServiceWrapper {
   std::vector<std::string> sourced;   // files it reads through `.`/source
   std::vector<std::string> support;   // the interpreter's own package files (modules), for non-shell interpreters
   // Paths its commands name that the guest lacks but could hold (mkdir -p
-  // /var/run/apache2), each with the command's origin: optional writes.
+  // /var/run/apache2) and state directories its variables name
+  // (APACHE_LOG_DIR=/var/log/apache2, "DIR/" when the guest has it), each
+  // with its origin: optional writes.
   std::vector<std::pair<std::string, std::string>> creates;
 };
 

@@ -301,6 +301,31 @@ std::vector<std::string> needed_capabilities(const Profile& p, const std::string
 
 std::string volume_source(const std::string& container_dir) { return "volumes" + container_dir; }
 
+namespace {
+// path with the image's own symlinks resolved (/var/lock/x -> /run/lock/x):
+// a runtime cannot mount a volume on a link, and a link into a tmpfs needs none.
+std::string resolve_in_image(const FileSet& files, const std::string& path) {
+  std::string done;  // resolved prefix
+  std::vector<std::string> todo = split_path(path);
+  std::reverse(todo.begin(), todo.end());
+  for (int hops = 0; !todo.empty();) {
+    std::string part = todo.back();
+    todo.pop_back();
+    std::string next = done + "/" + part;
+    auto it = files.entries.find(next);
+    if (it == files.entries.end() || it->second.type != EntryType::Symlink || ++hops > 16) {
+      done = next;
+      continue;
+    }
+    const std::string& t = it->second.target;
+    std::vector<std::string> parts = split_path(t);
+    for (auto r = parts.rbegin(); r != parts.rend(); ++r) todo.push_back(*r);
+    if (!t.empty() && t[0] == '/') done.clear();
+  }
+  return normalize_absolute(done.empty() ? "/" : done);
+}
+}  // namespace
+
 Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const SpecOptions& o,
                                   std::vector<std::string>& warnings) {
   ImageSpec s;
@@ -366,7 +391,10 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
     if (covered_by_any(path, redirected)) continue;
     auto it = files.entries.find(path);
     bool is_dir = (!f.path.empty() && f.path.back() == '/') || (it != files.entries.end() && it->second.type == EntryType::Directory);
-    std::string dir = is_dir ? path : path_dirname(path);
+    std::string dir = resolve_in_image(files, is_dir ? path : path_dirname(path));
+    if (std::any_of(s.scratch_dirs.begin(), s.scratch_dirs.end(),
+                    [&](const std::string& t) { return dir == t || dir.rfind(t + "/", 0) == 0; }))
+      continue;  // a tmpfs the runtime mounts: writable already
     if (dir == "/") {
       warnings.push_back(fmt::format("{} is written but sits in /; the read-only rootfs keeps it read-only", f.path));
       continue;

@@ -6,9 +6,11 @@
 # reached over IPv4), xinetd starting rsync per connection, and squid (its
 # compiled-in data files and helper programs) answering an HTTP request,
 # and named resolving localhost (it drops to the bind user itself, so the
-# init needs CAP_KILL to pass it the stop), and memcached, which its unit
+# init needs CAP_KILL to pass it the stop), memcached, which its unit
 # starts through Debian's perl wrapper (the wrapper is read for the daemon
-# it execs; the image runs the wrapper with perl). Each then ends on SIGTERM within
+# it execs; the image runs the wrapper with perl), and apache2, started by
+# `apachectl start` (a shell script sourcing /etc/apache2/envvars, whose
+# APACHE_LOG_DIR must be writable) as a forking daemon. Each then ends on SIGTERM within
 # the grace (squid waits its own 30 s shutdown_lifetime: not checked). Each
 # image is packaged with its own network namespace and published on a free
 # host port; the port is the one the profile names, the greeting the
@@ -30,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$tmp" || exit 1
 
-"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --only xinetd --only squid --only named --only memcached --format bundle -j 2 -q \
+"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --only xinetd --only squid --only named --only memcached --only apache2 --format bundle -j 2 -q \
     2>convert.log || fail "convert: $(tail -5 convert.log)"
 
 # free_port: one the kernel hands out now.
@@ -99,4 +101,8 @@ greets named 53 '^rcode 0 answers [1-9]' 'dns:localhost'
 # memcached: ExecStart runs /usr/share/memcached/scripts/systemd-memcached-wrapper.
 grep -q 'path: /usr/bin/perl$' out/memcached/profile.yaml || fail "memcached: the wrapper's interpreter is not in the profile"
 greets memcached 11211 '^VERSION ' 'version\r\n'
+# apache2: ExecStart=/usr/sbin/apachectl start.
+grep -q 'which starts /usr/sbin/apache2 (named like the service)' out/apache2/profile.yaml ||
+    fail "apache2: apachectl was not read for its daemon"
+greets apache2 80 '^HTTP/1\.[01] 200 ' 'GET / HTTP/1.0\r\n\r\n'
 echo "PASS"
