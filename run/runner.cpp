@@ -450,25 +450,44 @@ Result<std::pair<int, std::string>> run_runtime(const std::string& runtime, bool
   Fd wake_r(wake_pipe[0]), wake_w(wake_pipe[1]);
   auto started = start_runtime(argv, hybrid);
   if (!started) return started.error();
-  g_child = started->pid;
-  g_signals = 0;
   g_wake_fd = wake_w.fd;
-  struct sigaction sa{}, old_int{}, old_term{}, old_hup{};
-  sa.sa_handler = forward_signal;
-  ::sigaction(SIGINT, &sa, &old_int);
-  ::sigaction(SIGTERM, &sa, &old_term);
-  ::sigaction(SIGHUP, &sa, &old_hup);
+  g_child = started->pid;
+  // A stop that came while the run was being prepared (SignalGuard held it).
+  if (g_signals > 0) ::kill(started->pid, SIGTERM);
   std::string tail = supervise(started->err.fd, wake_r.fd, runtime, hybrid, id, o);
   int status = 0;
   while (::waitpid(started->pid, &status, 0) < 0 && errno == EINTR) {
   }
   g_child = 0;
   g_wake_fd = -1;
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
-  ::sigaction(SIGHUP, &old_hup, nullptr);
   return std::make_pair(status, tail);
 }
+
+// From the run directory's creation until it and the container are gone,
+// INT, TERM and HUP are forwarded to the runtime (or held while there is
+// none yet) instead of ending decant half-way: a stop arriving between the
+// runtime's exit and `delete -f` used to leave /run/decant/<id> behind.
+class SignalGuard {
+ public:
+  SignalGuard() {
+    g_signals = 0;
+    struct sigaction sa{};
+    sa.sa_handler = forward_signal;
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    ::sigaction(SIGHUP, &sa, &old_hup_);
+  }
+  ~SignalGuard() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGHUP, &old_hup_, nullptr);
+  }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
+
+ private:
+  struct sigaction old_int_{}, old_term_{}, old_hup_{};
+};
 
 }  // namespace
 
@@ -532,6 +551,7 @@ Result<int> run_container(const RunOptions& o) {
   std::string id = o.id.empty() ? fmt::format("decant-{}-{}", container_name(config), ::getpid()) : o.id;
   auto net = setup_network(config, requested, o);
   if (!net) return net.error();
+  SignalGuard signals;  // declared before run_dir: it outlives the run directory's removal
   auto run_dir = write_run_dir(config, id);
   if (!run_dir) return run_dir.error();
   trace("prepared");
