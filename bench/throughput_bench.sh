@@ -232,19 +232,19 @@ while read -r name port req; do
   [ "$name" = redis-server ] && run_one native "$name" "$port" "$req"
 done <"$tmp/servers"
 rm -f "$tmp/redis-server.native.start"
-i=0
-while [ $i -lt "$runs" ]; do
+round=0
+while [ $round -lt "$runs" ]; do
   # Each round starts one configuration further on, so none is always
   # first after a server change.
   set -- $configs
-  k=$((i % $#)) order= j=0
+  k=$((round % $#)) order= j=0
   for c; do [ $j -ge $k ] && order="$order $c"; j=$((j + 1)); done
   j=0
   for c; do [ $j -lt $k ] && order="$order $c"; j=$((j + 1)); done
   while read -r name port req; do
     for cfg in $order; do run_one "$cfg" "$name" "$port" "$req"; done
   done <"$tmp/servers"
-  i=$((i + 1))
+  round=$((round + 1))
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
