@@ -303,7 +303,7 @@ std::string volume_source(const std::string& container_dir) { return "volumes" +
 
 namespace {
 // path with the image's own symlinks resolved (/var/lock/x -> /run/lock/x):
-// a runtime cannot mount a volume on a link, and a link into a tmpfs needs none.
+// a runtime cannot mount a volume on a link.
 std::string resolve_in_image(const FileSet& files, const std::string& path) {
   std::string done;  // resolved prefix
   std::vector<std::string> todo = split_path(path);
@@ -392,9 +392,6 @@ Result<ImageSpec> make_image_spec(const Profile& p, const FileSet& files, const 
     auto it = files.entries.find(path);
     bool is_dir = (!f.path.empty() && f.path.back() == '/') || (it != files.entries.end() && it->second.type == EntryType::Directory);
     std::string dir = resolve_in_image(files, is_dir ? path : path_dirname(path));
-    if (std::any_of(s.scratch_dirs.begin(), s.scratch_dirs.end(),
-                    [&](const std::string& t) { return dir == t || dir.rfind(t + "/", 0) == 0; }))
-      continue;  // a tmpfs the runtime mounts: writable already
     if (dir == "/") {
       warnings.push_back(fmt::format("{} is written but sits in /; the read-only rootfs keeps it read-only", f.path));
       continue;
