@@ -65,7 +65,9 @@ std::string command_program(const GuestRoot& root, const std::string& word) {
 // starting at a '/' that follows a quote, a blank or the start.
 std::vector<std::string> absolute_paths(const std::string& text) {
   std::vector<std::string> out;
-  auto path_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._+-@", c); };
+  auto path_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("/._+-@", c) != nullptr);
+  };
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '/' || (i > 0 && path_char(text[i - 1]))) continue;
     size_t e = i;
