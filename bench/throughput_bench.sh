@@ -83,8 +83,9 @@ trap 'exit 1' INT TERM HUP
 # bench's own, below the ephemeral range and outside the tests' 20000-32000.
 # lighttpd's stock config runs perl through include_shell (not in a minimal
 # image) and logs to /var/log/lighttpd, which nothing tells decant is
-# written; memcached's unit starts a perl wrapper, so it is converted with
-# --service and the wrapper's command line, as docs/convert.md describes.
+# written; memcached is converted with --service and the command line its
+# perl wrapper builds, so the bench's port is on it (the unit itself
+# converts through the wrapper too, docs/convert.md).
 cp -al "$guest" "$tmp/guest"
 # What the servers write natively (logs appended in place, pid files,
 # dumps) is copied, not linked.
