@@ -32,17 +32,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/start-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
 
-# crun refuses cgroup hybrid mode; decant runs it without the cgroup2 mount
-# in a private mount namespace (run/runner.cpp), and so does this script.
-hybrid=0
-if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified; then hybrid=1; fi
-declare_ns() {
-  if [ $hybrid = 1 ]; then
-    echo 'exec unshare -m sh -c '\''umount /sys/fs/cgroup/unified && exec "$@"'\'' sh "$@"'
-  else
-    echo 'exec "$@"'
-  fi
-}
+. "$src/bench/crun_ns.sh"
 
 # --- the servers, packaged once (not timed) ---
 # NAME PORT REQUEST per line; each gets $tmp/NAME/{bundle,image.oci.tar}.

@@ -43,17 +43,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/throughput-bench.XXXXXX")
 id=bench-tput-$$
 server_pid=
 
-# crun refuses cgroup hybrid mode; decant runs it without the cgroup2 mount
-# in a private mount namespace (run/runner.cpp), and so does this script.
-hybrid=0
-if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified; then hybrid=1; fi
-declare_ns() {
-  if [ $hybrid = 1 ]; then
-    echo 'exec unshare -m sh -c '\''umount /sys/fs/cgroup/unified && exec "$@"'\'' sh "$@"'
-  else
-    echo 'exec "$@"'
-  fi
-}
+. "$src/bench/crun_ns.sh"
 in_ns() { sh -c "$(declare_ns)" sh "$@"; }
 
 # kill -0 is true of a zombie, and the server is this shell's own child.

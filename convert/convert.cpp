@@ -119,31 +119,24 @@ void add_argument_files(const GuestRoot& root, const DiscoveredService& d, Profi
 // the script, its interpreter and the programs it runs are exec files
 // (add_helper_programs brings their closures), what it sources is read.
 void add_wrapper_files(const ServiceWrapper& w, const DiscoveredService& d, Profile& p) {
-  auto add = [&](const std::string& path, const std::string& access, const std::string& why) {
+  // optional: only for paths the guest may lack (what the script creates).
+  auto add = [&](const std::string& path, const std::string& access, const std::string& why, bool optional = false) {
     auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == path; });
     if (it == p.files.end()) {
-      p.files.push_back({path, access, false, {why}});
-    } else {
-      if (access == "exec" && it->access == "read") it->access = "exec";
-      it->optional = false;
-      it->evidence.push_back(why);
+      p.files.push_back({path, access, optional, {why}});
+      return;
     }
+    if (access == "write" || (access == "exec" && it->access == "read")) it->access = access;
+    if (!optional) it->optional = false;
+    it->evidence.push_back(why);
   };
   add(w.script, "exec",
       fmt::format("discover: {} starts through {}, which starts {} ({})", d.name, w.script, w.daemon, w.why));
   for (const auto& prog : w.programs) add(prog, "exec", fmt::format("discover: {} may run it", w.script));
   for (const auto& f : w.sourced) add(f, "read", fmt::format("discover: {} sources it", w.script));
   for (const auto& f : w.support) add(f, "read", fmt::format("discover: {}'s package, for {}", w.interpreter, w.script));
-  for (const auto& [path, origin] : w.creates) {
-    std::string why = fmt::format("discover: {} names it at {}", w.script, origin);
-    auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == path; });
-    if (it == p.files.end()) {
-      p.files.push_back({path, "write", true, {why}});
-    } else {
-      it->access = "write";
-      it->evidence.push_back(why);
-    }
-  }
+  for (const auto& [path, origin] : w.creates)
+    add(path, "write", fmt::format("discover: {} names it at {}", w.script, origin), true);
 }
 
 // How the init ran it, for decant-init: the unit's Type= and PIDFile= (a

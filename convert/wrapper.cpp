@@ -52,6 +52,10 @@ bool executable_file(const GuestRoot& root, const std::string& path) {
   return st && S_ISREG(st->st_mode) && (st->st_mode & 0111);
 }
 
+bool elf_program(const GuestRoot& root, const std::string& path) {
+  return executable_file(root, path) && is_elf_file(root, path);
+}
+
 // A command word as the guest would find it: absolute, or on the PATH.
 std::string command_program(const GuestRoot& root, const std::string& word) {
   if (word.empty()) return "";
@@ -144,7 +148,7 @@ void scan_shell(const GuestRoot& root, const std::string& script, const std::str
     for (size_t i = 1; i < words.size(); ++i) {
       const std::string& a = words[i];
       if (a[0] != '/') continue;
-      if (executable_file(root, a) && is_elf_file(root, a)) add_program(root, normalize_absolute(a), true, on_exec, c);
+      if (elf_program(root, a)) add_program(root, normalize_absolute(a), true, on_exec, c);
       std::string n = normalize_absolute(a);
       if (a.find_first_of("*?[") == std::string::npos && n != "/" && !root.exists(n) &&
           root.is_directory(n.substr(0, n.rfind('/') == 0 ? 1 : n.rfind('/'))) &&
@@ -154,7 +158,7 @@ void scan_shell(const GuestRoot& root, const std::string& script, const std::str
   }
   for (const auto& [name, v] : sc.vars) {
     if (v.value.empty() || v.value[0] != '/') continue;
-    if (executable_file(root, v.value) && is_elf_file(root, v.value))
+    if (elf_program(root, v.value))
       add_program(root, normalize_absolute(v.value), true, false, c);
     // APACHE_LOG_DIR=/var/log/apache2: a state directory the script hands
     // the daemon (its configuration says ${APACHE_LOG_DIR}): writable.

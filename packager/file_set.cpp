@@ -91,6 +91,7 @@ class Walker {
   // Only the symlinks resolving guest_path crosses (/var/lock -> /run/lock),
   // for a path whose target the runtime provides.
   void add_links(const std::string& guest_path);
+  void keep_links(const std::vector<std::string>& links);
   // While set, entries keep their guest owners (what the application writes).
   void keep_owners(bool keep) { keep_owners_ = keep; }
   // with_link_targets: a symlink met in the tree also brings what it points
@@ -194,6 +195,10 @@ Status Walker::add_object(const std::string& canonical, const struct stat& st, b
 void Walker::add_links(const std::string& guest_path) {
   std::vector<std::string> links;
   if (guest_path.empty() || guest_path[0] != '/' || !root_.resolve(guest_path, true, &links)) return;
+  keep_links(links);
+}
+
+void Walker::keep_links(const std::vector<std::string>& links) {
   for (const auto& link : links) {
     if (set_.entries.count(link)) continue;
     struct stat st;
@@ -206,10 +211,11 @@ void Walker::add_links(const std::string& guest_path) {
 Status Walker::add(const std::string& guest_path, bool recursive) {
   if (guest_path.empty() || guest_path[0] != '/')
     return bad_input(fmt::format("{}: not an absolute guest path", guest_path));
-  auto canonical = root_.resolve(guest_path);
+  std::vector<std::string> links;
+  auto canonical = root_.resolve(guest_path, true, &links);
   if (!canonical) return bad_input(canonical.error().message + " in the guest");
   // The links themselves travel, so the path the application uses still works.
-  add_links(guest_path);
+  keep_links(links);
   if (*canonical == "/") return Status::success();  // the guest root itself
   struct stat st;
   if (int err = root_.fs().lstat(*canonical, &st); err != 0)

@@ -34,6 +34,16 @@ free_port() {
     ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
   done
 }
+# stop_run PID MESSAGE: SIGTERM, then up to 15 s for it to end.
+stop_run() {
+  kill -TERM "$1"
+  i=0
+  while kill -0 "$1" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 150 ] || fail "$2"
+    sleep 0.1
+  done
+  wait "$1" 2>/dev/null
+}
 wait_port() { # PORT PID
   i=0
   until ss -Htln "sport = :$1" | grep -q .; do
@@ -179,13 +189,7 @@ EOF
   out=$(curl -sS --max-time 10 "http://127.0.0.1:$cport/index.html") || fail "second request"
   [ "$out" = "served in the container" ] || fail "second request answered: $out"
   ok "a second request (another forked child) is redirected as well"
-  kill -TERM $cpid
-  i=0
-  while kill -0 $cpid 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 150 ] || fail "decant run did not stop on SIGTERM"
-    sleep 0.1
-  done
-  wait $cpid 2>/dev/null
+  stop_run $cpid "decant run did not stop on SIGTERM"
   # The corpus's static raw-syscall probe, as root (no CAP_SYS_PTRACE: same
   # uid), under plain `decant run`: uname, file calls, and across fork/exec.
   PROBE=$B/corpus/legacy_static_probe
@@ -267,13 +271,7 @@ PY
       [ "$out" = "pong from the image" ] || fail "webhook in the container answered: $out ($(tail -3 "$tmp/run3.err"))"
     done
     ok "webhook (Go, analyzed allowlist enforced, uid 65534) under crun: port 9000 -> $whport, /etc/webhook -> /srv/hooks, through the init's proxy"
-    kill -TERM $wcpid
-    i=0
-    while kill -0 $wcpid 2>/dev/null; do
-      i=$((i + 1)); [ $i -lt 150 ] || fail "decant run webhook did not stop on SIGTERM"
-      sleep 0.1
-    done
-    wait $wcpid 2>/dev/null
+    stop_run $wcpid "decant run webhook did not stop on SIGTERM"
   else
     skip "webhook or python3 is not installed (scripts/install-deps.sh)"
   fi
