@@ -8,8 +8,16 @@
 // analyzer misses. This file only parses arguments, wires those stages and
 // prints what they report. The command's own behaviour is not changed by
 // learning, except that the shim's redirects from the profile apply.
+// `decant learn ARTIFACT -o OBSERVED [-- ARGS]` learns inside a packaged
+// artifact instead: the service runs under `decant run` (run/runner.h) with
+// the records directory bound in, and the profile the artifact carries is
+// the one merged into.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <memory>
@@ -25,6 +33,7 @@
 #include "learn/supervisor.h"
 #include "policy/plan.h"
 #include "policy/seccomp.h"
+#include "run/runner.h"
 
 namespace decant {
 namespace {
@@ -34,7 +43,18 @@ struct LearnArgs {
   std::vector<std::string> command;
   double timeout = 0;
   bool force = false, json = false;
+  // Only for an artifact.
+  std::string runtime, workload;
+  std::vector<std::string> publish;
 };
+
+// A bundle or OCI layout directory, or a file that is no program (an OCI
+// archive): learned inside, rather than run as a command.
+bool names_artifact(const std::string& first) {
+  struct stat st;
+  if (::stat(first.c_str(), &st) != 0) return false;
+  return S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && ::access(first.c_str(), X_OK) != 0);
+}
 
 // docs/cli.md, `decant learn --json`.
 Json learn_result(const LearnArgs& args, const Profile& profile, const Supervision& run, const LearnSummary& summary,
@@ -51,6 +71,7 @@ Json learn_result(const LearnArgs& args, const Profile& profile, const Supervisi
               {"processes", summary.processes},
               {"outside_allowlist", outside},
               {"analyzer_misses", summary.analyzer_misses},
+              {"profile_misses", summary.opened_unlisted},
               {"exit_status", WIFEXITED(st) ? Json(WEXITSTATUS(st)) : Json(nullptr)},
               {"signal", WIFSIGNALED(st) ? Json(WTERMSIG(st)) : Json(nullptr)},
               {"warnings", warnings}};
@@ -109,6 +130,9 @@ void print_report(const Supervision& run, const LearnSummary& summary, bool had_
     std::fprintf(stderr,
                  "decant: analyzer miss: syscall '%s' observed in learn mode but missing from the static allowlist\n",
                  m.c_str());
+  for (const auto& m : summary.opened_unlisted)
+    std::fprintf(stderr, "decant: analyzer miss: %s used in learn mode but missing from the static profile\n",
+                 m.c_str());
   if (!had_allowlist && !run.syscalls.empty())
     std::fprintf(stderr, "decant: note: no static allowlist in the profile; %zu observed syscalls added to syscalls.allow\n",
                  run.syscalls.size());
@@ -121,7 +145,103 @@ void print_report(const Supervision& run, const LearnSummary& summary, bool had_
     std::fprintf(stderr, "decant: note: the command was killed by signal %d\n", WTERMSIG(st));
 }
 
+// Ports only guessed statically that learn mode saw bound (now high).
+std::vector<std::string> confirmed_ports(const Profile& before, const Profile& after) {
+  std::vector<std::string> out;
+  for (const auto& l : after.network.listen)
+    for (const auto& b : before.network.listen)
+      if (b.port == l.port && b.proto == l.proto && b.confidence != "high" && l.confidence == "high")
+        out.push_back(fmt::format("{}/{}", l.port, l.proto));
+  return out;
+}
+
+int learn_artifact(const LearnArgs& args) {
+  const std::string& artifact = args.command.front();
+  if (!args.profile.empty())
+    return fail(bad_input("learn: --profile is for a command; an artifact is learned with the profile it carries"));
+  if (!args.shim.empty()) return fail(bad_input("learn: --shim is for a command; an artifact carries its own shim"));
+  if (args.output != "-" && !args.force && access(args.output.c_str(), F_OK) == 0)
+    return fail(bad_input(fmt::format("{}: already exists (use --force to replace it)", args.output)));
+  auto text = artifact_profile(artifact);
+  if (!text) return fail(text.error());
+  auto profile = parse_profile(*text, artifact + ": /.decant/profile.json");
+  if (!profile) return fail(profile.error());
+  if (effective_proxy_mode(*profile) != "off")
+    return fail(bad_input(fmt::format(
+        "learn: {} runs its service under the seccomp proxy, which does not record inside an artifact; learn it "
+        "from the guest with decant learn -- CMD",
+        artifact)));
+  auto records = RecordsDir::prepare(args.records);
+  if (!records) return fail(records.error());
+  // The service may run as any user of its image: each process creates its
+  // own record file here.
+  if (::chmod(records->path().c_str(), 01777) != 0)
+    return fail(env_error(fmt::format("learn: chmod {}: {}", records->path(), std::strerror(errno))));
+
+  RunOptions ro;
+  ro.artifact = artifact;
+  ro.args.assign(args.command.begin() + 1, args.command.end());
+  ro.runtime = args.runtime;
+  ro.publish = args.publish;
+  ro.learn_dir = records->path();
+  ro.stop_after = args.timeout;
+  ro.workload = args.workload;
+  ro.note = [](const std::string& line) { std::fprintf(stderr, "decant: %s\n", line.c_str()); };
+  StdoutToStderr aside(args.json);
+  auto run = run_container_outcome(ro);
+  aside.restore();
+  if (!run) return fail(run.error());
+
+  const Profile before = *profile;
+  auto summary = merge_learn_dir(records->path(), *profile);
+  if (!summary) return fail(summary.error());
+  for (const auto& w : summary->warnings) std::fprintf(stderr, "decant: warning: %s\n", w.c_str());
+  // Inside the image, what opened was packaged (by the profile or the
+  // packager's own rules); libraries and ports outside the profile are
+  // still the analyzer's misses, and what was absent is the image's.
+  std::vector<std::string> misses;
+  for (const auto& m : summary->opened_unlisted)
+    if (m.rfind("file ", 0) != 0) misses.push_back(m);
+  for (const auto& m : misses)
+    std::fprintf(stderr, "decant: analyzer miss: %s used in learn mode but missing from the static profile\n",
+                 m.c_str());
+  for (const auto& m : summary->absent_unlisted)
+    std::fprintf(stderr, "decant: image miss: %s looked for in learn mode, absent from the image (re-packaging "
+                         "with the learned profile brings it when the guest has it)\n",
+                 m.c_str());
+  auto confirmed = confirmed_ports(before, *profile);
+  for (const auto& c : confirmed)
+    std::fprintf(stderr, "decant: learn: port %s seen bound: now high confidence, published when re-packaged\n",
+                 c.c_str());
+  std::fprintf(stderr, "decant: learn: %zu records from %zu processes; the service exited with status %d\n",
+               summary->records, summary->processes, run->code);
+  int ws = run->workload_status;
+  bool workload_failed = ws != -1 && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  if (workload_failed)
+    std::fprintf(stderr, "decant: note: the workload failed (%s %d)\n", WIFEXITED(ws) ? "status" : "signal",
+                 WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
+  if (summary->records == 0)
+    return fail(env_error(fmt::format("learn: {}: the service wrote no records (does its image preload the shim?)",
+                                      artifact)));
+  ProfileFormat format = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
+  if (int rc = emit(serialize(*profile, format), args.output, true); rc != 0) return rc;
+  if (args.json)
+    return print_json(Json{{"output", args.output == "-" ? Json(nullptr) : Json(args.output)},
+                           {"records", summary->records},
+                           {"processes", summary->processes},
+                           {"analyzer_misses", misses},
+                           {"image_misses", summary->absent_unlisted},
+                           {"confirmed_ports", confirmed},
+                           {"exit_status", run->code},
+                           {"workload_status", ws == -1 ? Json(nullptr) : Json(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws))},
+                           {"warnings", summary->warnings}});
+  return workload_failed ? 1 : 0;
+}
+
 int run_learn(const LearnArgs& args) {
+  if (!args.command.empty() && names_artifact(args.command.front())) return learn_artifact(args);
+  if (!args.runtime.empty() || !args.workload.empty() || !args.publish.empty())
+    return fail(bad_input("learn: --runtime, --workload and --publish are for an artifact (decant learn ARTIFACT)"));
   SuperviseOptions so;
   if (Status s = check_args(args, so.shim); !s) return fail(s.error());
   auto profile = starting_profile(args);
@@ -163,6 +283,8 @@ int run_learn(const LearnArgs& args) {
   bool had_allowlist = !profile->syscalls.allow.empty();
   auto summary = merge_learn_dir(records->path(), *profile);
   if (!summary) return fail(summary.error());
+  // Without a static profile everything seen is new, and nothing a miss.
+  if (args.profile.empty()) summary->opened_unlisted.clear();
   print_report(*run, *summary, had_allowlist);
   ProfileFormat format = args.format == "json" ? ProfileFormat::Json : ProfileFormat::Yaml;
   if (!args.json) return emit(serialize(*profile, format), args.output, true);
@@ -174,7 +296,7 @@ int run_learn(const LearnArgs& args) {
 Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               auto args = std::make_shared<LearnArgs>();
                               CLI::App* cmd = app.add_subcommand(
-                                  "learn", "run a command under the shim in learn mode and merge what it did into a profile");
+                                  "learn", "run a command, or a packaged artifact, under the shim in learn mode and merge what it did into a profile");
                               cmd->add_option("--profile", args->profile,
                                               "profile to start from (its redirects apply while learning)");
                               cmd->add_option("-o,--output", args->output, "write the merged profile to FILE")
@@ -187,8 +309,16 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                               cmd->add_option("--timeout", args->timeout,
                                               "stop the command (SIGTERM, then SIGKILL) after SECONDS");
                               cmd->add_flag("--force", args->force, "replace an existing output file");
+                              cmd->add_option("--runtime", args->runtime, "artifact only: crun or runc");
+                              cmd->add_option("-p,--publish", args->publish,
+                                              "artifact only: [ADDR:]HOSTPORT:PORT, as for decant run");
+                              cmd->add_option("--workload", args->workload,
+                                              "artifact only: a host shell command to run against the service; "
+                                              "learning ends when it exits");
                               add_json_flag(cmd, args->json);
-                              cmd->add_option("command", args->command, "command and arguments (after --)")
+                              cmd->add_option("command", args->command,
+                                              "-- CMD ARGS..., or ARTIFACT [-- ARGS] (a bundle or OCI image made by "
+                                              "decant package)")
                                   ->required();
                               return [args] { return run_learn(*args); };
                             },

@@ -100,5 +100,45 @@ TEST(Learn, MergesEveryRecordFileOfADirectory) {
   EXPECT_EQ(p.syscalls.allow, std::vector<std::string>{"chroot"});
 }
 
+// What the static profile lacked, split by whether the app found it: a
+// library outside the closure, a file it opened, a port, and (separately)
+// files it looked for in vain. The container's own trees, the program,
+// "/", files below a writable directory and the closure itself are none.
+TEST(Learn, ReportsWhatTheStaticProfileLacked) {
+  Profile p = test_profile();
+  p.binary.path = "/usr/sbin/t";
+  p.libraries.push_back({"libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "", {"/usr/sbin/t"}, "default", {}});
+  p.files.push_back({"/etc/t", "read", false, {"static: .rodata"}});
+  p.files.push_back({"/var/lib/t", "write", false, {"static: .rodata"}});
+  p.network.listen.push_back({22, "tcp", "", "medium", {"config: default"}});
+  std::vector<std::string> lines = {
+      R"({"op":"open","access":"read","path":"/etc/t/","errno":0,"pid":1})",
+      R"({"op":"open","access":"read","path":"/lib/x86_64-linux-gnu/libc.so.6","errno":0,"pid":1})",
+      R"({"op":"dlopen","access":"read","path":"/usr/lib/x86_64-linux-gnu/libfoo.so.1","errno":0,"pid":1})",
+      R"({"op":"open","access":"read","path":"/etc/hosts.allow","errno":0,"pid":1})",
+      R"({"op":"open","access":"read","path":"/usr/lib/ssl/openssl.cnf","errno":2,"pid":1})",
+      R"({"op":"open","access":"read","path":"/etc/denied","errno":13,"pid":1})",
+      R"({"op":"open","access":"write","path":"/var/lib/t/state","errno":0,"pid":1})",
+      R"({"op":"open","access":"read","path":"/proc/self/fd","errno":0,"pid":1})",
+      R"({"op":"open","access":"read","path":"/dev/null","errno":0,"pid":1})",
+      R"({"op":"opendir","access":"read","path":"/","errno":0,"pid":1})",
+      R"({"op":"exec","access":"exec","path":"/usr/sbin/t","errno":0,"pid":2})",
+      R"({"op":"listen","family":"inet","proto":"tcp","address":"0.0.0.0","port":22,"errno":0,"pid":1})",
+      R"({"op":"bind","family":"inet","proto":"udp","address":"0.0.0.0","port":514,"errno":0,"pid":1})",
+  };
+  LearnSummary s;
+  merge_learn_lines(lines, p, s);
+  EXPECT_EQ(s.opened_unlisted, (std::vector<std::string>{"library /usr/lib/x86_64-linux-gnu/libfoo.so.1",
+                                                          "file /etc/hosts.allow (read)", "port 514/udp"}));
+  EXPECT_EQ(s.absent_unlisted, std::vector<std::string>{"file /usr/lib/ssl/openssl.cnf (read)"});
+  for (const auto& f : p.files) {
+    EXPECT_NE(f.path.rfind("/proc", 0), 0u) << f.path;
+    EXPECT_NE(f.path.rfind("/dev", 0), 0u) << f.path;
+    EXPECT_NE(f.path, "/lib/x86_64-linux-gnu/libc.so.6");  // a library, not a file
+    EXPECT_NE(f.path, "/etc/t/");
+  }
+  EXPECT_EQ(p.network.listen[0].confidence, "high");  // the guess, seen bound
+}
+
 }  // namespace
 }  // namespace decant

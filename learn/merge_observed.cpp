@@ -57,9 +57,29 @@ const std::set<std::string> kFileOps{"open",  "opendir", "mkdir",  "rmdir", "unl
                                      "readlink", "chmod", "chown", "truncate", "utime", "mknod", "chdir", "exec",
                                      "dlopen", "bind",   "connect"};
 
+bool is_library(const Profile& p, const std::string& path) {
+  return std::any_of(p.libraries.begin(), p.libraries.end(),
+                     [&](const Library& l) { return l.path == path || l.opened_as == path; });
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  std::string d = dir.size() > 1 && dir.back() == '/' ? dir.substr(0, dir.size() - 1) : dir;
+  return path.size() > d.size() && path.compare(0, d.size(), d) == 0 && path[d.size()] == '/';
+}
+
+// Paths that are the container's or decant's own, never the app's facts.
+bool runtime_path(const std::string& path) {
+  for (const char* d : {"/proc", "/sys", "/dev", "/.decant"})
+    if (path == d || under(path, d)) return true;
+  return false;
+}
+
 void merge_file(const json& r, Profile& p) {
   std::string op = str(r, "op"), path = str(r, "path"), access = str(r, "access");
   if (path.empty() || path[0] != '/' || access_rank(access) == 0) return;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  // The kernel's trees and decant's own files are the container's, not the guest's.
+  if (runtime_path(path) || is_library(p, path)) return;
   long err = num(r, "errno");
   std::string what = op == "bind" || op == "connect" ? op + "() on an AF_UNIX socket" : op + " (" + access + ")";
   std::string ev = err ? fmt::format("observed: {} failed with errno {} in learn mode", what, err)
@@ -77,6 +97,57 @@ void merge_file(const json& r, Profile& p) {
   if (access_rank(access) > access_rank(it->access)) it->access = access;
   if (!err) it->optional = false;
   add_evidence(it->evidence, ev);
+}
+
+// What the static profile knew before the records were merged.
+struct Known {
+  std::set<std::string> files, write_dirs, libraries;
+  std::set<std::pair<uint16_t, std::string>> ports;
+
+  explicit Known(const Profile& p) {
+    for (const auto& f : p.files) {
+      files.insert(f.path);
+      if (f.access == "write") write_dirs.insert(f.path);
+    }
+    for (const auto& l : p.libraries) {
+      libraries.insert(l.path);
+      if (!l.opened_as.empty()) libraries.insert(l.opened_as);
+    }
+    for (const auto& l : p.network.listen) ports.insert({l.port, l.proto});
+  }
+
+  bool writable_parent(const std::string& path) const {
+    return std::any_of(write_dirs.begin(), write_dirs.end(), [&](const std::string& d) { return under(path, d); });
+  }
+};
+
+bool looks_like_library(const std::string& path) {
+  std::string base = path.substr(path.rfind('/') + 1);
+  size_t so = base.find(".so");
+  return so != std::string::npos && (so + 3 == base.size() || base[so + 3] == '.');
+}
+
+void find_fact_misses(const Known& known, const Profile& p, LearnSummary& summary) {
+  for (const auto& f : p.files) {
+    if (known.files.count(f.path) || f.path == "/" || f.path == p.binary.path || runtime_path(f.path) ||
+        known.writable_parent(f.path))
+      continue;
+    bool library = looks_like_library(f.path);
+    if (f.optional) {
+      // Optional here means every record of it failed; ENOENT is what an image can fix.
+      bool absent = std::any_of(f.evidence.begin(), f.evidence.end(),
+                                [](const std::string& e) { return e.find("errno 2 ") != std::string::npos; });
+      if (absent)
+        summary.absent_unlisted.push_back(library ? fmt::format("library {}", f.path)
+                                                  : fmt::format("file {} ({})", f.path, f.access));
+      continue;
+    }
+    summary.opened_unlisted.push_back(library ? fmt::format("library {}", f.path)
+                                              : fmt::format("file {} ({})", f.path, f.access));
+  }
+  for (const auto& l : p.network.listen)
+    if (!known.ports.count({l.port, l.proto}))
+      summary.opened_unlisted.push_back(fmt::format("port {}/{}", l.port, l.proto));
 }
 
 }  // namespace
@@ -101,6 +172,7 @@ void merge_learn_lines(const std::vector<std::string>& lines, Profile& p, LearnS
   }
   summary.processes = pids.size();
 
+  const Known known(p);
   std::set<std::string> allow_before(p.syscalls.allow.begin(), p.syscalls.allow.end());
   std::set<std::string> allow(allow_before);
   for (const auto& r : records) {
@@ -153,6 +225,7 @@ void merge_learn_lines(const std::vector<std::string>& lines, Profile& p, LearnS
   }
   p.syscalls.allow.assign(allow.begin(), allow.end());
   std::sort(summary.analyzer_misses.begin(), summary.analyzer_misses.end());
+  find_fact_misses(known, p, summary);
 }
 
 Result<LearnSummary> merge_learn_dir(const std::string& dir, Profile& p) {

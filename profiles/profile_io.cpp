@@ -233,14 +233,7 @@ ojson evidence_map(const std::map<std::string, Evidence>& m) {
   return j;
 }
 
-ojson build_tree(const Profile& p) {
-  ojson j;
-  j["apiVersion"] = p.api_version;
-  j["kind"] = p.kind;
-  j["metadata"] = ojson::object();
-  j["metadata"]["name"] = p.metadata.name;
-  put_if(j["metadata"], "generator", p.metadata.generator);
-
+ojson source_tree(const Profile& p) {
   ojson src = ojson::object();
   put_if(src, "root", p.source.root);
   ojson os = ojson::object();
@@ -253,8 +246,10 @@ ojson build_tree(const Profile& p) {
   put_if(libc, "version", p.source.libc.version);
   put_if(libc, "path", p.source.libc.path);
   src["libc"] = libc;
-  j["source"] = src;
+  return src;
+}
 
+ojson binary_tree(const Profile& p) {
   const BinaryInfo& b = p.binary;
   ojson bin = ojson::object();
   bin["path"] = b.path;
@@ -270,29 +265,10 @@ ojson build_tree(const Profile& p) {
   bin["needed"] = b.needed;
   if (!b.rpath.empty()) bin["rpath"] = b.rpath;
   if (!b.runpath.empty()) bin["runpath"] = b.runpath;
-  j["binary"] = bin;
+  return bin;
+}
 
-  j["entrypoint"] = p.entrypoint;
-  put_if(j, "user", p.user);
-  put_if(j, "workdir", p.workdir);
-  j["env"] = ojson::object();
-  for (auto& [k, v] : p.env) j["env"][k] = v;
-  ojson svc = ojson::object();
-  put_if(svc, "type", p.service.type);
-  put_if(svc, "pidfile", p.service.pidfile);
-  if (!p.service.runtime_directories.empty()) svc["runtime_directories"] = p.service.runtime_directories;
-  put_if(svc, "runtime_directory_mode", p.service.runtime_directory_mode);
-  put_if(svc, "evidence", p.service.evidence);
-  j["service"] = svc;
-
-  ojson req = ojson::object();
-  put_if(req, "glibc", p.requires_.glibc);
-  put_if(req, "kernel", p.requires_.kernel);
-  req["versions"] = ojson::object();
-  for (auto& [k, v] : p.requires_.versions) req["versions"][k] = v;
-  if (!p.requires_.evidence.empty()) req["evidence"] = evidence_map(p.requires_.evidence);
-  j["requires"] = req;
-
+void put_closure(ojson& j, const Profile& p) {
   j["libraries"] = ojson::array();
   for (auto& l : p.libraries) {
     ojson e;
@@ -320,6 +296,9 @@ ojson build_tree(const Profile& p) {
     e["evidence"] = f.evidence;
     j["files"].push_back(e);
   }
+}
+
+ojson network_tree(const Profile& p) {
   ojson net = ojson::object();
   if (!p.network.apis.empty()) net["apis"] = p.network.apis;
   net["listen"] = ojson::array();
@@ -342,7 +321,63 @@ ojson build_tree(const Profile& p) {
     e["evidence"] = c.evidence;
     net["connect"].push_back(e);
   }
-  j["network"] = net;
+  return net;
+}
+
+ojson redirects_tree(const Profile& p) {
+  ojson red = ojson::object();
+  red["paths"] = ojson::array();
+  for (auto& r : p.redirects.paths) red["paths"].push_back(ojson{{"from", r.from}, {"to", r.to}});
+  red["ports"] = ojson::array();
+  for (auto& r : p.redirects.ports) {
+    ojson e{{"from", r.from}, {"to", r.to}, {"proto", r.proto}};
+    put_if(e, "address", r.address);
+    red["ports"].push_back(e);
+  }
+  red["hosts"] = ojson::array();
+  for (auto& r : p.redirects.hosts) red["hosts"].push_back(ojson{{"from", r.from}, {"to", r.to}});
+  ojson id = ojson::object();
+  put_if(id, "uname_release", p.redirects.identity.uname_release);
+  put_if(id, "uname_version", p.redirects.identity.uname_version);
+  put_if(id, "uname_machine", p.redirects.identity.uname_machine);
+  put_if(id, "hostname", p.redirects.identity.hostname);
+  red["identity"] = id;
+  return red;
+}
+
+ojson build_tree(const Profile& p) {
+  ojson j;
+  j["apiVersion"] = p.api_version;
+  j["kind"] = p.kind;
+  j["metadata"] = ojson::object();
+  j["metadata"]["name"] = p.metadata.name;
+  put_if(j["metadata"], "generator", p.metadata.generator);
+
+  j["source"] = source_tree(p);
+  j["binary"] = binary_tree(p);
+  j["entrypoint"] = p.entrypoint;
+  put_if(j, "user", p.user);
+  put_if(j, "workdir", p.workdir);
+  j["env"] = ojson::object();
+  for (auto& [k, v] : p.env) j["env"][k] = v;
+  ojson svc = ojson::object();
+  put_if(svc, "type", p.service.type);
+  put_if(svc, "pidfile", p.service.pidfile);
+  if (!p.service.runtime_directories.empty()) svc["runtime_directories"] = p.service.runtime_directories;
+  put_if(svc, "runtime_directory_mode", p.service.runtime_directory_mode);
+  put_if(svc, "evidence", p.service.evidence);
+  j["service"] = svc;
+
+  ojson req = ojson::object();
+  put_if(req, "glibc", p.requires_.glibc);
+  put_if(req, "kernel", p.requires_.kernel);
+  req["versions"] = ojson::object();
+  for (auto& [k, v] : p.requires_.versions) req["versions"][k] = v;
+  if (!p.requires_.evidence.empty()) req["evidence"] = evidence_map(p.requires_.evidence);
+  j["requires"] = req;
+
+  put_closure(j, p);
+  j["network"] = network_tree(p);
 
   ojson sc = ojson::object();
   put_if(sc, "arch", p.syscalls.arch);
@@ -361,24 +396,7 @@ ojson build_tree(const Profile& p) {
     j["hazards"].push_back(e);
   }
 
-  ojson red = ojson::object();
-  red["paths"] = ojson::array();
-  for (auto& r : p.redirects.paths) red["paths"].push_back(ojson{{"from", r.from}, {"to", r.to}});
-  red["ports"] = ojson::array();
-  for (auto& r : p.redirects.ports) {
-    ojson e{{"from", r.from}, {"to", r.to}, {"proto", r.proto}};
-    put_if(e, "address", r.address);
-    red["ports"].push_back(e);
-  }
-  red["hosts"] = ojson::array();
-  for (auto& r : p.redirects.hosts) red["hosts"].push_back(ojson{{"from", r.from}, {"to", r.to}});
-  ojson id = ojson::object();
-  put_if(id, "uname_release", p.redirects.identity.uname_release);
-  put_if(id, "uname_version", p.redirects.identity.uname_version);
-  put_if(id, "uname_machine", p.redirects.identity.uname_machine);
-  put_if(id, "hostname", p.redirects.identity.hostname);
-  red["identity"] = id;
-  j["redirects"] = red;
+  j["redirects"] = redirects_tree(p);
 
   ojson enf = ojson::object();
   enf["seccomp"] = ojson{{"mode", p.enforcement.seccomp.mode},

@@ -6,6 +6,7 @@
 // relay the service's ports into it for as long as the container runs.
 #include "run/runner.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -381,14 +382,86 @@ Result<Started> start_runtime(const std::vector<std::string>& argv, bool hybrid)
 // Relays the runtime's (and the service's) stderr until it closes, keeping
 // its tail so a failure can be explained, and stops the container on
 // signals (see forward_signal). Returns the tail.
+// The learn records directory (RunOptions::learn_dir) bound into the
+// container and named to the shim.
+void add_learn_mount(json& config, const RunOptions& o) {
+  config["mounts"].push_back({{"destination", kLearnMountPoint},
+                              {"type", "bind"},
+                              {"source", o.learn_dir},
+                              {"options", {"rbind", "rw", "nosuid", "nodev", "noexec"}}});
+  json& env = config["process"]["env"];
+  json kept = json::array();
+  for (const auto& e : env)
+    if (!e.is_string() || e.get<std::string>().rfind("DECANT_LEARN=", 0) != 0) kept.push_back(e);
+  kept.push_back(std::string("DECANT_LEARN=") + kLearnMountPoint);
+  env = kept;
+}
+
+// RunOptions::workload, in its own process group so that it can be ended
+// with everything it started when the service stops first.
+Result<pid_t> start_workload(const std::string& command) {
+  pid_t pid = ::fork();
+  if (pid < 0) return env_error(fmt::format("fork: {}", std::strerror(errno)));
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  return pid;
+}
+
+// What ends a run besides the service itself: the stop-after time, the
+// workload's end. Checked on every pass of supervise's loop.
+struct StopWhen {
+  struct timespec started{};
+  double after = 0;
+  pid_t workload = -1;
+  int workload_status = -1;
+
+  // Milliseconds until the next check (-1: none needed).
+  int poll_ms() const { return after > 0 || workload > 0 ? 200 : -1; }
+  // True once the service should be stopped.
+  bool due(const RunOptions& o) {
+    if (workload > 0) {
+      int st = 0;
+      if (::waitpid(workload, &st, WNOHANG) == workload) {
+        workload = -1;
+        workload_status = st;
+        note(o, "note: the workload ended; stopping the service");
+        return true;
+      }
+    }
+    if (after <= 0) return false;
+    struct timespec now;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    if (static_cast<double>(now.tv_sec - started.tv_sec) + (now.tv_nsec - started.tv_nsec) / 1e9 < after) return false;
+    after = 0;
+    note(o, "note: the time given ran out; stopping the service");
+    return true;
+  }
+  // The service ended first: the workload has nothing left to talk to.
+  void end_workload() {
+    if (workload <= 0) return;
+    ::kill(-workload, SIGTERM);
+    while (::waitpid(workload, &workload_status, 0) < 0 && errno == EINTR) {
+    }
+    workload = -1;
+  }
+};
+
 std::string supervise(int err_fd, int wake_fd, const std::string& runtime, bool hybrid, const std::string& id,
-                      const RunOptions& o) {
+                      const RunOptions& o, StopWhen& stop_when) {
   std::string tail;
   char buf[4096];
   bool killed = false, stopping = false;
   struct timespec deadline{};
   for (;;) {
-    int timeout = -1;
+    int timeout = stop_when.poll_ms();
+    if (g_signals == 0 && stop_when.due(o)) {
+      g_signals = 1;
+      if (g_child > 0) ::kill(g_child, SIGTERM);
+    }
     if (g_signals >= 1 && !killed) {
       struct timespec now;
       ::clock_gettime(CLOCK_MONOTONIC, &now);
@@ -405,7 +478,7 @@ std::string supervise(int err_fd, int wake_fd, const std::string& runtime, bool 
         runtime_quietly(runtime, hybrid, {"kill", "--all", id, "KILL"});
         continue;
       }
-      timeout = static_cast<int>(ms);
+      timeout = timeout < 0 ? static_cast<int>(ms) : std::min(timeout, static_cast<int>(ms));
     }
     struct pollfd fds[2] = {{err_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
     int r = ::poll(fds, 2, timeout);
@@ -431,9 +504,14 @@ std::string supervise(int err_fd, int wake_fd, const std::string& runtime, bool 
   return tail;
 }
 
-// Runs the runtime on the prepared run directory until it exits; returns
-// its wait status and the tail of its stderr.
-Result<std::pair<int, std::string>> run_runtime(const std::string& runtime, bool hybrid, const std::string& run_dir,
+struct RuntimeExit {
+  int status = 0;            // the runtime's wait status
+  std::string tail;          // the end of its stderr
+  int workload_status = -1;  // RunOptions::workload's, -1 when none ran
+};
+
+// Runs the runtime on the prepared run directory until it exits.
+Result<RuntimeExit> run_runtime(const std::string& runtime, bool hybrid, const std::string& run_dir,
                                                 const std::string& id, Network& net, const RunOptions& o) {
   std::vector<std::string> argv = {runtime, "run", "--bundle", run_dir, id};
   if (o.verbose) {
@@ -454,13 +532,27 @@ Result<std::pair<int, std::string>> run_runtime(const std::string& runtime, bool
   g_child = started->pid;
   // A stop that came while the run was being prepared (SignalGuard held it).
   if (g_signals > 0) ::kill(started->pid, SIGTERM);
-  std::string tail = supervise(started->err.fd, wake_r.fd, runtime, hybrid, id, o);
-  int status = 0;
-  while (::waitpid(started->pid, &status, 0) < 0 && errno == EINTR) {
+  StopWhen stop_when;
+  ::clock_gettime(CLOCK_MONOTONIC, &stop_when.started);
+  stop_when.after = o.stop_after;
+  if (!o.workload.empty()) {
+    auto w = start_workload(o.workload);
+    if (!w) {
+      ::kill(started->pid, SIGTERM);
+      note(o, w.error().message);
+    } else {
+      stop_when.workload = *w;
+    }
   }
+  RuntimeExit exit;
+  exit.tail = supervise(started->err.fd, wake_r.fd, runtime, hybrid, id, o, stop_when);
+  while (::waitpid(started->pid, &exit.status, 0) < 0 && errno == EINTR) {
+  }
+  stop_when.end_workload();
+  exit.workload_status = stop_when.workload_status;
   g_child = 0;
   g_wake_fd = -1;
-  return std::make_pair(status, tail);
+  return exit;
 }
 
 // From the run directory's creation until it and the container are gone,
@@ -513,6 +605,30 @@ Result<std::string> find_runtime(const std::string& preferred) {
 }
 
 Result<int> run_container(const RunOptions& o) {
+  auto outcome = run_container_outcome(o);
+  if (!outcome) return outcome.error();
+  return outcome->code;
+}
+
+Result<std::string> artifact_profile(const std::string& artifact, const std::string& cache_dir) {
+  RunOptions o;
+  o.cache_dir = cache_dir;
+  auto art = open_artifact(artifact, artifact, cache_root(o));
+  if (!art) return art.error();
+  std::string rootfs;
+  try {
+    rootfs = art->config.at("root").at("path").get<std::string>();
+  } catch (const json::exception& e) {
+    return bad_input(fmt::format("{}: malformed runtime config: {}", artifact, e.what()));
+  }
+  if (rootfs.empty() || rootfs[0] != '/') rootfs = art->base + "/" + rootfs;
+  std::string path = rootfs + "/.decant/profile.json";
+  if (::access(path.c_str(), F_OK) != 0)
+    return bad_input(fmt::format("{}: carries no decant profile (/.decant/profile.json): not made by decant", artifact));
+  return read_file(path);
+}
+
+Result<RunOutcome> run_container_outcome(const RunOptions& o) {
   const char* tr = std::getenv("DECANT_TRACE_START");
   g_trace = tr && *tr && std::strcmp(tr, "0") != 0;
   trace("run");
@@ -548,6 +664,7 @@ Result<int> run_container(const RunOptions& o) {
   json& config = art->config;
   s = localize_config(config, art->base, o);
   if (!s) return s.error();
+  if (!o.learn_dir.empty()) add_learn_mount(config, o);
   std::string id = o.id.empty() ? fmt::format("decant-{}-{}", container_name(config), ::getpid()) : o.id;
   auto net = setup_network(config, requested, o);
   if (!net) return net.error();
@@ -571,13 +688,15 @@ Result<int> run_container(const RunOptions& o) {
   net->netns = Fd();
   if (!ran) return ran.error();
 
-  int status = ran->first;
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  if (code != 0) {
-    std::string why = explain_failure(runtime_name, ran->second);
+  int status = ran->status;
+  RunOutcome outcome;
+  outcome.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  outcome.workload_status = ran->workload_status;
+  if (outcome.code != 0) {
+    std::string why = explain_failure(runtime_name, ran->tail);
     if (!why.empty()) note(o, why);
   }
-  return code;
+  return outcome;
 }
 
 }  // namespace decant

@@ -33,11 +33,35 @@ struct RunOptions {
   bool verbose = false;              // print the runtime command line and relay trouble
   bool trust_bundle = false;         // run the artifact's runtime config unchecked
   NoteSink note;                     // where notes go; none: dropped
+  // Learning inside the artifact (`decant learn ARTIFACT`): this host
+  // directory is bound at kLearnMountPoint and named in DECANT_LEARN, so the
+  // shim in the image records what the service does there. Added after the
+  // artifact's config was checked: it is decant's own mount, not the artifact's.
+  std::string learn_dir;
+  // Stop the service (as on SIGTERM) after this many seconds; 0: never.
+  double stop_after = 0;
+  // A host command (/bin/sh -c) started once the runtime is; when it exits
+  // the service is stopped. Its exit status is in RunOutcome::workload_status.
+  std::string workload;
+};
+
+// Where the learn records directory appears inside the container: in the
+// runtime's /dev tmpfs, so no mount point is made in the artifact's rootfs.
+inline constexpr const char* kLearnMountPoint = "/dev/.decant-learn";
+
+struct RunOutcome {
+  int code = 0;             // the service's exit status (128+N when killed by signal N)
+  int workload_status = -1; // wait status of RunOptions::workload; -1 when none ran
 };
 
 // Returns the service's exit status (128+N when killed by signal N). The
 // runtime's and the service's own stderr pass through to decant's.
 Result<int> run_container(const RunOptions& options);
+Result<RunOutcome> run_container_outcome(const RunOptions& options);
+
+// The profile an artifact carries (/.decant/profile.json in its rootfs), as
+// text; an OCI image is verified and unpacked into the run cache first.
+Result<std::string> artifact_profile(const std::string& artifact, const std::string& cache_dir = "");
 
 // Which OCI runtime would be used; error when none is installed.
 Result<std::string> find_runtime(const std::string& preferred);
