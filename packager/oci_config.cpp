@@ -283,6 +283,11 @@ std::vector<std::string> needed_capabilities(const Profile& p, const std::string
     if (has_any(allow, {"setgid", "setregid", "setresgid", "setfsgid", "setgroups"})) caps.insert("CAP_SETGID");
     if (has_any(allow, {"chown", "fchown", "lchown", "fchownat"})) caps.insert("CAP_CHOWN");
     if (has_any(allow, {"chroot"})) caps.insert("CAP_SYS_CHROOT");
+    // A process that switches uid and sends signals signals its own
+    // children of another uid (sshd ends its privilege-separated child;
+    // without CAP_KILL: "cleanup_exit: kill(N): Operation not permitted").
+    if (has_any(allow, {"setuid", "setreuid", "setresuid"}) && has_any(allow, {"kill", "tgkill", "tkill"}))
+      caps.insert("CAP_KILL");
   }
   // vfs_cap_data: magic/flags, then (permitted, inheritable) pairs of 32-bit words.
   if (binary_caps.size() >= 12) {

@@ -523,6 +523,14 @@ TEST(Capabilities, FromPortsSyscallsAndFileCaps) {
   p.network.listen.push_back(guessed);
   caps = needed_capabilities(p, "", {}, w);
   EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_BIND_SERVICE"}));
+  // Switching uid and sending signals: its children of another uid are
+  // signalled (sshd's privilege-separated child), which needs CAP_KILL.
+  p.syscalls.allow = {"setresuid", "kill"};
+  caps = needed_capabilities(p, "", {}, w);
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID"}));
+  p.syscalls.allow = {"kill"};  // same uid throughout: no CAP_KILL
+  caps = needed_capabilities(p, "", {}, w);
+  EXPECT_EQ(caps, (std::vector<std::string>{"CAP_NET_BIND_SERVICE"}));
 }
 
 // The manifests carry the same settings as the OCI config, every string
