@@ -161,8 +161,10 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
     facts = extract_config_facts(root, tree, plugin_dirs);
     tree_read = true;
   };
+  std::vector<CompiledConfig> compiled;
   if (options.code) {
     CodeOptions code;
+    code.compiled_configs = &compiled;
     code.config_modules = [&](const std::vector<std::string>& code_paths, const std::vector<std::string>& dirs) {
       read_tree(code_paths, dirs);
       std::vector<CodeOptions::ConfigModule> modules;
@@ -184,7 +186,7 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
   // a library (BIND through libisc); one that only connects does not.
   bool listens = !connect_only;
   auto services_text = root.read_file("/etc/services", 4 << 20);
-  add_config_facts(tree, facts, listens, p, services_text ? parse_services(*services_text) : EtcServices{});
+  add_config_facts(tree, facts, listens, p, services_text ? parse_services(*services_text) : EtcServices{}, compiled);
 
   // 9. Hazards known from structure alone.
   add_structural_hazards(root, a.closure, options, p);

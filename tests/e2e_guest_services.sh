@@ -95,8 +95,15 @@ greets xinetd 873 '^@RSYNCD: '
 # starts helpers (unlinkd, log_file_daemon) that no configuration line names.
 # On SIGTERM it waits shutdown_lifetime (30 s) for clients, past the grace.
 greets squid 3128 '^HTTP/1\.[01] [0-9]{3} ' 'GET / HTTP/1.0\r\n\r\n' no
-# named: its port only BIND's default (medium); the zone Debian ships for
-# localhost answers.
+# named: no file of the tree names its port; the configuration compiled
+# into named (its defaults, read like a file) says port 53, so it is high,
+# tcp and udp. The zone Debian ships for localhost answers.
+python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+want = [l for l in p["network"]["listen"] if l["port"] == 53 and l["confidence"] == "high"
+        and any("compiled-in configuration" in e for e in l["evidence"])]
+sys.exit(0 if sorted(l["proto"] for l in want) == ["tcp", "udp"] else 1)' \
+    out/named/bundle/rootfs/.decant/profile.json || fail "named: port 53 tcp+udp not high from its compiled-in configuration"
 greets named 53 '^rcode 0 answers [1-9]' 'dns:localhost'
 # memcached: ExecStart runs /usr/share/memcached/scripts/systemd-memcached-wrapper.
 grep -q 'path: /usr/bin/perl$' out/memcached/profile.yaml || fail "memcached: the wrapper's interpreter is not in the profile"

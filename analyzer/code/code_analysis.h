@@ -16,6 +16,13 @@
 
 namespace decant {
 
+// A configuration the program carries as text (LiteralRef::ConfigText) in
+// reachable code: its defaults, read under the files of its tree.
+struct CompiledConfig {
+  std::string text;
+  std::string evidence;  // "static: compiled-in configuration ... at 0x..."
+};
+
 struct CodeOptions {
   bool enabled = true;
   bool use_cache = true;
@@ -32,6 +39,8 @@ struct CodeOptions {
   std::function<std::vector<ConfigModule>(const std::vector<std::string>& code_paths,
                                           const std::vector<std::string>& plugin_dirs)>
       config_modules;
+  // When set, receives the program's compiled-in configurations.
+  std::vector<CompiledConfig>* compiled_configs = nullptr;
 };
 
 struct CodeStats {

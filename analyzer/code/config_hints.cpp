@@ -109,6 +109,7 @@ std::vector<ConfigPort> parse_port_directives(const std::string& text, const Etc
   std::vector<ConfigPort> out;
   size_t line_no = 0;
   int conditional = 0;  // nesting of <If...> blocks
+  bool bind_dialect = false;
   for (std::string_view line_view : lines(text)) {
     ++line_no;
     bool indented = !line_view.empty() && (line_view[0] == ' ' || line_view[0] == '\t');
@@ -157,8 +158,18 @@ std::vector<ConfigPort> parse_port_directives(const std::string& text, const Etc
     cp.line = line_no;
     cp.text = line;
     cp.confidence = confidence;
+    if (lower(key).compare(0, 9, "listen-on") == 0) bind_dialect = true;
     out.push_back(std::move(cp));
   }
+  for (size_t at = 0; !bind_dialect && at < text.size();) {
+    size_t line_end = text.find('\n', at);
+    std::string line = trim(text.substr(at, line_end == std::string::npos ? std::string::npos : line_end - at));
+    bind_dialect = line.compare(0, 9, "listen-on") == 0 && (line.size() == 9 || line[9] == ' ' || line[9] == '\t' ||
+                                                             line.compare(9, 3, "-v6") == 0);
+    at = line_end == std::string::npos ? text.size() : line_end + 1;
+  }
+  if (bind_dialect)
+    for (auto& cp : out) cp.udp_too = true;
   return out;
 }
 
@@ -178,9 +189,9 @@ const KnownDefault kDefaults[] = {
 };
 
 void add_listen(Profile& p, unsigned port, const std::string& address, const std::string& confidence,
-                const std::string& ev) {
+                const std::string& ev, const std::string& proto = "tcp") {
   for (auto& l : p.network.listen)
-    if (l.port == port) {
+    if (l.port == port && l.proto == proto) {
       if (std::find(l.evidence.begin(), l.evidence.end(), ev) == l.evidence.end() && l.evidence.size() < 6)
         l.evidence.push_back(ev);
       if (confidence == "high") l.confidence = "high";
@@ -188,6 +199,7 @@ void add_listen(Profile& p, unsigned port, const std::string& address, const std
     }
   ListenFact l;
   l.port = static_cast<uint16_t>(port);
+  l.proto = proto;
   l.address = address;
   l.confidence = confidence;
   l.evidence = {ev};
@@ -202,19 +214,34 @@ bool template_name(const std::string& name) {
   return false;
 }
 
+// where: "FILE:" for a file, a description ending in ", line " otherwise.
+void add_ports_of(Profile& p, const std::string& text, const EtcServices& services, const std::string& where,
+                  bool& any_port) {
+  for (auto& cp : parse_port_directives(text, &services)) {
+    any_port = true;
+    std::string ev = fmt::format("config: {}{}: {}", where, cp.line, cp.text);
+    add_listen(p, cp.port, cp.address, cp.confidence, ev);
+    if (cp.udp_too) add_listen(p, cp.port, cp.address, cp.confidence, ev, "udp");
+  }
+}
+
 }  // namespace
 
-void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p, const EtcServices& services) {
+void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p, const EtcServices& services,
+                      const std::vector<CompiledConfig>& compiled) {
   bool any_port = false;
   std::vector<std::string> configs;
   for (auto& f : tree.files) {
     configs.push_back(f.path);
     if (f.text.compare(0, 2, "#!") == 0) continue;  // a script's variables are no directives
     if (template_name(path_basename(f.path))) continue;
-    for (auto& cp : parse_port_directives(f.text, &services)) {
-      any_port = true;
-      add_listen(p, cp.port, cp.address, cp.confidence, fmt::format("config: {}:{}: {}", f.path, cp.line, cp.text));
-    }
+    add_ports_of(p, f.text, services, f.path + ":", any_port);
+  }
+  if (any_port) return;
+  // The program's own defaults, which its files did not override.
+  for (const auto& c : compiled) {
+    std::string what = c.evidence.compare(0, 8, "static: ") == 0 ? c.evidence.substr(8) : c.evidence;
+    add_ports_of(p, c.text, services, fmt::format("{}'s {}, line ", program, what), any_port);
   }
   if (any_port || configs.empty()) return;
   std::string files;

@@ -1,6 +1,7 @@
 // Unit tests of the config-file port reader: the directive forms on text,
 // conditional blocks, and the documented-default fallback over a tree.
 #include "analyzer/code/config_hints.h"
+#include "analyzer/code/literals.h"
 
 #include <gtest/gtest.h>
 
@@ -114,12 +115,58 @@ TEST(ConfigPorts, BindListenOnPort) {
   ASSERT_EQ(ports.size(), 2u);
   EXPECT_EQ(ports[0].port, 5353u);
   EXPECT_EQ(ports[1].port, 5354u);
+  EXPECT_TRUE(ports[0].udp_too && ports[1].udp_too);  // DNS: both protocols
+  EXPECT_FALSE(parse_port_directives("port 6379\n")[0].udp_too);
   Profile p;
   add_config_ports(tree_of({{"/etc/bind/named.conf.options", "options {\n\tlisten-on-v6 { any; };\n};\n"}}),
                    "named", p);
   ASSERT_EQ(p.network.listen.size(), 1u);
   EXPECT_EQ(p.network.listen[0].port, 53u);
   EXPECT_EQ(p.network.listen[0].confidence, "medium");
+}
+
+// A configuration the program carries as text gives its ports, UDP too in
+// BIND's dialect, when no file of the tree names one, ahead of the
+// documented-default table; a port in the files overrides it.
+TEST(ConfigPorts, CompiledInConfigurationUnderTheFiles) {
+  const std::vector<CompiledConfig> compiled = {
+      {"options {\n\tlisten-on {any;};\n\tport 53;\n};\n", "static: compiled-in configuration at 0x10"}};
+  Profile p;
+  add_config_ports(tree_of({{"/etc/bind/named.conf.options", "options {\n\tlisten-on-v6 { any; };\n};\n"}}),
+                   "named", p, EtcServices{}, compiled);
+  ASSERT_EQ(p.network.listen.size(), 2u);
+  EXPECT_EQ(p.network.listen[0].proto, "tcp");
+  EXPECT_EQ(p.network.listen[1].proto, "udp");
+  for (const auto& l : p.network.listen) {
+    EXPECT_EQ(l.port, 53u);
+    EXPECT_EQ(l.confidence, "high");
+    EXPECT_EQ(l.evidence[0], "config: named's compiled-in configuration at 0x10, line 3: port 53;");
+  }
+  Profile q;
+  add_config_ports(tree_of({{"/etc/bind/named.conf.options", "options {\n\tlisten-on port 5353 { any; };\n};\n"}}),
+                   "named", q, EtcServices{}, compiled);
+  ASSERT_EQ(q.network.listen.size(), 2u);
+  EXPECT_EQ(q.network.listen[0].port, 5353u);
+  EXPECT_EQ(q.network.listen[1].port, 5353u);
+}
+
+// Only configuration-shaped text is read for directives: not a usage text
+// or prose that happens to mention a port.
+TEST(ConfigPorts, WhatCountsAsCompiledInConfiguration) {
+  std::string bind_defaults = "options {\n";
+  for (const char* l : {"answer-cookie true;", "listen-on {any;};", "port 53;", "recursion true;",
+                        "max-cache-size 90%;", "notify yes;", "serial-queries 20;", "transfers-in 10;"})
+    bind_defaults += std::string("\t") + l + "\n";
+  bind_defaults += "};\n";
+  EXPECT_TRUE(is_config_text(bind_defaults));
+  EXPECT_FALSE(is_config_text(bind_defaults.substr(0, 40)));  // too short
+  std::string usage = "Usage: memcached [options]\n";
+  for (int i = 0; i < 10; ++i) usage += "-p, --port=<num>          TCP port to listen on (default: 11211)\n";
+  EXPECT_FALSE(is_config_text(usage));
+  std::string prose;
+  for (int i = 0; i < 10; ++i) prose += "The server listens on port 8080 unless told otherwise.\n";
+  EXPECT_FALSE(is_config_text(prose));
+  EXPECT_FALSE(is_config_text(bind_defaults + "\x01"));  // binary
 }
 
 TEST(ConfigPorts, DocumentedDefaultOnlyWithoutADirective) {

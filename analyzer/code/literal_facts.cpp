@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "analyzer/code/closure_analysis.h"
@@ -135,6 +137,13 @@ void ClosureAnalysis::fill_literals() {
           hosts.push_back({l.value, ev});
           break;
         case LiteralRef::Dlopen:
+          break;
+        case LiteralRef::ConfigText:
+          // The program's own defaults; a plugin's text is not its server's.
+          if (o == 0 && o_.compiled_configs &&
+              std::none_of(o_.compiled_configs->begin(), o_.compiled_configs->end(),
+                           [&](const CompiledConfig& c) { return c.text == l.value; }))
+            o_.compiled_configs->push_back({l.value, ev});
           break;
       }
     }

@@ -5,6 +5,7 @@
 // of reachable code; the function's callees (two levels) tell what the
 // literal is for: a host name near gethostbyname(), a port near bind().
 #include <arpa/inet.h>
+#include <elf.h>
 
 #include <algorithm>
 #include <cctype>
@@ -30,6 +31,32 @@ bool printable(const std::string& s) {
 }
 
 bool starts_with(const std::string& s, const char* p) { return s.compare(0, strlen(p), p) == 0; }
+
+// A configuration carried as text rather than a message: printable lines,
+// at least eight, three in four of them short (a directive and a value or
+// two, a brace) and not ending like prose or a usage line. A usage text's
+// "-p <num>   TCP port (default: 11211)" has too many words to pass.
+}  // namespace
+
+bool is_config_text(const std::string& s) {
+  if (s.size() < 64) return false;
+  for (unsigned char c : s)
+    if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c >= 0x7f) return false;
+  size_t lines_seen = 0, shaped = 0;
+  for (std::string_view raw : lines(s)) {
+    std::string line = trim(std::string(raw));
+    if (line.empty()) continue;
+    ++lines_seen;
+    size_t words = 0;
+    for (size_t at = 0; (at = line.find_first_not_of(" \t", at)) != std::string::npos; ++words)
+      at = line.find_first_of(" \t", at);
+    char last = line.back();
+    if (words <= 4 && last != '.' && last != ':' && last != ',') ++shaped;
+  }
+  return lines_seen >= 8 && shaped * 4 >= lines_seen * 3;
+}
+
+namespace {
 
 bool is_path_literal(const std::string& s) {
   static const char* prefixes[] = {"/etc/", "/var/", "/opt/", "/usr/local/", "/tmp/", "/home/", "/srv/", "/run/"};
@@ -179,6 +206,25 @@ class LiteralScanner {
     return false;
   }
 
+  // Writable data the program starts with (a `static char text[]`).
+  bool in_data(uint64_t a) const {
+    const CodeSection* sec = view_.section_at(a);
+    return sec && sec->type == SHT_PROGBITS && (sec->flags & SHF_WRITE) && !(sec->flags & SHF_EXECINSTR) &&
+           sec->name == ".data";
+  }
+
+  // A long string at `a` that is a configuration (BIND's default options,
+  // parsed under the user's named.conf): kept whole, read by the
+  // configuration stage for the program's default listen ports.
+  void compiled_config(size_t i, uint64_t a) {
+    std::string text = view_.c_string(a, 64 << 10);
+    if (!is_config_text(text)) return;
+    add({LiteralRef::ConfigText, text, "", "high",
+         fmt::format("static: compiled-in configuration ({} bytes) at {:#x} referenced at {:#x}", text.size(), a,
+                     insns_[i].addr),
+         static_cast<uint32_t>(f_)});
+  }
+
   // Names function f calls directly.
   std::set<std::string> direct_names(size_t f) const {
     std::set<std::string> n;
@@ -227,9 +273,12 @@ class LiteralScanner {
       uint64_t a = 0;
       if (in.op == Op::Lea && in.ref) a = in.ref;
       else if (view_.type == 2 /* ET_EXEC */ && in.has_imm && in.imm > 0) a = static_cast<uint64_t>(in.imm);
-      if (!a || !in_rodata(a)) continue;
+      if (!a) continue;
+      bool rodata = in_rodata(a);
+      if (!rodata && !in_data(a)) continue;
       std::string str = view_.c_string(a, 512);
-      if (printable(str)) string_literal(i, a, str);
+      if (str.empty()) compiled_config(i, a);
+      else if (rodata && printable(str)) string_literal(i, a, str);
     }
     // Constant arguments of an out-of-line htons().
     for (auto& c : s_.functions[f].import_args) {

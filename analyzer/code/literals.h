@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "analyzer/code/disassembly.h"
@@ -19,5 +20,10 @@ namespace decant {
 // instruction (one entry per function, then insns.size()).
 void extract_literals(const CodeView& view, const std::vector<Insn>& insns,
                       const std::vector<size_t>& function_first_insn, ObjectSummary& summary);
+
+// Whether a long string is a configuration carried as text (printable
+// lines, most of them a directive and a value or two) rather than a
+// message or a usage text: only then is it read for listen directives.
+bool is_config_text(const std::string& s);
 
 }  // namespace decant

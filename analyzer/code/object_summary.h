@@ -70,7 +70,9 @@ struct ExportRef {
 
 // Literal facts found in this object's code and read-only data.
 struct LiteralRef {
-  enum Kind : uint8_t { Path, Host, Port, Dlopen, Service };
+  // ConfigText: a configuration the program carries as text (BIND's default
+  // named.conf options); value is the whole text.
+  enum Kind : uint8_t { Path, Host, Port, Dlopen, Service, ConfigText };
   Kind kind = Path;
   std::string value;       // path, host, soname, service name; port as decimal
   std::string hint;        // Path: read|write; Port: listen|connect|""
@@ -80,7 +82,7 @@ struct LiteralRef {
 };
 
 struct ObjectSummary {
-  static constexpr int kFormatVersion = 14;  // 14: syscall numbers through stack slots and Go's register ABI
+  static constexpr int kFormatVersion = 15;  // 15: compiled-in configuration text
   std::string sha256;
   std::vector<FunctionSummary> functions;  // sorted by address
   std::vector<ImportRef> imports;

@@ -237,7 +237,7 @@ ConfigFacts extract_config_facts(const GuestRoot& root, const ConfigTree& tree,
 }
 
 void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p,
-                      const EtcServices& services) {
+                      const EtcServices& services, const std::vector<CompiledConfig>& compiled) {
   auto find = [&](const std::string& path) -> FileFact* {
     for (auto& f : p.files)
       if (f.path == path) return &f;
@@ -259,7 +259,7 @@ void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool lis
     }
     p.files.push_back({pf.path, pf.access, !pf.exists, {pf.evidence}});
   }
-  if (listens) add_config_ports(tree, path_basename(p.binary.path), p, services);
+  if (listens) add_config_ports(tree, path_basename(p.binary.path), p, services, compiled);
 }
 
 }  // namespace decant

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "analyzer/code/code_analysis.h"
 #include "analyzer/config/config_tree.h"
 #include "guest/etc_services.h"
 #include "guest/guest_root.h"
@@ -44,8 +45,10 @@ ConfigFacts extract_config_facts(const GuestRoot& root, const ConfigTree& tree,
 // Records the tree's files (read, with their `config:`/`dpkg:` evidence)
 // and the path facts in p.files; listen ports via add_config_ports when
 // listens (the program's code may listen, or was not analyzed).
-// services: the guest's /etc/services, for ports a configuration names.
+// services: the guest's /etc/services, for ports a configuration names;
+// compiled: the program's compiled-in configurations (code analysis).
 void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p,
-                      const EtcServices& services = EtcServices{});
+                      const EtcServices& services = EtcServices{},
+                      const std::vector<CompiledConfig>& compiled = {});
 
 }  // namespace decant
