@@ -140,10 +140,11 @@ void add_wrapper_files(const ServiceWrapper& w, const DiscoveredService& d, Prof
 }
 
 // How the init ran it, for decant-init: the unit's Type= and PIDFile= (a
-// SysV script is forking with its --pidfile), and its RuntimeDirectory=
+// SysV script is forking with its --pidfile), its RuntimeDirectory=
 // entries, which systemd creates at each start (discovery lists them among
-// the writable directories, citing the key). Superserver entries are not
-// daemons of their own: they stay simple.
+// the writable directories, citing the key), and its stop timeout
+// (TimeoutStopSec=/TimeoutSec=, citing the line). Superserver entries are
+// not daemons of their own: they stay simple.
 void add_service_section(const DiscoveredService& d, Profile& p) {
   static const std::set<std::string> kTypes{"simple", "exec", "forking", "notify", "notify-reload", "idle", "dbus"};
   ServiceInfo& s = p.service;
@@ -161,6 +162,10 @@ void add_service_section(const DiscoveredService& d, Profile& p) {
       s.runtime_directories.push_back(normalize_absolute(w.path));
       s.evidence.push_back("discover: " + w.evidence);
     }
+  if (d.stop_timeout) {
+    s.stop_timeout = d.stop_timeout;
+    s.evidence.push_back("discover: " + d.stop_timeout_evidence);
+  }
 }
 
 // Discovery's facts go into the profile: they are how the VM really ran it.
@@ -331,19 +336,49 @@ void add_superserver_children(const GuestRoot& root, SourceState& src, const Dis
   for (const auto& l : d.listen) p.network.listen.push_back({l.port, l.proto, "", "high", {l.evidence}});
 }
 
+// A helper that is a script (lighttpd's include_shell perl scripts) runs
+// through its interpreter: the interpreter is an exec file (analyzed below
+// like any helper), its package's modules and the files the script names
+// are read.
+void add_script_interpreters(const GuestRoot& root, Profile& p, const std::vector<std::string>& helpers) {
+  auto add = [&](const std::string& path, const std::string& access, const std::string& why) {
+    auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == path; });
+    if (it == p.files.end()) p.files.push_back({path, access, false, {why}});
+    else if (access == "exec" && it->access == "read") it->access = "exec";
+  };
+  for (const auto& program : helpers) {
+    std::string line = script_interpreter(root, program);
+    if (line.empty()) continue;
+    std::string interpreter = script_interpreter_path(root, line);
+    if (interpreter.empty()) continue;
+    add(interpreter, "exec", fmt::format("code: {} is a script run by {}", program, interpreter));
+    for (const auto& f : interpreter_support(root, interpreter))
+      add(f, "read", fmt::format("code: {}'s package, for {}", interpreter, program));
+    for (const auto& f : script_data_files(root, program)) add(f, "read", fmt::format("code: {} names it", program));
+  }
+}
+
 // Helper programs the service runs (files with exec access the analyzer
-// found: squid's unlinkd from its built-in defaults) come with their
-// closures, files and system calls, as a superserver's children do. Those
-// a superserver step already analyzed are merged once.
+// found: squid's unlinkd from its built-in defaults, lighttpd's
+// include_shell commands) come with their closures, files and system
+// calls, as a superserver's children do. Those a superserver step already
+// analyzed are merged once.
 void add_helper_programs(const GuestRoot& root, SourceState& src, Analysis& a,
                          const std::set<std::string>& analyzed) {
   Profile& p = a.profile;
-  std::vector<std::string> helpers;
-  for (const auto& f : p.files)
-    if (f.access == "exec" && f.path != p.binary.path && !analyzed.count(f.path) && root.is_regular_file(f.path))
-      helpers.push_back(f.path);
-  for (const auto& program : helpers) {
-    std::string why = fmt::format("code: {} runs {} (a built-in default)", path_basename(p.binary.path), program);
+  auto helpers_of = [&] {
+    std::vector<std::pair<std::string, std::string>> helpers;  // path, why the service runs it
+    for (const auto& f : p.files)
+      if (f.access == "exec" && f.path != p.binary.path && !analyzed.count(f.path) && root.is_regular_file(f.path))
+        helpers.push_back({f.path, f.evidence.empty() ? "" : f.evidence.front()});
+    return helpers;
+  };
+  std::vector<std::string> programs;
+  for (const auto& h : helpers_of()) programs.push_back(h.first);
+  add_script_interpreters(root, p, programs);
+  for (const auto& [program, found] : helpers_of()) {
+    std::string why = fmt::format("code: {} runs {} ({})", path_basename(p.binary.path), program,
+                                  found.empty() ? "a built-in default" : found);
     auto child = analyze_binary(root, program, AnalyzeOptions{}, src.cache);
     if (!child) continue;  // a script or a broken ELF stays a plain file of the image
     merge_child(child->profile, p, why);
@@ -364,8 +399,15 @@ ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredSer
     return out;
   };
   if (!d.reason.empty()) return failed(d.reason);  // a --service whose program this guest lacks
-  if (d.manager == "inetd" || d.manager == "xinetd")
+  if (d.manager == "inetd" || d.manager == "xinetd") {
+    // Its superserver's image runs it per connection (add_superserver_children).
+    if (!d.superserver.empty()) {
+      out.status = "skipped";
+      out.reason = fmt::format("started per connection by {}: its image runs it", d.superserver);
+      return out;
+    }
     return failed("started per connection by a superserver (the socket on stdin): not a standalone daemon");
+  }
   if (out.binary.empty()) return failed("no program to run");
   std::optional<ServiceWrapper> wrapper;
   if (std::string interp = script_interpreter(root, out.binary); !interp.empty()) {

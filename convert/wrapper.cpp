@@ -217,20 +217,53 @@ void choose_daemon(const Candidates& c, const std::string& service, ServiceWrapp
 
 }  // namespace
 
-ServiceWrapper read_service_wrapper(const GuestRoot& root, const std::string& script, const std::string& interp_line,
-                                    const std::string& service) {
-  ServiceWrapper w;
-  w.script = script;
+namespace {
+
+// The interpreter as the "#!" line names it: its first word, or the word
+// after env (#!/usr/bin/env perl).
+std::string interpreter_word(const std::string& interp_line) {
   size_t b = interp_line.find_first_not_of(" \t");
   std::string line = b == std::string::npos ? "" : interp_line.substr(b);
   std::string first = line.substr(0, line.find_first_of(" \t"));
   std::string rest = first.size() < line.size() ? line.substr(first.size()) : "";
-  if (path_basename(first) == "env") {  // #!/usr/bin/env perl
+  if (path_basename(first) == "env") {
     size_t s = rest.find_first_not_of(" \t");
     first = s == std::string::npos ? "" : rest.substr(s, rest.find_first_of(" \t", s) - s);
   }
-  w.interpreter = command_program(root, first);
+  return first;
+}
+
+}  // namespace
+
+std::string script_interpreter_path(const GuestRoot& root, const std::string& interp_line) {
+  std::string word = interpreter_word(interp_line);
+  return word.empty() ? "" : command_program(root, word);
+}
+
+std::vector<std::string> script_data_files(const GuestRoot& root, const std::string& script) {
+  auto text = root.read_file(script, kMaxScriptBytes);
+  if (!text) return {};
+  std::vector<std::string> out;
+  for (const auto& p : absolute_paths(*text)) {
+    std::string n = normalize_absolute(p);
+    if (n.rfind("/proc/", 0) == 0 || n.rfind("/sys/", 0) == 0 || n.rfind("/dev/", 0) == 0) continue;
+    if (!root.is_regular_file(n) || executable_file(root, n)) continue;
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  }
+  return out;
+}
+
+std::vector<std::string> interpreter_support(const GuestRoot& root, const std::string& interpreter) {
+  return is_shell(interpreter) ? std::vector<std::string>{} : package_support(root, interpreter);
+}
+
+ServiceWrapper read_service_wrapper(const GuestRoot& root, const std::string& script, const std::string& interp_line,
+                                    const std::string& service) {
+  ServiceWrapper w;
+  w.script = script;
+  w.interpreter = script_interpreter_path(root, interp_line);
   if (w.interpreter.empty()) {
+    std::string first = interpreter_word(interp_line);
     w.why = fmt::format("its interpreter {} is not in the guest", first.empty() ? "(none)" : first);
     return w;
   }
@@ -245,7 +278,7 @@ ServiceWrapper read_service_wrapper(const GuestRoot& root, const std::string& sc
   } else {
     for (const auto& p : absolute_paths(*text))
       if (executable_file(root, p)) add_program(root, normalize_absolute(p), true, false, c);
-    w.support = package_support(root, w.interpreter);
+    w.support = interpreter_support(root, w.interpreter);
   }
   choose_daemon(c, service, w);
   w.programs.push_back(w.interpreter);

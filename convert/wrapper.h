@@ -29,6 +29,20 @@ struct ServiceWrapper {
   std::vector<std::pair<std::string, std::string>> creates;
 };
 
+// The program a script's "#!" line (interp_line: what follows "#!") runs,
+// resolved in the guest (`/usr/bin/env perl` finds perl), "" when the
+// guest has none.
+std::string script_interpreter_path(const GuestRoot& root, const std::string& interp_line);
+
+// The data files a script names by absolute path that the guest has
+// (create-mime.conf.pl's /etc/mime.types): read when the script runs.
+// Programs and /proc, /sys, /dev paths are not data.
+std::vector<std::string> script_data_files(const GuestRoot& root, const std::string& script);
+
+// What the interpreter needs besides its closure: its own package's files
+// (perl-base's modules) for a non-shell interpreter, nothing for a shell.
+std::vector<std::string> interpreter_support(const GuestRoot& root, const std::string& interpreter);
+
 // interp_line: what follows "#!" on the script's first line. service names
 // the service (its unit or script name), which a daemon named the same wins.
 ServiceWrapper read_service_wrapper(const GuestRoot& root, const std::string& script, const std::string& interp_line,

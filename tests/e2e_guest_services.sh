@@ -54,27 +54,7 @@ sys.exit(0 if any(l["port"] == int(sys.argv[2]) for l in p["network"]["listen"])
     "$DECANT" run -p "127.0.0.1:$host:$port" "b-$name" >"run-$name.log" 2>&1 &
     run_pid=$!
     until_s=$(($(date +%s) + 30))
-    until greeting=$(python3 - "$host" "$request" <<'PY'
-import socket, struct, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
-s.settimeout(3)
-if sys.argv[2].startswith("dns:"):
-    # A DNS query over TCP (RFC 1035 4.2.2) for NAME's A record.
-    name = b"".join(bytes([len(w)]) + w for w in sys.argv[2][4:].encode().split(b".")) + b"\0"
-    q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + name + struct.pack(">HH", 1, 1)
-    s.sendall(struct.pack(">H", len(q)) + q)
-    r = s.recv(4096)[2:]
-    flags, answers = struct.unpack(">H", r[2:4])[0], struct.unpack(">H", r[6:8])[0]
-    print(f"rcode {flags & 15} answers {answers}")
-    sys.exit(0)
-if sys.argv[2]:
-    s.sendall(sys.argv[2].encode().decode("unicode_escape").encode())
-data = s.recv(200)
-if not data:
-    sys.exit(1)
-print(data.decode(errors="replace").strip())
-PY
-) && echo "$greeting" | grep -Eq "$want"; do
+    until greeting=$(python3 "$DECANT_SOURCE/tests/greet.py" 127.0.0.1 "$host" "$request") && echo "$greeting" | grep -Eq "$want"; do
         kill -0 "$run_pid" 2>/dev/null || fail "$name: the container ended before greeting: $(tail -8 "run-$name.log")"
         [ "$(date +%s)" -lt "$until_s" ] || fail "$name: no '$want' greeting on $host (its $port) in 30 s, last '${greeting:-}': $(tail -8 "run-$name.log")"
         sleep 0.3

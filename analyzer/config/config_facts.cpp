@@ -138,10 +138,12 @@ class FactReader {
       std::string key = lower(line.substr(0, end));
       while (!key.empty() && (key[0] == '$' || key[0] == '<' || key[0] == '.')) key.erase(0, 1);
       std::string ev = fmt::format("config: {}:{}: {}", f.path, line_no, line);
+      if (std::string program = include_shell_program(line); !program.empty()) shell_command(program, ev);
       if (!include_targets(line).empty()) continue;  // the tree reader followed it
       // A directive starts with a name (or a selector: rsyslog's
       // "auth,authpriv.*"); a data table's "0 string ..." is none.
       if (key.empty() || !(isalpha(static_cast<unsigned char>(key[0])) || strchr("*-_", key[0]))) continue;
+      if (key == "include_shell") continue;  // a command, not paths the daemon uses
       for (auto& token : path_tokens(line.substr(end))) path(normalize_absolute(token), key, ev);
       if (module_directive(key))
         for (auto& name : module_names(line.substr(end))) {
@@ -203,10 +205,24 @@ class FactReader {
     add_path(p, writes ? "write" : "read", ev, true);
   }
 
+  // lighttpd's `include_shell "/usr/share/lighttpd/use-ipv6.pl " + server.port`:
+  // the daemon runs the command through /bin/sh -c at every start and reads
+  // its output as configuration, so the shell and the command's program are
+  // programs of the service (convert brings their closures and a script's
+  // interpreter). A plain `cat` of files is an include, read by the tree.
+  void shell_command(const std::string& word, const std::string& ev) {
+    if (word.empty() || word[0] != '/') return;  // a bare name: which one the shell finds is not known here
+    std::string program = normalize_absolute(word);
+    if (!root_.is_regular_file(program)) return;
+    add_path(program, "exec", ev, true);
+    if (root_.exists("/bin/sh")) add_path("/bin/sh", "exec", ev + " (run through /bin/sh -c)", true);
+  }
+
   void add_path(const std::string& p, const std::string& access, const std::string& ev, bool exists) {
     auto it = index_.find(p);
     if (it != index_.end()) {
-      if (access == "write") facts_.paths[it->second].access = "write";
+      std::string& was = facts_.paths[it->second].access;
+      if (access == "write" || (access == "exec" && was == "read")) was = access;
       return;
     }
     index_[p] = facts_.paths.size();
@@ -253,7 +269,7 @@ void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool lis
   }
   for (auto& pf : facts.paths) {
     if (FileFact* f = find(pf.path)) {
-      if (pf.access == "write") f->access = "write";
+      if (pf.access == "write" || (pf.access == "exec" && f->access == "read")) f->access = pf.access;
       if (f->evidence.size() < 6) f->evidence.push_back(pf.evidence);
       continue;
     }

@@ -21,7 +21,7 @@ namespace decant {
 
 struct ConfigPathFact {
   std::string path;
-  std::string access;    // read | write
+  std::string access;    // read | write | exec (a command the configuration runs)
   std::string evidence;  // "config: FILE:LINE: TEXT"
   bool exists = true;
 };

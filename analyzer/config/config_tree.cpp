@@ -98,13 +98,40 @@ std::string strip_config_comment(const std::string& raw) {
   return line;
 }
 
-std::vector<std::string> include_targets(const std::string& line) {
+namespace {
+
+// The words of include_shell's command: `"cat /a /b"` quoted whole, or
+// `"/usr/share/lighttpd/use-ipv6.pl " + server.port` (lighttpd's string
+// concatenation: the first string is the command's start).
+std::vector<std::string> shell_words(const std::string& rest) {
+  auto words = quoted_words(rest);
+  if (!words.empty() && !rest.empty() && (rest[0] == '"' || rest[0] == '\'')) words = quoted_words(words[0]);
+  return words;
+}
+
+std::string line_key(const std::string& line, std::string* rest) {
   size_t end = 0;
   while (end < line.size() && !isspace(static_cast<unsigned char>(line[end])) && line[end] != '(' && line[end] != '=')
     ++end;
   std::string key = lower(line.substr(0, end));
   while (!key.empty() && (key[0] == '!' || key[0] == '.' || key[0] == '$' || key[0] == '@')) key.erase(0, 1);
-  std::string rest = trim(line.substr(end));
+  *rest = trim(line.substr(end));
+  return key;
+}
+
+}  // namespace
+
+std::string include_shell_program(const std::string& line) {
+  std::string rest;
+  if (line_key(line, &rest) != "include_shell") return "";
+  auto words = shell_words(rest);
+  if (words.empty() || path_basename(words[0]) == "cat") return "";
+  return words[0];
+}
+
+std::vector<std::string> include_targets(const std::string& line) {
+  std::string rest;
+  std::string key = line_key(line, &rest);
   if (key == "include" && !rest.empty() && rest[0] == '(') {
     // rsyslog's include(file="/etc/rsyslog.d/*.conf" mode="optional").
     size_t f = rest.find("file=");
@@ -116,8 +143,7 @@ std::vector<std::string> include_targets(const std::string& line) {
   if (key == "include_shell") {
     // Only a plain cat of files is an include; any other command's output
     // is unknown, but the *-enabled directory it names is what it reads.
-    auto words = quoted_words(rest);
-    if (words.size() == 1) words = quoted_words(words[0]);
+    auto words = shell_words(rest);
     if (!words.empty() && path_basename(words[0]) == "cat")
       return std::vector<std::string>(words.begin() + 1, words.end());
     return enabled_dirs_named(rest);

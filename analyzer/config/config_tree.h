@@ -52,6 +52,11 @@ struct ConfigTree {
 // include. The line's comment is already removed.
 std::vector<std::string> include_targets(const std::string& line);
 
+// The program an `include_shell "COMMAND"` line runs (its first word, as
+// written), "" for any other line and for a plain `cat` of files (an
+// include). The daemon runs COMMAND through /bin/sh -c.
+std::string include_shell_program(const std::string& line);
+
 ConfigTree read_config_tree(const GuestRoot& root, const std::vector<ConfigSeed>& seeds,
                             const ConfigLimits& limits = {});
 

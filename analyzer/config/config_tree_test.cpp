@@ -48,6 +48,12 @@ TEST(IncludeTargets, GenericForms) {
   // Another command is never run; the *-enabled directory it names is read.
   EXPECT_EQ(include_targets("include_shell \"/usr/share/lighttpd/include-conf-enabled.pl\""), V{"conf-enabled"});
   EXPECT_EQ(include_targets("include_shell \"/usr/share/lighttpd/create-mime.conf.pl\""), V{});
+  EXPECT_EQ(include_shell_program("include_shell \"/usr/share/lighttpd/use-ipv6.pl \" + server.port"),
+            "/usr/share/lighttpd/use-ipv6.pl");
+  EXPECT_EQ(include_shell_program("include_shell \"/usr/share/lighttpd/create-mime.conf.pl\""),
+            "/usr/share/lighttpd/create-mime.conf.pl");
+  EXPECT_EQ(include_shell_program("include_shell \"cat /etc/a.conf\""), "");  // an include
+  EXPECT_EQ(include_shell_program("include \"/etc/a.conf\""), "");
   EXPECT_TRUE(include_targets("included_files 3").empty());
   EXPECT_TRUE(include_targets("Include").empty());
 }
@@ -210,6 +216,37 @@ TEST_F(ConfigTreeTest, FactsModulesWritablePathsAndDirectories) {
   Profile q;
   add_config_facts(tree, facts, false, q);  // a program that only connects: no listen ports from config
   EXPECT_TRUE(q.network.listen.empty());
+}
+
+// The commands include_shell runs at each start are programs of the
+// service, with the shell that runs them; their other words are no paths.
+TEST_F(ConfigTreeTest, IncludeShellCommandsAreProgramsOfTheService) {
+  t.write("/usr/share/web/use-ipv6.pl", "#!/usr/bin/perl\nprint 1;\n");
+  t.write("/usr/share/web/conf.pl", "#!/usr/bin/perl\n");
+  t.write("/bin/sh", std::string("\x7f" "ELF", 4) + "rest");
+  t.write("/etc/web/mime.conf", "x\n");
+  t.write("/etc/web/web.conf",
+          "include_shell \"/usr/share/web/use-ipv6.pl \" + server.port\n"
+          "include_shell \"/usr/share/web/conf.pl /etc/web/mime.conf\"\n"
+          "include_shell \"/usr/share/web/missing.pl\"\n"
+          "include_shell \"cat /etc/web/mime.conf\"\n");
+  auto tree = read_config_tree(root(), {{"/etc/web/web.conf", "seed"}});
+  auto facts = extract_config_facts(root(), tree, {});
+  std::map<std::string, std::string> access;
+  for (auto& f : facts.paths) access[f.path] = f.access;
+  EXPECT_EQ(access["/usr/share/web/use-ipv6.pl"], "exec");
+  EXPECT_EQ(access["/usr/share/web/conf.pl"], "exec");
+  EXPECT_EQ(access["/bin/sh"], "exec");
+  EXPECT_EQ(access.count("/usr/share/web/missing.pl"), 0u);
+  EXPECT_EQ(access.count("/etc/web/mime.conf"), 0u);  // the cat's file is an include of the tree, not a fact
+  EXPECT_EQ(paths_of(tree), (std::vector<std::string>{"/etc/web/web.conf", "/etc/web/mime.conf"}));
+  Profile p;
+  p.binary.path = "/usr/sbin/webd";
+  p.files.push_back({"/bin/sh", "read", false, {"code: a literal"}});
+  add_config_facts(tree, facts, false, p);
+  auto sh = std::find_if(p.files.begin(), p.files.end(), [](const FileFact& f) { return f.path == "/bin/sh"; });
+  ASSERT_NE(sh, p.files.end());
+  EXPECT_EQ(sh->access, "exec");  // a read file the configuration runs becomes exec
 }
 
 // A maintainer hook among the conffiles is packaged, but neither followed
