@@ -2,11 +2,16 @@
 // under crun or runc, publishing its ports when it has its own network
 // namespace, and exits with the service's status. The runner's notes are
 // printed here; with --json the service's stdout goes to stderr and stdout
-// gets one object when it exits.
+// gets one object when it exits. Without --stop-timeout the artifact's own
+// stop timeout applies (run/runner.h).
 #include <cstdio>
+#include <limits>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "cli/command.h"
+#include "packager/init_payload.h"
 #include "run/runner.h"
 
 namespace decant {
@@ -43,8 +48,12 @@ Registrar registrar{Command{[](CLI::App& app) -> std::function<int()> {
                                               "HOSTPORT instead of the same port (own network namespace only; TCP)")
                                   ->allow_extra_args(false);
                               cmd->add_option("--stop-timeout", o->stop_timeout,
-                                              "seconds the service gets to exit after SIGINT/SIGTERM before it is "
-                                              "killed (default 10)");
+                                              fmt::format("seconds the service gets to exit after SIGINT/SIGTERM "
+                                                          "before it is killed (default: the stop timeout of the "
+                                                          "artifact's init, the unit's TimeoutStopSec=, plus {}; "
+                                                          "else {})",
+                                                          kStopGraceMargin, kInitStopTimeout))
+                                  ->check(CLI::Range(0, std::numeric_limits<int>::max()));
                               cmd->add_flag("-v,--verbose", o->verbose, "print the runtime command and relay trouble");
                               cmd->add_flag("--trust-bundle", o->trust_bundle,
                                             "run the artifact's runtime config as given, even when it asks for more "

@@ -36,6 +36,12 @@ struct DiscoveredService {
   std::string reason;   // why not enabled or not convertible; empty when it is
   std::vector<std::string> argv;  // argv[0] is the program's guest path
   std::string user, group, workdir, type, pidfile;
+  // systemd's stop timeout (TimeoutStopSec=, or TimeoutSec= for start and
+  // stop both) in whole seconds, rounded up, 1..kStopTimeoutCap; 0 when the
+  // unit sets none (systemd then uses DefaultTimeoutStopSec=, 90 s; decant
+  // keeps decant-init's own 10 s, docs/discover.md).
+  uint32_t stop_timeout = 0;
+  std::string stop_timeout_evidence;  // "/lib/systemd/system/x.service:9: TimeoutStopSec=30s"
   std::string superserver;  // inetd/xinetd entries: the boot service that reads their file ("xinetd")
   std::string wrapper;      // inetd/xinetd entries: the program that execs argv ("/usr/sbin/tcpd"), if any
   std::map<std::string, std::string> env;
@@ -49,6 +55,23 @@ struct Discovery {
   std::string default_target;  // "multi-user.target" or "runlevel 2"
   std::vector<DiscoveredService> services;  // sorted by name, then manager
 };
+
+// What `infinity` (and systemd's `0`, which means the same) becomes: the
+// longest stop timeout decant-init accepts (init/args.c, one day), since it
+// has no "never SIGKILL".
+inline constexpr uint32_t kStopTimeoutCap = 86400;
+
+// A systemd time span (systemd.time(7): "90", "30s", "1min 30s", "2m",
+// "500ms", "1.5h", "infinity"; units us, ms, s, sec, m, min, h, hr, d, w, M,
+// y and their long names, a bare number being seconds) in microseconds,
+// parsed as systemd's parse_sec() does; UINT64_MAX for infinity. An error for
+// what systemd would log and ignore (empty, negative, "5x", "3.", overflow).
+Result<uint64_t> parse_time_span_usec(const std::string& value);
+
+// A TimeoutStopSec=/TimeoutSec= value as seconds for decant-init: rounded up,
+// at least 1; 0 and infinity (both "no timeout" to systemd) and anything
+// longer become kStopTimeoutCap. An error when systemd ignores the value.
+Result<uint32_t> parse_stop_timeout(const std::string& value);
 
 // Fails only when the guest cannot be read at all; malformed unit files and
 // scripts become services with a reason.

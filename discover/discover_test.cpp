@@ -4,6 +4,8 @@
 // sourced defaults), and whole fake guests built in a temp directory.
 #include "discover/discover.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -555,6 +557,96 @@ TEST(Discover, SysvGuestUsesInittabRunlevel) {
   ASSERT_NE(find(*d, "c", "sysv"), nullptr);
   EXPECT_FALSE(find(*d, "c", "sysv")->enabled);
   EXPECT_FALSE(discover_services(*GuestRoot::open("/proc/self/fdinfo")).ok());
+}
+
+// systemd.time(7) spans as systemd's parse_sec() reads them: units, sums,
+// fractions, and the values it logs and ignores.
+TEST(TimeSpan, SystemdSyntax) {
+  auto usec = [](const std::string& v) {
+    auto r = parse_time_span_usec(v);
+    return r.ok() ? *r : uint64_t{12345};  // 12345: refused
+  };
+  const uint64_t s = 1000000;
+  EXPECT_EQ(usec("90"), 90 * s);
+  EXPECT_EQ(usec("30s"), 30 * s);
+  EXPECT_EQ(usec("30 sec"), 30 * s);
+  EXPECT_EQ(usec("1min 30s"), 90 * s);
+  EXPECT_EQ(usec("1min30s"), 90 * s);
+  EXPECT_EQ(usec("2m"), 120 * s);
+  EXPECT_EQ(usec("500ms"), 500000u);
+  EXPECT_EQ(usec("250us"), 250u);
+  EXPECT_EQ(usec("1h"), 3600 * s);
+  EXPECT_EQ(usec("1hr 1d"), (3600 + 86400) * s);
+  EXPECT_EQ(usec("1.5h"), 5400 * s);
+  EXPECT_EQ(usec(".5s"), s / 2);
+  EXPECT_EQ(usec("1 2"), 3 * s);  // a bare number is seconds, and components add up
+  EXPECT_EQ(usec("  5min  "), 300 * s);
+  EXPECT_EQ(usec("1M"), 2629800 * s);  // month; "m" is minute
+  EXPECT_EQ(usec("\xc2\xb5s"), 12345u);  // a unit without a number
+  EXPECT_EQ(usec("7\xce\xbcs"), 7u);
+  EXPECT_EQ(usec("0"), 0u);
+  EXPECT_EQ(usec("infinity"), UINT64_MAX);
+  EXPECT_EQ(usec(" infinity "), UINT64_MAX);
+  for (const char* bad : {"", "  ", "-5", "5x", "5 x", "5mins", "3.", "3.s", "1.2.3", "infinity 5", "abc",
+                          "99999999999999999999", "9223372036854775807h"})
+    EXPECT_FALSE(parse_time_span_usec(bad).ok()) << "'" << bad << "'";
+}
+
+TEST(TimeSpan, StopTimeoutSecondsForInit) {
+  auto secs = [](const std::string& v) {
+    auto r = parse_stop_timeout(v);
+    return r.ok() ? static_cast<int64_t>(*r) : -1;
+  };
+  EXPECT_EQ(secs("90"), 90);
+  EXPECT_EQ(secs("1min 30s"), 90);
+  EXPECT_EQ(secs("500ms"), 1);   // rounded up
+  EXPECT_EQ(secs("1us"), 1);
+  EXPECT_EQ(secs("2.1s"), 3);
+  EXPECT_EQ(secs("infinity"), kStopTimeoutCap);
+  EXPECT_EQ(secs("0"), kStopTimeoutCap);  // systemd: 0 turns the timeout off
+  EXPECT_EQ(secs("2d"), kStopTimeoutCap);
+  EXPECT_EQ(secs("1d"), 86400);
+  EXPECT_EQ(secs("soon"), -1);
+}
+
+// TimeoutStopSec= and TimeoutSec= in file order, drop-ins after the unit;
+// a value systemd ignores leaves the one before it; none: 0, and no evidence.
+TEST(Discover, StopTimeoutFromTheUnit) {
+  TestTree t;
+  t.write("/lib/systemd/systemd", "");
+  t.symlink("/lib/systemd/systemd", "/sbin/init");
+  std::string install = "[Install]\nWantedBy=multi-user.target\n";
+  t.write("/lib/systemd/system/a.service", "[Service]\nExecStart=/usr/sbin/a\nTimeoutStopSec=1min 30s\n" + install);
+  t.write("/lib/systemd/system/b.service", "[Service]\nExecStart=/usr/sbin/b\nTimeoutSec=45\n" + install);
+  t.write("/lib/systemd/system/c.service",
+          "[Service]\nExecStart=/usr/sbin/c\nTimeoutSec=45\nTimeoutStopSec=5\nTimeoutStopSec=soon\n" + install);
+  t.write("/lib/systemd/system/d.service", "[Service]\nExecStart=/usr/sbin/d\nTimeoutStartSec=20\n" + install);
+  t.write("/lib/systemd/system/e.service", "[Service]\nExecStart=/usr/sbin/e\nTimeoutStopSec=20\n" + install);
+  t.write("/etc/systemd/system/e.service.d/stop.conf", "[Service]\nTimeoutSec=infinity\n");
+  t.write("/lib/systemd/system/f.service", "[Service]\nExecStart=/usr/sbin/f\nTimeoutStopSec=\n" + install);
+  for (const char* n : {"a", "b", "c", "d", "e", "f"})
+    t.symlink(fmt::format("/lib/systemd/system/{}.service", n),
+              fmt::format("/etc/systemd/system/multi-user.target.wants/{}.service", n));
+  auto d = discover_services(*GuestRoot::open(t.root()));
+  ASSERT_TRUE(d.ok());
+  auto svc = [&](const char* name) {
+    const DiscoveredService* s = find(*d, name, "systemd");
+    EXPECT_NE(s, nullptr) << name;
+    return s ? *s : DiscoveredService{};
+  };
+  EXPECT_EQ(svc("a").stop_timeout, 90u);
+  EXPECT_EQ(svc("a").stop_timeout_evidence, "/lib/systemd/system/a.service:3: TimeoutStopSec=1min 30s");
+  EXPECT_NE(std::find(svc("a").evidence.begin(), svc("a").evidence.end(), svc("a").stop_timeout_evidence),
+            svc("a").evidence.end());
+  EXPECT_EQ(svc("b").stop_timeout, 45u);
+  EXPECT_EQ(svc("b").stop_timeout_evidence, "/lib/systemd/system/b.service:3: TimeoutSec=45");
+  EXPECT_EQ(svc("c").stop_timeout, 5u);  // "soon" is ignored, as systemd does
+  EXPECT_EQ(svc("c").stop_timeout_evidence, "/lib/systemd/system/c.service:4: TimeoutStopSec=5");
+  EXPECT_EQ(svc("d").stop_timeout, 0u);  // the start timeout only
+  EXPECT_EQ(svc("d").stop_timeout_evidence, "");
+  EXPECT_EQ(svc("e").stop_timeout, kStopTimeoutCap);  // the drop-in's TimeoutSec= comes last
+  EXPECT_EQ(svc("e").stop_timeout_evidence, "/etc/systemd/system/e.service.d/stop.conf:2: TimeoutSec=infinity");
+  EXPECT_EQ(svc("f").stop_timeout, 0u);  // empty: ignored
 }
 
 }  // namespace

@@ -2,8 +2,12 @@
 // search path (systemd.unit(5) "Unit File Load Path"), aliases by symlink,
 // masks (a link to /dev/null), templates and instances, drop-ins, the
 // default target's transitive Wants=/Requires= and .wants/.requires
-// directories, socket units and the services they activate.
+// directories, socket units and the services they activate; and the
+// time spans of their timeouts (systemd.time(7)).
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <set>
@@ -261,6 +265,24 @@ std::string failed_condition(const GuestRoot& root, const LoadedUnit& u) {
   return any_trigger_holds ? "" : first_trigger;
 }
 
+// TimeoutStopSec= and TimeoutSec= (which sets the start and the stop
+// timeout both) are assigned in file order, drop-ins after the unit, so the
+// last of either wins, as in systemd's parser. A value systemd cannot parse
+// it logs and ignores: the one before it stays.
+void read_stop_timeout(const LoadedUnit& u, DiscoveredService& s) {
+  const UnitAssignment* chosen = nullptr;
+  for (const auto& a : u.file.assignments) {
+    if (a.section != "Service" || (a.key != "TimeoutStopSec" && a.key != "TimeoutSec")) continue;
+    auto seconds = parse_stop_timeout(a.value);
+    if (!seconds) continue;
+    s.stop_timeout = *seconds;
+    chosen = &a;
+  }
+  if (!chosen) return;
+  s.stop_timeout_evidence = fmt::format("{}: {}={}", chosen->origin, chosen->key, chosen->value);
+  s.evidence.push_back(s.stop_timeout_evidence);
+}
+
 // Fills argv, user, type... of a service unit; leaves a reason when it is
 // not a daemon decant can run.
 void read_service(const GuestRoot& root, const LoadedUnit& u, const std::string& init_dir, DiscoveredService& s) {
@@ -288,6 +310,7 @@ void read_service(const GuestRoot& root, const LoadedUnit& u, const std::string&
   if (s.argv[0].find('/') == std::string::npos)
     if (std::string found = find_program(root, s.argv[0]); !found.empty()) s.argv[0] = found;
   read_writable(u, s);
+  read_stop_timeout(u, s);
   s.evidence.push_back(fmt::format("{}: ExecStart={}", starts.back()->origin, starts.back()->value));
   if (s.reason.empty()) s.reason = not_an_application(root, u, s, init_dir);
   if (s.reason.empty() && s.enabled) s.reason = failed_condition(root, u);
@@ -305,7 +328,104 @@ void read_socket(const LoadedUnit& sock, DiscoveredService& s) {
     }
 }
 
+// The units of systemd's time spans (its extract_multiplier table), in
+// microseconds. The longest suffix that matches is taken, which is what
+// systemd's ordering of that table achieves ("ms" before "m", "min" before
+// "m"); "M" (month) and "m" (minute) differ by case only.
+constexpr uint64_t kSec = 1000000, kMin = 60 * kSec, kHour = 60 * kMin, kDay = 24 * kHour;
+const std::pair<const char*, uint64_t> kSpanUnits[] = {
+    {"seconds", kSec}, {"second", kSec}, {"sec", kSec}, {"s", kSec},
+    {"minutes", kMin}, {"minute", kMin}, {"min", kMin}, {"m", kMin},
+    {"months", 2629800 * kSec}, {"month", 2629800 * kSec}, {"M", 2629800 * kSec},
+    {"msec", 1000}, {"ms", 1000},
+    {"hours", kHour}, {"hour", kHour}, {"hr", kHour}, {"h", kHour},
+    {"days", kDay}, {"day", kDay}, {"d", kDay},
+    {"weeks", 7 * kDay}, {"week", 7 * kDay}, {"w", 7 * kDay},
+    {"years", 31557600 * kSec}, {"year", 31557600 * kSec}, {"y", 31557600 * kSec},
+    {"usec", 1}, {"us", 1}, {"\xce\xbcs", 1}, {"\xc2\xb5s", 1},  // μs (U+03BC), µs (U+00B5)
+};
+
+bool span_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The unit at text[i], longest first: its length and multiplier; 0 when none.
+size_t span_unit(const std::string& text, size_t i, uint64_t& multiplier) {
+  size_t best = 0;
+  for (const auto& [suffix, usec] : kSpanUnits) {
+    size_t n = std::strlen(suffix);
+    if (n > best && text.compare(i, n, suffix) == 0) {
+      best = n;
+      multiplier = usec;
+    }
+  }
+  return best;
+}
+
 }  // namespace
+
+// systemd's parse_time(): whitespace-separated (or adjacent: "1min30s")
+// components, each a number with an optional fraction (".5s" too) and an
+// optional unit, summed; a bare number is seconds.
+Result<uint64_t> parse_time_span_usec(const std::string& value) {
+  auto bad = [&](const char* why) -> Result<uint64_t> {
+    return bad_input(fmt::format("'{}' is not a systemd time span ({})", value, why));
+  };
+  size_t i = 0, n = value.size();
+  while (i < n && span_space(value[i])) ++i;
+  if (value.compare(i, 8, "infinity") == 0) {
+    for (size_t k = i + 8; k < n; ++k)
+      if (!span_space(value[k])) return bad("text after infinity");
+    return UINT64_MAX;
+  }
+  uint64_t total = 0;
+  bool something = false;
+  for (;;) {
+    while (i < n && span_space(value[i])) ++i;
+    if (i == n) break;
+    if (value[i] == '+' && i + 1 < n && std::isdigit(static_cast<unsigned char>(value[i + 1]))) ++i;  // strtoll's sign
+    size_t digits = i;
+    uint64_t whole = 0;
+    for (; i < n && std::isdigit(static_cast<unsigned char>(value[i])); ++i) {
+      if (whole > (UINT64_MAX - 9) / 10) return bad("too large");
+      whole = whole * 10 + static_cast<uint64_t>(value[i] - '0');
+    }
+    if (whole > static_cast<uint64_t>(INT64_MAX)) return bad("too large");  // strtoll's range
+    size_t fraction = std::string::npos;  // where the fraction's digits start
+    if (i < n && value[i] == '.') {
+      fraction = ++i;
+      while (i < n && std::isdigit(static_cast<unsigned char>(value[i]))) ++i;
+      if (i == fraction) return bad("no digits after the point");
+    } else if (i == digits) {
+      return bad(value[i] == '-' ? "negative" : "not a number");
+    }
+    size_t end = i;
+    while (i < n && span_space(value[i])) ++i;
+    uint64_t multiplier = kSec;
+    i += span_unit(value, i, multiplier);
+    if (i == end && i < n) return bad("unknown unit");  // "5x", "1.2.3"; "5 x" fails at x
+    if (whole >= UINT64_MAX / multiplier || whole * multiplier >= UINT64_MAX - total) return bad("too large");
+    total += whole * multiplier;
+    if (fraction != std::string::npos) {
+      uint64_t m = multiplier / 10;
+      for (size_t k = fraction; k < n && std::isdigit(static_cast<unsigned char>(value[k])); ++k, m /= 10) {
+        uint64_t part = static_cast<uint64_t>(value[k] - '0') * m;
+        if (part >= UINT64_MAX - total) return bad("too large");
+        total += part;
+      }
+    }
+    something = true;
+  }
+  if (!something) return bad("empty");
+  return total;
+}
+
+Result<uint32_t> parse_stop_timeout(const std::string& value) {
+  auto usec = parse_time_span_usec(value);
+  if (!usec) return usec.error();
+  // systemd's parse_sec_fix_0: 0 is an old spelling of infinity.
+  if (*usec == 0 || *usec == UINT64_MAX) return kStopTimeoutCap;
+  uint64_t seconds = (*usec + kSec - 1) / kSec;
+  return static_cast<uint32_t>(std::min<uint64_t>(seconds, kStopTimeoutCap));
+}
 
 void discover_systemd(const GuestRoot& root, Discovery& out, std::set<std::string>& native) {
   UnitLoader loader(root);

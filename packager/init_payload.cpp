@@ -135,6 +135,9 @@ std::vector<std::string> init_argv(const Profile& p, const GuestRoot& root, cons
     a.push_back("--type=forking");
     if (!p.service.pidfile.empty()) a.push_back("--pidfile=" + p.service.pidfile);
   }
+  // The unit's TimeoutStopSec=; without one decant-init keeps its own 10 s,
+  // not systemd's DefaultTimeoutStopSec= (90 s), as before it was carried.
+  if (p.service.stop_timeout) a.push_back(fmt::format("--stop-timeout={}", p.service.stop_timeout));
   if (spec.uid != 0 || spec.gid != 0) {
     a.push_back(fmt::format("--user={}:{}", spec.uid, spec.gid));
     std::vector<std::string> groups;
@@ -157,6 +160,28 @@ std::string locate_init() {
   for (const std::string& c : {dir + "/decant-init", dir + "/../lib/decant/decant-init", dir + "/init/decant-init"})
     if (readable(c)) return normalize_absolute(c);
   return dir + "/decant-init";
+}
+
+// Walks the options as init_parse_args does (init/args.c): "--opt=value" or
+// "--opt value", up to "--" or the first word that is not an option.
+int init_stop_timeout(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0] != kInitPath) return 0;
+  int seconds = 0;
+  for (size_t i = 1; i < argv.size() && argv[i] != "--" && !argv[i].empty() && argv[i][0] == '-'; ++i) {
+    size_t eq = argv[i].find('=');
+    std::string opt = argv[i].substr(0, eq), value;
+    if (eq != std::string::npos) value = argv[i].substr(eq + 1);
+    else if (i + 1 < argv.size()) value = argv[++i];
+    if (opt != "--stop-timeout") continue;
+    bool number = !value.empty() && value.size() <= 9 && value.find_first_not_of("0123456789") == std::string::npos;
+    seconds = number ? std::stoi(value) : 0;
+  }
+  return seconds;
+}
+
+int runtime_stop_grace(const std::vector<std::string>& argv) {
+  int t = init_stop_timeout(argv);
+  return t ? t + kStopGraceMargin : 0;
 }
 
 std::vector<uint32_t> guest_supplementary_groups(const GuestRoot& root, const std::string& user, uint32_t gid) {

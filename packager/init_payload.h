@@ -22,6 +22,24 @@ inline constexpr const char* kInitPath = "/.decant/init";
 inline constexpr const char* kInitSetupPath = "/.decant/init.setup";
 inline constexpr const char* kSeedRoot = "/.decant/seed";
 
+// decant-init's SIGTERM -> SIGKILL grace when it is given no --stop-timeout
+// (init/args.c), in seconds.
+inline constexpr int kInitStopTimeout = 10;
+// What a runtime's own grace (Kubernetes' terminationGracePeriodSeconds,
+// compose's stop_grace_period, decant run's stop timeout) adds to
+// decant-init's --stop-timeout, so that the init's SIGKILL of the service
+// comes first and the container then ends on its own.
+inline constexpr int kStopGraceMargin = 5;
+
+// The --stop-timeout decant-init is started with in argv (an entrypoint
+// beginning with kInitPath, options before "--"); 0 when it has none, or
+// when argv does not start decant-init.
+int init_stop_timeout(const std::vector<std::string>& argv);
+
+// A runtime's stop grace for that argv: init_stop_timeout plus
+// kStopGraceMargin; 0 (the runtime's default) when the init has none.
+int runtime_stop_grace(const std::vector<std::string>& argv);
+
 // decant-init to put in images: $DECANT_INIT when set, else the first
 // readable decant-init beside the decant executable (the build tree), in
 // ../lib/decant/ or in init/. When none is readable, the path beside the

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "packager/init_payload.h"
+
 namespace decant {
 namespace {
 
@@ -125,6 +127,9 @@ void deployment(YAML::Emitter& y, const ImageSpec& s, const std::string& name, c
   y << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
   std::string host = k8s_name(s.hostname);
   if (!s.hostname.empty()) y << YAML::Key << "hostname" << YAML::Value << Quoted{host};
+  // Absent without a unit's TimeoutStopSec= (Kubernetes' 30 s, more than the init's 10 s).
+  if (int grace = runtime_stop_grace(s.entrypoint))
+    y << YAML::Key << "terminationGracePeriodSeconds" << YAML::Value << grace;
   if (!seccomp_profile.empty())
     y << YAML::Key << "securityContext" << YAML::Value << YAML::BeginMap << YAML::Key << "seccompProfile"
       << YAML::Value << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "Localhost" << YAML::Key
@@ -221,6 +226,10 @@ std::string compose_manifest(const ImageSpec& s, const std::string& image, const
   std::string user = fmt::format("{}:{}", s.uid, s.gid);
   y << YAML::Key << "user" << YAML::Value << Quoted{user};
   if (!s.hostname.empty()) y << YAML::Key << "hostname" << YAML::Value << Quoted{s.hostname};
+  if (int grace = runtime_stop_grace(s.entrypoint)) {  // absent: compose's 10 s, the init's too
+    std::string period = fmt::format("{}s", grace);     // a compose duration
+    y << YAML::Key << "stop_grace_period" << YAML::Value << Quoted{period};
+  }
   if (!s.env.empty()) {
     y << YAML::Key << "environment" << YAML::Value;
     quoted_seq(y, s.env, false);

@@ -3,7 +3,10 @@
 // Deployment (read-only root, no privilege escalation, only the capabilities
 // decant grants, the seccomp allowlist as a Localhost profile), a Service for
 // its listen ports and a PersistentVolumeClaim per writable directory; and a
-// compose file with the same settings. Pure functions, the same text every time.
+// compose file with the same settings. The stop grace of both
+// (terminationGracePeriodSeconds, stop_grace_period) is decant-init's
+// --stop-timeout in the entrypoint plus a margin, absent when it has none.
+// Pure functions, the same text every time.
 #pragma once
 
 #include <string>

@@ -25,6 +25,7 @@
 #include "common/file_util.h"
 #include "common/fs_tree.h"
 #include "packager/file_set.h"
+#include "packager/init_payload.h"
 #include "policy/seccomp.h"
 #include "packager/manifests.h"
 #include "packager/oci_config.h"
@@ -606,6 +607,44 @@ TEST(Manifests, ComposeHasTheSameSettings) {
   EXPECT_TRUE(YAML::Load(text)["volumes"]["data-1"].IsDefined());
 }
 
+// The unit's TimeoutStopSec= reaches the runtimes as decant-init's
+// --stop-timeout plus a margin, so the init's SIGKILL of the service comes
+// first; without one, neither manifest names a grace (their defaults).
+TEST(Manifests, StopGraceFollowsTheInitsStopTimeout) {
+  ImageSpec s = manifest_spec();
+  s.entrypoint = {"/.decant/init", "--type=forking", "--pidfile=/run/r.pid", "--stop-timeout=90", "--caps=", "--",
+                  "/usr/bin/redis-server"};
+  YAML::Node pod = YAML::LoadAll(k8s_manifest(s, "i", ""))[0]["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["terminationGracePeriodSeconds"].as<int>(), 90 + kStopGraceMargin);
+  std::string compose = compose_manifest(s, "i", "");
+  EXPECT_EQ(YAML::Load(compose)["services"]["redis-server"]["stop_grace_period"].as<std::string>(),
+            fmt::format("{}s", 90 + kStopGraceMargin));
+  EXPECT_NE(compose.find("stop_grace_period: \"95s\""), std::string::npos) << compose;
+  for (const ImageSpec& none : {manifest_spec(), [] {
+         ImageSpec t = manifest_spec();
+         t.entrypoint = {"/.decant/init", "--caps=", "--", "/usr/bin/redis-server", "--stop-timeout=5"};
+         return t;
+       }()}) {
+    EXPECT_EQ(k8s_manifest(none, "i", "").find("terminationGracePeriodSeconds"), std::string::npos);
+    EXPECT_EQ(compose_manifest(none, "i", "").find("stop_grace_period"), std::string::npos);
+  }
+}
+
+// decant-init's options as init_parse_args reads them: both spellings, up
+// to "--" or the command; the service's own arguments are not the init's.
+TEST(InitArgs, StopTimeoutIsReadFromTheInitsOptions) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(init_stop_timeout(V{"/.decant/init", "--stop-timeout=30", "--", "/bin/d"}), 30);
+  EXPECT_EQ(init_stop_timeout(V{"/.decant/init", "--pidfile", "/run/d.pid", "--stop-timeout", "7", "--", "/bin/d"}), 7);
+  EXPECT_EQ(init_stop_timeout(V{"/.decant/init", "--caps=", "--", "/bin/d", "--stop-timeout=30"}), 0);
+  EXPECT_EQ(init_stop_timeout(V{"/.decant/init", "/bin/d", "--stop-timeout=30"}), 0);
+  EXPECT_EQ(init_stop_timeout(V{"/bin/d", "--stop-timeout=30"}), 0);  // no init
+  EXPECT_EQ(init_stop_timeout(V{"/.decant/init", "--stop-timeout=x", "--", "/bin/d"}), 0);
+  EXPECT_EQ(init_stop_timeout(V{}), 0);
+  EXPECT_EQ(runtime_stop_grace(V{"/.decant/init", "--stop-timeout=86400", "--", "/bin/d"}), 86400 + kStopGraceMargin);
+  EXPECT_EQ(runtime_stop_grace(V{"/.decant/init", "--", "/bin/d"}), 0);
+}
+
 TEST(ImageSpec, PortsAfterRedirectsWritableDirsAndEnv) {
   Profile p = test_server_profile();
   p.redirects.ports.push_back({80, 8080, "tcp", ""});
@@ -1037,7 +1076,7 @@ TEST(StagedOutput, RefusesExistingAndLeavesNothingBehind) {
 TEST_F(FakeGuest, InitWrapsTheEntrypointWithTheServiceSectionAndGuestData) {
   const std::string& r = dir_.path();
   p_.user = "svc";
-  p_.service = {"forking", "/run/app.pid", {"/run/app"}, "2750", {}};
+  p_.service = {"forking", "/run/app.pid", {"/run/app"}, "2750", 0, {}};
   p_.syscalls.allow = {"read", "write"};
   p_.files.push_back({"/var/lib/svc", "write", false, {}});
   p_.files.push_back({"/var/lib/svc/state", "read", false, {}});
@@ -1095,6 +1134,21 @@ TEST_F(FakeGuest, InitTracksTheServiceItselfWhenSimpleAndStaysRootForRoot) {
   EXPECT_EQ(config["process"]["args"].get<std::vector<std::string>>(), want);
   auto caps = config["process"]["capabilities"]["bounding"].get<std::vector<std::string>>();
   EXPECT_EQ(caps, (std::vector<std::string>{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"}));
+}
+
+// service.stop_timeout (the unit's TimeoutStopSec=) becomes decant-init's
+// --stop-timeout, in the form init/args.c parses.
+TEST_F(FakeGuest, InitGetsTheServicesStopTimeout) {
+  p_.syscalls.allow = {"read"};
+  p_.service.stop_timeout = 90;
+  auto rep = package_as(PackageFormat::Bundle);
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  auto config = nlohmann::json::parse(*read_file(out_.path() + "/out/config.json"));
+  std::vector<std::string> want = {"/.decant/init", "--stop-timeout=90", "--caps=", "--syslog=/dev/log", "--",
+                                   "/usr/sbin/app", "-f"};
+  EXPECT_EQ(config["process"]["args"].get<std::vector<std::string>>(), want);
+  EXPECT_EQ(rep->spec.entrypoint[1], "--stop-timeout=90");
+  EXPECT_EQ(runtime_stop_grace(rep->spec.entrypoint), 90 + kStopGraceMargin);
 }
 
 TEST(InitSyscalls, AreKnownToLibseccompAndAllowedOnlyWithTheInit) {

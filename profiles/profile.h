@@ -164,13 +164,21 @@ struct Enforcement {
   bool operator==(const Enforcement&) const;
 };
 
+// The longest service.stop_timeout: what decant-init's --stop-timeout
+// accepts (init/args.c), one day. systemd's `infinity` is written as this.
+inline constexpr uint32_t kMaxStopTimeout = 86400;
+
 // How the VM's init ran the service (systemd's Type=, PIDFile=,
-// RuntimeDirectory=; a SysV script is forking): what decant-init follows.
+// RuntimeDirectory=, TimeoutStopSec=; a SysV script is forking): what
+// decant-init follows.
 struct ServiceInfo {
   std::string type;     // "" (= simple) | simple | exec | forking | notify | notify-reload | idle | dbus
   std::string pidfile;  // forking: where the daemon writes its pid (guest path)
   std::vector<std::string> runtime_directories;  // created at start, owned by the service user
   std::string runtime_directory_mode;            // octal, "0755" when empty
+  // Seconds between the stop request (SIGTERM) and SIGKILL, 1..kMaxStopTimeout;
+  // 0: decant-init's default (10 s).
+  uint32_t stop_timeout = 0;
   Evidence evidence;
   bool operator==(const ServiceInfo&) const;
 };

@@ -81,7 +81,7 @@ DECANT_DEFINE_EQ(Identity, uname_release, uname_version, uname_machine, hostname
 DECANT_DEFINE_EQ(Redirects, paths, ports, hosts, identity)
 DECANT_DEFINE_EQ(SeccompPolicy, mode, default_action, errno_name)
 DECANT_DEFINE_EQ(Enforcement, seccomp, proxy)
-DECANT_DEFINE_EQ(ServiceInfo, type, pidfile, runtime_directories, runtime_directory_mode, evidence)
+DECANT_DEFINE_EQ(ServiceInfo, type, pidfile, runtime_directories, runtime_directory_mode, stop_timeout, evidence)
 DECANT_DEFINE_EQ(Metadata, name, generator)
 DECANT_DEFINE_EQ(Profile, api_version, kind, metadata, source, binary, entrypoint, user, workdir, env, service,
                  requires_, libraries, missing_libraries, files, network, syscalls, hazards, redirects, enforcement)
@@ -365,6 +365,7 @@ ojson build_tree(const Profile& p) {
   put_if(svc, "pidfile", p.service.pidfile);
   if (!p.service.runtime_directories.empty()) svc["runtime_directories"] = p.service.runtime_directories;
   put_if(svc, "runtime_directory_mode", p.service.runtime_directory_mode);
+  if (p.service.stop_timeout) svc["stop_timeout"] = p.service.stop_timeout;
   put_if(svc, "evidence", p.service.evidence);
   j["service"] = svc;
 
@@ -720,6 +721,7 @@ Profile read_tree(const YAML::Node& root) {
     v.path("pidfile", p.service.pidfile);
     v.paths("runtime_directories", p.service.runtime_directories);
     v.str("runtime_directory_mode", p.service.runtime_directory_mode);
+    v.integer("stop_timeout", p.service.stop_timeout, kMaxStopTimeout);
     v.strings("evidence", p.service.evidence);
   });
   r.object("requires", [&](MapReader& q) {
@@ -980,6 +982,9 @@ Status check_service(const ServiceInfo& s, const std::function<Status(const std:
   const std::string& m = s.runtime_directory_mode;
   if (!m.empty() && (m.size() > 5 || m.find_first_not_of("01234567") != std::string::npos || std::stoul(m, nullptr, 8) > 07777))
     return err(fmt::format("service.runtime_directory_mode: '{}' is not an octal mode (0000-7777)", m));
+  if (s.stop_timeout > kMaxStopTimeout)
+    return err(fmt::format("service.stop_timeout: {} is more than decant-init accepts ({} s)", s.stop_timeout,
+                           kMaxStopTimeout));
   return Status::success();
 }
 

@@ -30,7 +30,8 @@ Profile sample() {
   p.user = "www-data";
   p.workdir = "/";
   p.env = {{"LANG", "C"}, {"YES", "no"}};
-  p.service = {"forking", "/run/nginx.pid", {"/run/nginx"}, "2755", {"discover: nginx.service:9: Type=forking"}};
+  p.service = {"forking", "/run/nginx.pid", {"/run/nginx"}, "2755", 90,
+               {"discover: nginx.service:9: Type=forking", "discover: nginx.service:12: TimeoutStopSec=1min 30s"}};
   p.requires_.glibc = "2.30";
   p.requires_.kernel = "3.2.0";
   p.requires_.versions = {{"GLIBC", "2.30"}, {"GLIBCXX", "3.4.21"}};
@@ -86,6 +87,7 @@ TEST(Profile, EqualityNoticesEveryChange) {
   for (auto change : {+[](Profile& p) { p.service.type = "simple"; }, +[](Profile& p) { p.service.pidfile = "/x"; },
                       +[](Profile& p) { p.service.runtime_directories.clear(); },
                       +[](Profile& p) { p.service.runtime_directory_mode = "0700"; },
+                      +[](Profile& p) { p.service.stop_timeout = 0; },
                       +[](Profile& p) { p.service.evidence.clear(); }}) {
     b = sample();
     change(b);
@@ -347,6 +349,34 @@ TEST(Profile, ServiceSectionIsReadWrittenAndChecked) {
   EXPECT_NE(error_of(kBase + "service: {typo: forking}\n").find("unknown field 'service.typo'"), std::string::npos)
       << error_of(kBase + "service: {typo: forking}\n");
   EXPECT_NE(error_of(kBase + "service: {runtime_directories: [/../x]}\n").find("climbs above /"), std::string::npos);
+}
+
+// service.stop_timeout: whole seconds up to decant-init's limit; absent and
+// 0 are the default, which the writer leaves out.
+TEST(Profile, ServiceStopTimeout) {
+  EXPECT_NE(to_yaml(sample()).find("stop_timeout: 90\n"), std::string::npos) << to_yaml(sample());
+  EXPECT_NE(to_json(sample()).find("\"stop_timeout\": 90"), std::string::npos) << to_json(sample());
+  auto r = parse_profile(kBase + "service: {stop_timeout: 86400}\n", "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->service.stop_timeout, kMaxStopTimeout);
+  r = parse_profile(kBase + "service: {stop_timeout: 0}\n", "p.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->service, ServiceInfo{});
+  EXPECT_EQ(to_yaml(*r).find("stop_timeout"), std::string::npos) << to_yaml(*r);
+  auto json = parse_profile(R"({"apiVersion": "decant/v1", "kind": "Profile", "binary": {"path": "/bin/x"},
+                                "service": {"stop_timeout": 30}})",
+                            "p.json");
+  ASSERT_TRUE(json.ok()) << json.error().message;
+  EXPECT_EQ(json->service.stop_timeout, 30u);
+  for (const char* bad : {"86401", "-1", "1.5", "30s", "[1]"})
+    EXPECT_NE(error_of(kBase + "service: {stop_timeout: " + bad + "}\n").find("service.stop_timeout"),
+              std::string::npos)
+        << bad << ": " << error_of(kBase + "service: {stop_timeout: " + bad + "}\n");
+  Profile p = sample();
+  p.service.stop_timeout = kMaxStopTimeout + 1;  // built in memory, not read
+  auto checked = validate_profile(p, "x");
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().message, "x: service.stop_timeout: 86401 is more than decant-init accepts (86400 s)");
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 
 #include "common/file_util.h"
 #include "common/host_paths.h"
+#include "packager/init_payload.h"
 #include "packager/oci_config.h"
 #include "common/fs_tree.h"
 #include "packager/staged_output.h"
@@ -628,7 +629,19 @@ Result<std::string> artifact_profile(const std::string& artifact, const std::str
   return read_file(path);
 }
 
-Result<RunOutcome> run_container_outcome(const RunOptions& o) {
+int effective_stop_timeout(int given, const json& config) {
+  if (given >= 0) return given;
+  std::vector<std::string> args;
+  if (config.is_object() && config.contains("process") && config["process"].is_object() &&
+      config["process"].contains("args") && config["process"]["args"].is_array())
+    for (const auto& a : config["process"]["args"])
+      if (a.is_string()) args.push_back(a.get<std::string>());
+  int grace = runtime_stop_grace(args);
+  return grace ? grace : kInitStopTimeout;
+}
+
+Result<RunOutcome> run_container_outcome(const RunOptions& options) {
+  RunOptions o = options;  // its stop timeout resolved against the artifact below
   const char* tr = std::getenv("DECANT_TRACE_START");
   g_trace = tr && *tr && std::strcmp(tr, "0") != 0;
   trace("run");
@@ -639,9 +652,12 @@ Result<RunOutcome> run_container_outcome(const RunOptions& o) {
     if (!p) return p.error();
     requested.push_back(*p);
   }
-  if (o.stop_timeout < 0) return bad_input("--stop-timeout must be 0 or more seconds");
+  if (o.stop_timeout < -1) return bad_input("--stop-timeout must be 0 or more seconds");
   auto art = open_artifact(o.artifact, o.artifact, cache_root(o));
   if (!art) return art.error();
+  // Unless the user gave one: the artifact's decant-init grace and a margin,
+  // so that the init's SIGKILL comes first and its exit status is the run's.
+  o.stop_timeout = effective_stop_timeout(o.stop_timeout, art->config);
   trace("opened");
   Status s = o.trust_bundle ? Status::success() : check_runtime_config(art->config, art->base, o.artifact);
   if (!s) return s.error();

@@ -7,12 +7,15 @@
 // the artifact. Knows this host's traps (cgroup hybrid mode, missing
 // runtimes) and says what went wrong. A service with its own network
 // namespace gets one made by decant, with its recorded ports published on
-// the host (port_forward.h).
+// the host (port_forward.h). Its stop timeout follows the artifact's
+// decant-init unless the user gives one.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "common/error.h"
 
@@ -29,7 +32,10 @@ struct RunOptions {
   std::string id;                 // container id; default decant-<name>-<pid>
   std::string cache_dir;          // default $DECANT_CACHE or ~/.cache/decant, + /run
   std::vector<std::string> publish;  // --publish [ADDR:]HOSTPORT:PORT, replacing PORT's default mapping
-  int stop_timeout = 10;             // seconds between the first SIGINT/SIGTERM and killing the container
+  // Seconds between the first SIGINT/SIGTERM and killing the container; -1:
+  // the artifact's (decant-init's --stop-timeout in its process.args, the
+  // unit's TimeoutStopSec=, plus kStopGraceMargin), 10 when it has none.
+  int stop_timeout = -1;
   bool verbose = false;              // print the runtime command line and relay trouble
   bool trust_bundle = false;         // run the artifact's runtime config unchecked
   NoteSink note;                     // where notes go; none: dropped
@@ -58,6 +64,10 @@ struct RunOutcome {
 // runtime's and the service's own stderr pass through to decant's.
 Result<int> run_container(const RunOptions& options);
 Result<RunOutcome> run_container_outcome(const RunOptions& options);
+
+// The stop timeout a run uses: the one given (0 or more), else the
+// artifact's runtime config's (see RunOptions::stop_timeout).
+int effective_stop_timeout(int given, const nlohmann::json& config);
 
 // The profile an artifact carries (/.decant/profile.json in its rootfs), as
 // text; an OCI image is verified and unpacked into the run cache first.
