@@ -161,10 +161,10 @@ Result<Analysis> analyze_binary(const GuestRoot& root, const std::string& binary
     facts = extract_config_facts(root, tree, plugin_dirs);
     tree_read = true;
   };
-  std::vector<CompiledConfig> compiled;
+  CompiledDefaults compiled;
   if (options.code) {
     CodeOptions code;
-    code.compiled_configs = &compiled;
+    code.compiled_defaults = &compiled;
     code.config_modules = [&](const std::vector<std::string>& code_paths, const std::vector<std::string>& dirs) {
       read_tree(code_paths, dirs);
       std::vector<CodeOptions::ConfigModule> modules;

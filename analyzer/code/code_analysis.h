@@ -23,6 +23,20 @@ struct CompiledConfig {
   std::string evidence;  // "static: compiled-in configuration ... at 0x..."
 };
 
+// A constant that reaches sin_port at run time (LiteralRef::DefaultPort):
+// the program's default listen port when its files name none.
+struct CodeDefaultPort {
+  uint16_t port = 0;
+  std::string evidence;  // "static: 21 in the global at 0x..., ..."
+};
+
+// What the program's own code says its defaults are, for the configuration
+// reader: used only where the files of its tree are silent.
+struct CompiledDefaults {
+  std::vector<CompiledConfig> configs;
+  std::vector<CodeDefaultPort> ports;
+};
+
 struct CodeOptions {
   bool enabled = true;
   bool use_cache = true;
@@ -39,8 +53,9 @@ struct CodeOptions {
   std::function<std::vector<ConfigModule>(const std::vector<std::string>& code_paths,
                                           const std::vector<std::string>& plugin_dirs)>
       config_modules;
-  // When set, receives the program's compiled-in configurations.
-  std::vector<CompiledConfig>* compiled_configs = nullptr;
+  // When set, receives the program's compiled-in configurations and
+  // default ports.
+  CompiledDefaults* compiled_defaults = nullptr;
 };
 
 struct CodeStats {

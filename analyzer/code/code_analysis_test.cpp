@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "analyzer/code/code_cache.h"
@@ -57,6 +59,24 @@ TEST(ObjectSummary, ForkdPortAndPaths) {
   EXPECT_TRUE(port);
   EXPECT_TRUE(conf);
   EXPECT_TRUE(log);
+}
+
+// Defaults held in globals reach sin_port at run time: through a setter
+// that byte-swaps its argument (listen_port, assigned 2121 at start) and
+// inline (admin_port, initialized 8022). reply_code never reaches a
+// sockaddr.
+TEST(ObjectSummary, TunabledDefaultPortsThroughGlobals) {
+  auto s = summary_of("legacy_tunabled");
+  if (!s) GTEST_SKIP() << "corpus not built";
+  std::map<std::string, std::string> defaults;
+  for (auto& l : s->literals)
+    if (l.kind == LiteralRef::DefaultPort) defaults[l.value] = l.evidence;
+  ASSERT_EQ(defaults.size(), 2u);
+  ASSERT_TRUE(defaults.count("2121"));
+  EXPECT_NE(defaults["2121"].find("passed at"), std::string::npos) << defaults["2121"];
+  ASSERT_TRUE(defaults.count("8022"));
+  EXPECT_NE(defaults["8022"].find("stored to sockaddr sin_port byte-swapped"), std::string::npos) << defaults["8022"];
+  for (auto& l : s->literals) EXPECT_FALSE(l.kind == LiteralRef::Port && l.value == "220");
 }
 
 TEST(CodeCache, RoundTripsAndRejectsCorruptEntries) {

@@ -157,7 +157,9 @@ std::optional<ObjectSummary> summary_from_json(const std::string& text) {
     if (s.entry_function >= static_cast<int64_t>(nfn)) return std::nullopt;
     for (auto& l : j.at("literals")) {
       LiteralRef r;
-      r.kind = static_cast<LiteralRef::Kind>(l.at(0).get<int>());
+      int kind = l.at(0).get<int>();
+      if (kind < 0 || kind > LiteralRef::DefaultPort) return std::nullopt;
+      r.kind = static_cast<LiteralRef::Kind>(kind);
       r.value = l.at(1).get<std::string>();
       r.hint = l.at(2).get<std::string>();
       r.confidence = l.at(3).get<std::string>();

@@ -228,7 +228,7 @@ void add_ports_of(Profile& p, const std::string& text, const EtcServices& servic
 }  // namespace
 
 void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p, const EtcServices& services,
-                      const std::vector<CompiledConfig>& compiled) {
+                      const CompiledDefaults& compiled) {
   bool any_port = false;
   std::vector<std::string> configs;
   for (auto& f : tree.files) {
@@ -239,10 +239,17 @@ void add_config_ports(const ConfigTree& tree, const std::string& program, Profil
   }
   if (any_port) return;
   // The program's own defaults, which its files did not override.
-  for (const auto& c : compiled) {
+  for (const auto& c : compiled.configs) {
     std::string what = c.evidence.compare(0, 8, "static: ") == 0 ? c.evidence.substr(8) : c.evidence;
     add_ports_of(p, c.text, services, fmt::format("{}'s {}, line ", program, what), any_port);
   }
+  if (!any_port)
+    for (const auto& d : compiled.ports) {
+      std::string where = configs.empty() ? "no configuration file read"
+                                          : fmt::format("no port in {}", configs.size() == 1 ? configs[0] : "the files read");
+      add_listen(p, d.port, "", "high", fmt::format("{} ({}: the program's default)", d.evidence, where));
+      any_port = true;
+    }
   if (any_port || configs.empty()) return;
   std::string files;
   for (size_t i = 0; i < configs.size() && i < 3; ++i) files += (i ? ", " : "") + configs[i];

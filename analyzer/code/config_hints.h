@@ -50,6 +50,6 @@ std::vector<ConfigPort> parse_port_directives(const std::string& text, const Etc
 // /etc/services, for ports given by name.
 void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p,
                       const EtcServices& services = EtcServices{},
-                      const std::vector<CompiledConfig>& compiled = {});
+                      const CompiledDefaults& compiled = {});
 
 }  // namespace decant

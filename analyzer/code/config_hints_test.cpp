@@ -125,12 +125,31 @@ TEST(ConfigPorts, BindListenOnPort) {
   EXPECT_EQ(p.network.listen[0].confidence, "medium");
 }
 
+// A constant the code swaps into sin_port (vsftpd's listen_port global) is
+// the program's default: high when no file names a port, ahead of the
+// documented-default table; listen_port in the files overrides it.
+TEST(ConfigPorts, CodeDefaultPortUnderTheFiles) {
+  const CompiledDefaults compiled = {{}, {{21, "static: 21 in the global at 0x2aa24, passed at 0x12289 to 0x18290"}}};
+  Profile p;
+  add_config_ports(tree_of({{"/etc/vsftpd.conf", "listen=NO\nlisten_ipv6=YES\n"}}), "vsftpd", p, EtcServices{}, compiled);
+  ASSERT_EQ(p.network.listen.size(), 1u);
+  EXPECT_EQ(p.network.listen[0].port, 21u);
+  EXPECT_EQ(p.network.listen[0].confidence, "high");
+  EXPECT_EQ(p.network.listen[0].evidence[0],
+            "static: 21 in the global at 0x2aa24, passed at 0x12289 to 0x18290 (no port in /etc/vsftpd.conf: the "
+            "program's default)");
+  Profile q;
+  add_config_ports(tree_of({{"/etc/vsftpd.conf", "listen_port=2121\n"}}), "vsftpd", q, EtcServices{}, compiled);
+  ASSERT_EQ(q.network.listen.size(), 1u);
+  EXPECT_EQ(q.network.listen[0].port, 2121u);
+}
+
 // A configuration the program carries as text gives its ports, UDP too in
 // BIND's dialect, when no file of the tree names one, ahead of the
 // documented-default table; a port in the files overrides it.
 TEST(ConfigPorts, CompiledInConfigurationUnderTheFiles) {
-  const std::vector<CompiledConfig> compiled = {
-      {"options {\n\tlisten-on {any;};\n\tport 53;\n};\n", "static: compiled-in configuration at 0x10"}};
+  const CompiledDefaults compiled = {
+      {{"options {\n\tlisten-on {any;};\n\tport 53;\n};\n", "static: compiled-in configuration at 0x10"}}, {}};
   Profile p;
   add_config_ports(tree_of({{"/etc/bind/named.conf.options", "options {\n\tlisten-on-v6 { any; };\n};\n"}}),
                    "named", p, EtcServices{}, compiled);

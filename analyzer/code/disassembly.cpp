@@ -170,7 +170,21 @@ void convert(const cs_insn* ci, Insn& in) {
       in.op = Op::LoadStack;
       in.dst = static_cast<int8_t>(family(d.reg));
       in.disp = static_cast<int32_t>(s.mem.disp);
+    } else if (s.type == X86_OP_MEM && in.ref && family(d.reg) >= 0) {
+      in.op = Op::LoadMem;
+      in.dst = static_cast<int8_t>(family(d.reg));
+      in.width = s.size;
     }
+  } else if ((id == X86_INS_MOVZX || id == X86_INS_MOVSX) && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
+             x.operands[1].type == X86_OP_MEM && in.ref && family(x.operands[0].reg) >= 0) {
+    in.op = Op::LoadMem;
+    in.dst = static_cast<int8_t>(family(x.operands[0].reg));
+    in.width = x.operands[1].size;
+  } else if ((id == X86_INS_ROL || id == X86_INS_ROR) && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
+             x.operands[0].size == 2 && x.operands[1].type == X86_OP_IMM && x.operands[1].imm == 8 &&
+             family(x.operands[0].reg) >= 0) {
+    in.op = Op::Swap16;
+    in.dst = static_cast<int8_t>(family(x.operands[0].reg));
   } else if (id == X86_INS_MOV && x.op_count == 2 && stack_slot(x.operands[0]) && x.operands[1].type == X86_OP_REG &&
              full_width(x.operands[1].reg)) {
     in.op = Op::StoreStack;
@@ -204,6 +218,13 @@ void convert(const cs_insn* ci, Insn& in) {
     in.disp = static_cast<int32_t>(x.operands[0].mem.disp);
     in.mem_base = static_cast<int8_t>(family(x.operands[0].mem.base));
     in.imm = x.operands[1].imm;
+  } else if (id == X86_INS_MOV && x.op_count == 2 && x.operands[0].type == X86_OP_MEM &&
+             x.operands[1].type == X86_OP_REG && family(x.operands[1].reg) >= 0) {
+    in.op = Op::StoreReg;
+    in.src = static_cast<int8_t>(family(x.operands[1].reg));
+    in.width = x.operands[0].size;
+    in.disp = static_cast<int32_t>(x.operands[0].mem.disp);
+    in.mem_base = static_cast<int8_t>(family(x.operands[0].mem.base));
   }
 }
 

@@ -42,6 +42,11 @@ enum class Op : uint8_t {
   AdjustStack,  // rsp += imm (add/sub with an immediate)
   Push,         // rsp -= 8; [rsp] = src (or imm when has_imm)
   Pop,          // dst = [rsp]; rsp += 8
+  // For ports that reach sin_port at run time (a default in a global,
+  // byte-swapped on its way into a sockaddr):
+  StoreReg,  // [mem_base + disp] (or [ref]) = src, `width` bytes; not a StoreStack
+  LoadMem,   // dst = [ref] (rip-relative or absolute), `width` bytes read (mov, movzx, movsx)
+  Swap16,    // rol/ror dst16, 8: htons() inlined
 };
 
 struct Insn {
@@ -55,8 +60,8 @@ struct Insn {
   Flow flow = Flow::None;
   Op op = Op::Other;
   int8_t dst = kNoReg, src = kNoReg;
-  int8_t mem_base = kNoReg;  // StoreImm base register
-  uint8_t width = 0;         // StoreImm / StoreStack / MovImm operand size in bytes
+  int8_t mem_base = kNoReg;  // StoreImm / StoreReg base register
+  uint8_t width = 0;         // StoreImm / StoreStack / StoreReg / LoadMem / MovImm operand size in bytes
   uint8_t mem_size = 0;      // bytes a memory operand at `ref` reads or writes (0 for lea)
   bool indirect = false;     // branch through register or memory
   bool branch_mem = false;   // indirect through [rip+ref]: ref is the slot

@@ -140,11 +140,20 @@ void ClosureAnalysis::fill_literals() {
           break;
         case LiteralRef::ConfigText:
           // The program's own defaults; a plugin's text is not its server's.
-          if (o == 0 && o_.compiled_configs &&
-              std::none_of(o_.compiled_configs->begin(), o_.compiled_configs->end(),
+          if (o == 0 && o_.compiled_defaults &&
+              std::none_of(o_.compiled_defaults->configs.begin(), o_.compiled_defaults->configs.end(),
                            [&](const CompiledConfig& c) { return c.text == l.value; }))
-            o_.compiled_configs->push_back({l.value, ev});
+            o_.compiled_defaults->configs.push_back({l.value, ev});
           break;
+        case LiteralRef::DefaultPort: {
+          // The program's own default; a library's setter is not its server's.
+          if (o != 0 || !o_.compiled_defaults) break;
+          uint16_t port = static_cast<uint16_t>(std::stoul(l.value));
+          auto& ports = o_.compiled_defaults->ports;
+          if (std::none_of(ports.begin(), ports.end(), [&](const CodeDefaultPort& d) { return d.port == port; }))
+            ports.push_back({port, ev});
+          break;
+        }
       }
     }
   }

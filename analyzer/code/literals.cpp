@@ -196,6 +196,7 @@ class LiteralScanner {
 
   void run() {
     const size_t nfn = s_.functions.size();
+    find_port_setters();
     for (size_t f = 0; f < nfn && f + 1 < first_.size(); ++f) scan_function(f);
   }
 
@@ -261,14 +262,11 @@ class LiteralScanner {
     near1_.clear();
     near2_.clear();
     // Stores of 16-bit immediates by offset, for the sockaddr_in pattern.
-    stores16_.clear();
-    for (size_t i = first_[f]; i < first_[f + 1]; ++i) {
-      const Insn& in = insns_[i];
-      if (in.op == Op::StoreImm && in.width == 2) stores16_[{in.mem_base, in.disp}] = in.imm & 0xffff;
-    }
+    fill_stores16(f);
     for (size_t i = first_[f]; i < first_[f + 1]; ++i) {
       const Insn& in = insns_[i];
       if (in.op == Op::StoreImm && (in.width == 2 || in.width == 4)) sockaddr_port(in);
+      runtime_ports(i);
       // Strings referenced by this instruction.
       uint64_t a = 0;
       if (in.op == Op::Lea && in.ref) a = in.ref;
@@ -289,6 +287,128 @@ class LiteralScanner {
           add({LiteralRef::Port, std::to_string(v), socket_role(near2_), "medium",
                fmt::format("static: htons({}) at {:#x}", v, c.site), static_cast<uint32_t>(f)});
     }
+  }
+
+  // --- Ports that reach sin_port at run time -------------------------------
+  // A program's default port often lives in a global (vsftpd's
+  // `tunable_listen_port = 21`, overridden by its configuration) and is
+  // byte-swapped into the sockaddr only when the socket is bound, inline or
+  // in a small setter (`sin_port = htons(port)` through a parameter). The
+  // constant is a port only along that path: a global's constant whose load
+  // is swapped and stored at sockaddr+2 (or passed to such a setter), in a
+  // function that binds or listens within two call levels.
+
+  static bool is_arg_reg(int r) { return r == kRdi || r == kRsi || r == kRdx || r == kRcx || r == kR8 || r == kR9; }
+
+  // The instruction, in [from, i), that last wrote register r, scanning at
+  // most `limit` back and not across a call; SIZE_MAX when none.
+  size_t last_write(size_t from, size_t i, int r, size_t limit) const {
+    for (size_t k = i; k > from && i - k < limit;) {
+      --k;
+      if (insns_[k].flow == Flow::Call || insns_[k].flow == Flow::Ret || insns_[k].flow == Flow::Jump)
+        return SIZE_MAX;
+      if (writes_reg(insns_[k], r) || insns_[k].dst == r) return k;
+    }
+    return SIZE_MAX;
+  }
+
+  // After the Swap16 of r at i: the 16-bit store of r into a sockaddr's
+  // port (offset 2 from a pointer, or 2 past a family store); the store's
+  // index, else SIZE_MAX.
+  size_t port_store_after(size_t f, size_t i, int r) const {
+    for (size_t k = i + 1; k < first_[f + 1] && k <= i + 4; ++k) {
+      const Insn& st = insns_[k];
+      if (st.op == Op::StoreReg && st.src == r && st.width == 2) {
+        bool family_before = stores16_.count({st.mem_base, st.disp - 2}) &&
+                             (stores16_.at({st.mem_base, st.disp - 2}) == 2 || stores16_.at({st.mem_base, st.disp - 2}) == 10);
+        bool field_of_pointer = st.mem_base != kNoReg && st.mem_base != kRsp && st.disp == 2;
+        return family_before || field_of_pointer ? k : SIZE_MAX;
+      }
+      if (writes_reg(st, r) || st.flow != Flow::None) return SIZE_MAX;
+    }
+    return SIZE_MAX;
+  }
+
+  // Functions that store a byte-swapped argument into a sockaddr's port,
+  // by entry address (the argument's register), and the constants every
+  // global is assigned (mov $imm, global).
+  void find_port_setters() {
+    for (size_t f = 0; f < s_.functions.size() && f + 1 < first_.size(); ++f) {
+      f_ = f;
+      fill_stores16(f);
+      for (size_t i = first_[f]; i < first_[f + 1]; ++i) {
+        const Insn& in = insns_[i];
+        if (in.op == Op::StoreImm && in.mem_base == kNoReg && in.ref && (in.width == 2 || in.width == 4))
+          global_consts_[in.ref].insert(in.imm);
+        if (in.op != Op::Swap16 || !is_arg_reg(in.dst)) continue;
+        bool written = false;
+        for (size_t k = first_[f]; k < i && !written; ++k) written = writes_reg(insns_[k], in.dst) || insns_[k].dst == in.dst;
+        if (!written && port_store_after(f, i, in.dst) != SIZE_MAX) setters_[s_.functions[f].addr] = in.dst;
+      }
+    }
+  }
+
+  void fill_stores16(size_t f) {
+    stores16_.clear();
+    for (size_t i = first_[f]; i < first_[f + 1]; ++i) {
+      const Insn& in = insns_[i];
+      if (in.op == Op::StoreImm && in.width == 2) stores16_[{in.mem_base, in.disp}] = in.imm & 0xffff;
+    }
+  }
+
+  // The value loaded by insns_[k] when it is a global's constant default:
+  // what `mov $imm, global` stores, else the global's initial value.
+  std::set<uint16_t> global_default(const Insn& load) const {
+    std::set<uint16_t> out;
+    if (load.op != Op::LoadMem || (load.width != 2 && load.width != 4)) return out;
+    auto it = global_consts_.find(load.ref);
+    if (it != global_consts_.end()) {
+      for (int64_t v : it->second)
+        if (v > 0 && v < 65536) out.insert(static_cast<uint16_t>(v));
+      return out;
+    }
+    if (const uint8_t* b = view_.at(load.ref, load.width)) {
+      uint32_t v = b[0] | (b[1] << 8) | (load.width == 4 ? (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24) : 0);
+      if (v > 0 && v < 65536) out.insert(static_cast<uint16_t>(v));
+    }
+    return out;
+  }
+
+  void add_default_port(uint16_t port, const std::string& how) {
+    ensure();
+    if (socket_role(near2_) != "listen") return;
+    add({LiteralRef::DefaultPort, std::to_string(port), "listen", "high", "static: " + how,
+         static_cast<uint32_t>(f_)});
+  }
+
+  // In function f_: a global's default swapped into sin_port inline, or
+  // handed to a port setter.
+  void runtime_ports(size_t i) {
+    const Insn& in = insns_[i];
+    const size_t from = first_[f_];
+    if (in.op == Op::Swap16 && port_store_after(f_, i, in.dst) != SIZE_MAX) {
+      size_t k = last_write(from, i, in.dst, 16);
+      if (k == SIZE_MAX) return;
+      for (uint16_t port : global_default(insns_[k]))
+        add_default_port(port, fmt::format("{} in the global at {:#x}, loaded at {:#x} and stored to sockaddr sin_port "
+                                           "byte-swapped at {:#x}",
+                                           port, insns_[k].ref, insns_[k].addr, in.addr));
+      return;
+    }
+    if (in.flow != Flow::Call || !in.target) return;
+    auto setter = setters_.find(in.target);
+    if (setter == setters_.end()) return;
+    size_t k = last_write(from, i, setter->second, 12);
+    if (k == SIZE_MAX) return;
+    const Insn& arg = insns_[k];
+    if (arg.op == Op::MovImm && arg.imm > 0 && arg.imm < 65536)
+      add_default_port(static_cast<uint16_t>(arg.imm),
+                       fmt::format("{} passed at {:#x} to {:#x}, which stores it to sockaddr sin_port byte-swapped",
+                                   arg.imm, in.addr, in.target));
+    for (uint16_t port : global_default(arg))
+      add_default_port(port, fmt::format("{} in the global at {:#x}, passed at {:#x} to {:#x}, which stores it to "
+                                         "sockaddr sin_port byte-swapped",
+                                         port, arg.ref, in.addr, in.target));
   }
 
   // Ports stored into sockaddr_in.sin_port / sin6_port.
@@ -440,6 +560,8 @@ class LiteralScanner {
   bool computed_ = false;
   std::set<std::string> near1_, near2_;
   std::map<std::pair<int, int32_t>, int64_t> stores16_;
+  std::map<uint64_t, int8_t> setters_;                 // entry address -> the argument swapped into sin_port
+  std::map<uint64_t, std::set<int64_t>> global_consts_;  // global -> constants stored to it
 };
 
 }  // namespace

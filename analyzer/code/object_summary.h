@@ -72,7 +72,10 @@ struct ExportRef {
 struct LiteralRef {
   // ConfigText: a configuration the program carries as text (BIND's default
   // named.conf options); value is the whole text.
-  enum Kind : uint8_t { Path, Host, Port, Dlopen, Service, ConfigText };
+  // DefaultPort: a constant that reaches sin_port at run time through a
+  // global or a setter: the program's default, which its configuration may
+  // override (read only when no configuration file names a port).
+  enum Kind : uint8_t { Path, Host, Port, Dlopen, Service, ConfigText, DefaultPort };
   Kind kind = Path;
   std::string value;       // path, host, soname, service name; port as decimal
   std::string hint;        // Path: read|write; Port: listen|connect|""
@@ -82,7 +85,7 @@ struct LiteralRef {
 };
 
 struct ObjectSummary {
-  static constexpr int kFormatVersion = 15;  // 15: compiled-in configuration text
+  static constexpr int kFormatVersion = 16;  // 16: default ports through globals and setters
   std::string sha256;
   std::vector<FunctionSummary> functions;  // sorted by address
   std::vector<ImportRef> imports;

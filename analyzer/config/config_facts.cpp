@@ -253,7 +253,7 @@ ConfigFacts extract_config_facts(const GuestRoot& root, const ConfigTree& tree,
 }
 
 void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p,
-                      const EtcServices& services, const std::vector<CompiledConfig>& compiled) {
+                      const EtcServices& services, const CompiledDefaults& compiled) {
   auto find = [&](const std::string& path) -> FileFact* {
     for (auto& f : p.files)
       if (f.path == path) return &f;

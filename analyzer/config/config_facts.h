@@ -49,6 +49,6 @@ ConfigFacts extract_config_facts(const GuestRoot& root, const ConfigTree& tree,
 // compiled: the program's compiled-in configurations (code analysis).
 void add_config_facts(const ConfigTree& tree, const ConfigFacts& facts, bool listens, Profile& p,
                       const EtcServices& services = EtcServices{},
-                      const std::vector<CompiledConfig>& compiled = {});
+                      const CompiledDefaults& compiled = {});
 
 }  // namespace decant
