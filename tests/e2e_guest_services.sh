@@ -1,8 +1,8 @@
 #!/bin/sh
 # Zero edits: services of the bullseye guest, converted as the VM starts
 # them, run under `decant run` (crun) and greet a real client, with nothing
-# changed by hand: sshd (its port only the documented default, medium
-# confidence, yet it must be allowed to bind it), vsftpd (listening on ::,
+# changed by hand: sshd (its port the documented default that its
+# sshd_config's commented `#Port 22` confirms), vsftpd (listening on ::,
 # reached over IPv4), xinetd starting rsync per connection, and squid (its
 # compiled-in data files and helper programs) answering an HTTP request,
 # and named resolving localhost (it drops to the bind user itself, so the

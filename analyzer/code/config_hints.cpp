@@ -225,6 +225,32 @@ void add_ports_of(Profile& p, const std::string& text, const EtcServices& servic
   }
 }
 
+// Directives the package ships commented out (`#Port 22` in sshd_config,
+// `#port = 143` in dovecot's): OpenSSH's convention, and many others', is
+// to write each option with its default value, commented. Only a '#'
+// directly followed by a letter is a commented directive; "# Port
+// forwarding ..." is prose.
+std::vector<ListenFact> commented_ports(const ConfigTree& tree, const EtcServices& services) {
+  std::vector<ListenFact> out;
+  for (auto& f : tree.files) {
+    if (f.text.compare(0, 2, "#!") == 0 || template_name(path_basename(f.path))) continue;
+    std::string uncommented;
+    for (std::string_view raw : lines(f.text)) {
+      std::string line = trim(std::string(raw));
+      if (line.size() > 1 && line[0] == '#' && isalpha(static_cast<unsigned char>(line[1]))) uncommented += line.substr(1);
+      uncommented += '\n';
+    }
+    for (auto& cp : parse_port_directives(uncommented, &services)) {
+      ListenFact l;
+      l.port = static_cast<uint16_t>(cp.port);
+      l.proto = "tcp";
+      l.evidence = {fmt::format("config: {}:{}: #{} (commented out: the package's default)", f.path, cp.line, cp.text)};
+      out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_config_ports(const ConfigTree& tree, const std::string& program, Profile& p, const EtcServices& services,
@@ -254,11 +280,22 @@ void add_config_ports(const ConfigTree& tree, const std::string& program, Profil
   std::string files;
   for (size_t i = 0; i < configs.size() && i < 3; ++i) files += (i ? ", " : "") + configs[i];
   if (configs.size() > 3) files += fmt::format(" and {} more", configs.size() - 3);
-  for (auto& d : kDefaults)
-    if (program == d.program)
-      add_listen(p, d.port, "", "medium",
-                 fmt::format("config: no {} directive in the {} read ({}); {}'s default is {}", d.directive,
-                             configs.size() == 1 ? "file" : "files", files, program, d.port));
+  // The table is a fallback (medium); where the package's own commented
+  // directive says the same port, two independent sources agree (high).
+  // A commented port alone stays medium.
+  auto commented = commented_ports(tree, services);
+  bool tabled = false;
+  for (auto& d : kDefaults) {
+    if (program != d.program) continue;
+    tabled = true;
+    std::string table_ev = fmt::format("config: no {} directive in the {} read ({}); {}'s default is {}", d.directive,
+                                       configs.size() == 1 ? "file" : "files", files, program, d.port);
+    auto agrees = std::find_if(commented.begin(), commented.end(), [&](const ListenFact& c) { return c.port == d.port; });
+    if (agrees != commented.end()) add_listen(p, d.port, "", "high", agrees->evidence[0]);
+    add_listen(p, d.port, "", agrees != commented.end() ? "high" : "medium", table_ev);
+  }
+  if (!tabled)
+    for (auto& c : commented) add_listen(p, c.port, "", "medium", c.evidence[0]);
 }
 
 }  // namespace decant

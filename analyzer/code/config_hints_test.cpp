@@ -125,6 +125,36 @@ TEST(ConfigPorts, BindListenOnPort) {
   EXPECT_EQ(p.network.listen[0].confidence, "medium");
 }
 
+// sshd_config ships "#Port 22": the package's commented default agrees
+// with the documented-default table, so the port is high; the table alone
+// stays medium, a commented port alone (no table entry) is medium, and
+// prose ("# Port forwarding") is no directive.
+TEST(ConfigPorts, CommentedDefaultAgreeingWithTheTable) {
+  Profile p;
+  add_config_ports(tree_of({{"/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\n\n#Port 22\n#AddressFamily any\n"}}),
+                   "sshd", p, EtcServices{});
+  ASSERT_EQ(p.network.listen.size(), 1u);
+  EXPECT_EQ(p.network.listen[0].port, 22u);
+  EXPECT_EQ(p.network.listen[0].confidence, "high");
+  EXPECT_EQ(p.network.listen[0].evidence[0],
+            "config: /etc/ssh/sshd_config:3: #Port 22 (commented out: the package's default)");
+  Profile q;
+  add_config_ports(tree_of({{"/etc/ssh/sshd_config", "# Port 2222 would be another choice\n#Port 2222\n"}}), "sshd", q,
+                   EtcServices{});
+  ASSERT_EQ(q.network.listen.size(), 1u);
+  EXPECT_EQ(q.network.listen[0].port, 22u);
+  EXPECT_EQ(q.network.listen[0].confidence, "medium");
+  Profile r;
+  add_config_ports(tree_of({{"/etc/dovecot/conf.d/10-master.conf", "  inet_listener imap {\n    #port = 143\n  }\n"}}),
+                   "dovecot", r, EtcServices{});
+  ASSERT_EQ(r.network.listen.size(), 1u);
+  EXPECT_EQ(r.network.listen[0].port, 143u);
+  EXPECT_EQ(r.network.listen[0].confidence, "medium");
+  Profile none;
+  add_config_ports(tree_of({{"/etc/x.conf", "# Port forwarding is off\n"}}), "xd", none, EtcServices{});
+  EXPECT_TRUE(none.network.listen.empty());
+}
+
 // A constant the code swaps into sin_port (vsftpd's listen_port global) is
 // the program's default: high when no file names a port, ahead of the
 // documented-default table; listen_port in the files overrides it.
