@@ -282,20 +282,18 @@ void add_config_ports(const ConfigTree& tree, const std::string& program, Profil
   if (configs.size() > 3) files += fmt::format(" and {} more", configs.size() - 3);
   // The table is a fallback (medium); where the package's own commented
   // directive says the same port, two independent sources agree (high).
-  // A commented port alone stays medium.
+  // A commented port alone is nothing: it may be an optional feature
+  // shipped disabled (rsyslog's `#input(type="imudp" port="514")`), and a
+  // client sharing the package's files (scp, sftp) is not the server.
   auto commented = commented_ports(tree, services);
-  bool tabled = false;
   for (auto& d : kDefaults) {
     if (program != d.program) continue;
-    tabled = true;
     std::string table_ev = fmt::format("config: no {} directive in the {} read ({}); {}'s default is {}", d.directive,
                                        configs.size() == 1 ? "file" : "files", files, program, d.port);
     auto agrees = std::find_if(commented.begin(), commented.end(), [&](const ListenFact& c) { return c.port == d.port; });
     if (agrees != commented.end()) add_listen(p, d.port, "", "high", agrees->evidence[0]);
     add_listen(p, d.port, "", agrees != commented.end() ? "high" : "medium", table_ev);
   }
-  if (!tabled)
-    for (auto& c : commented) add_listen(p, c.port, "", "medium", c.evidence[0]);
 }
 
 }  // namespace decant

@@ -127,8 +127,9 @@ TEST(ConfigPorts, BindListenOnPort) {
 
 // sshd_config ships "#Port 22": the package's commented default agrees
 // with the documented-default table, so the port is high; the table alone
-// stays medium, a commented port alone (no table entry) is medium, and
-// prose ("# Port forwarding") is no directive.
+// stays medium, a commented port alone (dovecot's, or rsyslog's optional
+// inputs shipped disabled) is nothing, and prose ("# Port forwarding") is
+// no directive.
 TEST(ConfigPorts, CommentedDefaultAgreeingWithTheTable) {
   Profile p;
   add_config_ports(tree_of({{"/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\n\n#Port 22\n#AddressFamily any\n"}}),
@@ -147,9 +148,11 @@ TEST(ConfigPorts, CommentedDefaultAgreeingWithTheTable) {
   Profile r;
   add_config_ports(tree_of({{"/etc/dovecot/conf.d/10-master.conf", "  inet_listener imap {\n    #port = 143\n  }\n"}}),
                    "dovecot", r, EtcServices{});
-  ASSERT_EQ(r.network.listen.size(), 1u);
-  EXPECT_EQ(r.network.listen[0].port, 143u);
-  EXPECT_EQ(r.network.listen[0].confidence, "medium");
+  EXPECT_TRUE(r.network.listen.empty());
+  Profile feature;  // an optional input shipped disabled
+  add_config_ports(tree_of({{"/etc/rsyslog.conf", "#module(load=\"imudp\")\n#input(type=\"imudp\" port=\"514\")\n"}}),
+                   "rsyslogd", feature, EtcServices{});
+  EXPECT_TRUE(feature.network.listen.empty());
   Profile none;
   add_config_ports(tree_of({{"/etc/x.conf", "# Port forwarding is off\n"}}), "xd", none, EtcServices{});
   EXPECT_TRUE(none.network.listen.empty());
