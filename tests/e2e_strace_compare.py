@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-CALL = re.compile(r'^(open|openat|execve|chroot|mkdir|mkdirat)\((?:AT_FDCWD, |\d+, )?"((?:[^"\\]|\\.)*)"(.*)\) = (-?\d+)')
+CALL = re.compile(r'^(open|openat|execve|chroot|mkdir|mkdirat)\((?:AT_FDCWD, |\d+, )?"((?:[^"\\]|\\.)*)"(.*)\)\s+=\s+(-?\d+)')
 KERNEL = ("/proc/", "/sys/", "/dev/")
 
 
