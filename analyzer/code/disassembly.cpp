@@ -81,79 +81,10 @@ Handle& handle() {
   return h;
 }
 
-void convert(const cs_insn* ci, Insn& in) {
-  in.addr = ci->address;
-  in.size = static_cast<uint8_t>(ci->size);
-  const cs_x86& x = ci->detail->x86;
-  unsigned id = ci->id;
-
-  auto mark_write = [&](unsigned reg) {
-    int f = family(reg);
-    if (f >= 0) in.writes |= uint16_t(1u << f);
-  };
-  for (uint8_t k = 0; k < ci->detail->regs_write_count; ++k) mark_write(ci->detail->regs_write[k]);
-  for (uint8_t k = 0; k < x.op_count; ++k) {
-    const cs_x86_op& op = x.operands[k];
-    if (op.type == X86_OP_REG) {
-      bool write = (op.access & CS_AC_WRITE) != 0;
-      if (k == 0 && op.access == 0 && !reads_only_first_operand(id)) write = true;
-      if (write) mark_write(op.reg);
-    } else if (op.type == X86_OP_IMM) {
-      in.has_imm = true;
-      in.imm = op.imm;
-    } else if (op.type == X86_OP_MEM) {
-      if (op.mem.base == X86_REG_RIP && op.mem.index == X86_REG_INVALID) in.ref = ci->address + ci->size + op.mem.disp;
-      else if (op.mem.base == X86_REG_INVALID && op.mem.index == X86_REG_INVALID && op.mem.segment == X86_REG_INVALID)
-        in.ref = static_cast<uint64_t>(op.mem.disp);
-      if (in.ref) in.mem_size = id == X86_INS_LEA ? 0 : (op.size ? op.size : 8);
-    }
-  }
-
-  if (id == X86_INS_NOP || id == X86_INS_INT3) in.padding = true;
-  switch (id) {
-    case X86_INS_CALL:
-    case X86_INS_LCALL:
-      in.flow = Flow::Call;
-      in.writes |= (1u << kRax) | (1u << kRcx) | (1u << kRdx) | (1u << kRsi) | (1u << kRdi) | (1u << kR8) |
-                   (1u << kR9) | (1u << kR10) | (1u << kR11);
-      break;
-    case X86_INS_JMP:
-    case X86_INS_LJMP:
-      in.flow = Flow::Jump;
-      break;
-    case X86_INS_RET: case X86_INS_RETF: case X86_INS_RETFQ: case X86_INS_IRET: case X86_INS_IRETD:
-    case X86_INS_IRETQ: case X86_INS_SYSRET: case X86_INS_SYSEXIT:
-      in.flow = Flow::Ret;
-      break;
-    case X86_INS_HLT: case X86_INS_UD2:
-      in.flow = Flow::Stop;
-      break;
-    case X86_INS_SYSCALL: case X86_INS_SYSENTER:
-      in.flow = Flow::Syscall;
-      in.writes |= (1u << kRax) | (1u << kRcx) | (1u << kR11);
-      break;
-    case X86_INS_INT:
-      if (x.op_count == 1 && x.operands[0].type == X86_OP_IMM && x.operands[0].imm == 0x80) {
-        in.flow = Flow::Int80;
-        in.writes |= 1u << kRax;
-      }
-      break;
-    default:
-      if (cs_insn_group(handle().h, ci, CS_GRP_JUMP)) in.flow = Flow::CondJump;
-      break;
-  }
-  if (in.flow == Flow::Call || in.flow == Flow::Jump || in.flow == Flow::CondJump) {
-    if (x.op_count == 1 && x.operands[0].type == X86_OP_IMM) {
-      in.target = static_cast<uint64_t>(x.operands[0].imm);
-      in.has_imm = false;
-    } else {
-      in.indirect = true;
-      if (x.op_count == 1 && x.operands[0].type == X86_OP_MEM && in.ref) in.branch_mem = true;
-    }
-    return;
-  }
-
-  // Value-tracking shapes.
+// The shapes value tracking reads (constants and registers moved, stack
+// traffic, stores and loads of memory, inlined byte swaps); anything else
+// stays Op::Other.
+void value_shape(const cs_x86& x, unsigned id, Insn& in) {
   if ((id == X86_INS_MOV || id == X86_INS_MOVABS) && x.op_count == 2 && x.operands[0].type == X86_OP_REG) {
     const cs_x86_op& d = x.operands[0];
     const cs_x86_op& s = x.operands[1];
@@ -226,6 +157,81 @@ void convert(const cs_insn* ci, Insn& in) {
     in.disp = static_cast<int32_t>(x.operands[0].mem.disp);
     in.mem_base = static_cast<int8_t>(family(x.operands[0].mem.base));
   }
+}
+
+void convert(const cs_insn* ci, Insn& in) {
+  in.addr = ci->address;
+  in.size = static_cast<uint8_t>(ci->size);
+  const cs_x86& x = ci->detail->x86;
+  unsigned id = ci->id;
+
+  auto mark_write = [&](unsigned reg) {
+    int f = family(reg);
+    if (f >= 0) in.writes |= uint16_t(1u << f);
+  };
+  for (uint8_t k = 0; k < ci->detail->regs_write_count; ++k) mark_write(ci->detail->regs_write[k]);
+  for (uint8_t k = 0; k < x.op_count; ++k) {
+    const cs_x86_op& op = x.operands[k];
+    if (op.type == X86_OP_REG) {
+      bool write = (op.access & CS_AC_WRITE) != 0;
+      if (k == 0 && op.access == 0 && !reads_only_first_operand(id)) write = true;
+      if (write) mark_write(op.reg);
+    } else if (op.type == X86_OP_IMM) {
+      in.has_imm = true;
+      in.imm = op.imm;
+    } else if (op.type == X86_OP_MEM) {
+      if (op.mem.base == X86_REG_RIP && op.mem.index == X86_REG_INVALID) in.ref = ci->address + ci->size + op.mem.disp;
+      else if (op.mem.base == X86_REG_INVALID && op.mem.index == X86_REG_INVALID && op.mem.segment == X86_REG_INVALID)
+        in.ref = static_cast<uint64_t>(op.mem.disp);
+      if (in.ref) in.mem_size = id == X86_INS_LEA ? 0 : (op.size ? op.size : 8);
+    }
+  }
+
+  if (id == X86_INS_NOP || id == X86_INS_INT3) in.padding = true;
+  switch (id) {
+    case X86_INS_CALL:
+    case X86_INS_LCALL:
+      in.flow = Flow::Call;
+      in.writes |= (1u << kRax) | (1u << kRcx) | (1u << kRdx) | (1u << kRsi) | (1u << kRdi) | (1u << kR8) |
+                   (1u << kR9) | (1u << kR10) | (1u << kR11);
+      break;
+    case X86_INS_JMP:
+    case X86_INS_LJMP:
+      in.flow = Flow::Jump;
+      break;
+    case X86_INS_RET: case X86_INS_RETF: case X86_INS_RETFQ: case X86_INS_IRET: case X86_INS_IRETD:
+    case X86_INS_IRETQ: case X86_INS_SYSRET: case X86_INS_SYSEXIT:
+      in.flow = Flow::Ret;
+      break;
+    case X86_INS_HLT: case X86_INS_UD2:
+      in.flow = Flow::Stop;
+      break;
+    case X86_INS_SYSCALL: case X86_INS_SYSENTER:
+      in.flow = Flow::Syscall;
+      in.writes |= (1u << kRax) | (1u << kRcx) | (1u << kR11);
+      break;
+    case X86_INS_INT:
+      if (x.op_count == 1 && x.operands[0].type == X86_OP_IMM && x.operands[0].imm == 0x80) {
+        in.flow = Flow::Int80;
+        in.writes |= 1u << kRax;
+      }
+      break;
+    default:
+      if (cs_insn_group(handle().h, ci, CS_GRP_JUMP)) in.flow = Flow::CondJump;
+      break;
+  }
+  if (in.flow == Flow::Call || in.flow == Flow::Jump || in.flow == Flow::CondJump) {
+    if (x.op_count == 1 && x.operands[0].type == X86_OP_IMM) {
+      in.target = static_cast<uint64_t>(x.operands[0].imm);
+      in.has_imm = false;
+    } else {
+      in.indirect = true;
+      if (x.op_count == 1 && x.operands[0].type == X86_OP_MEM && in.ref) in.branch_mem = true;
+    }
+    return;
+  }
+
+  value_shape(x, id, in);
 }
 
 }  // namespace
