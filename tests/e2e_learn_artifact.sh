@@ -1,10 +1,10 @@
 #!/bin/sh
 # Learning inside a packaged artifact: `decant learn ARTIFACT --workload CMD`
-# runs the service of a bundle (sshd) and of an OCI archive (vsftpd) from the
-# bullseye guest under decant run with the shim recording, while a client
-# (the workload) reads each greeting through a published port. Both ports
-# are only guessed statically (medium: the documented defaults), so the
-# images publish none; learning sees them bound and a re-package of the
+# runs the service of a bundle and of an OCI archive (sshd of the bullseye
+# guest, whose sshd_config lost its commented "#Port 22") under decant run
+# with the shim recording, while a client (the workload) reads each
+# greeting through a published port. The port is only guessed statically
+# (medium: the documented default), so the images publish none; learning sees them bound and a re-package of the
 # learned profile publishes them. A file the service looked for and the
 # image lacked is reported, and the re-packaged image has it whenever the
 # guest does. The artifacts are unchanged byte for byte (a bundle's volumes
@@ -22,16 +22,21 @@ tmp=$(mktemp -d /tmp/decant-e2e-learn.XXXXXX) || fail "mktemp"
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --only vsftpd --format bundle -q 2>convert.log ||
+# A copy of the guest (hard links; the file changed is replaced, never
+# written through) whose sshd_config lacks the commented "#Port 22" that
+# confirms the documented default: port 22 is then only guessed.
+cp -al "$GUEST" guest || fail "cannot hard-link the guest"
+rm -f guest/etc/ssh/sshd_config && grep -v '^#Port 22$' "$GUEST/etc/ssh/sshd_config" >guest/etc/ssh/sshd_config ||
+    fail "cannot write the copy's sshd_config"
+GUEST=$tmp/guest
+"$DECANT" convert "$GUEST" -o out --shim "$SHIM" --only ssh --format bundle -q 2>convert.log ||
     fail "convert: $(tail -5 convert.log)"
-for s in ssh vsftpd; do
-    grep -A3 'port: 2[12]$' "out/$s/profile.yaml" | grep -q 'confidence: medium' ||
-        fail "$s: its port is no longer only guessed; this test needs a medium-confidence port"
-done
+grep -A3 'port: 22$' out/ssh/profile.yaml | grep -q 'confidence: medium' ||
+    fail "ssh: its port is no longer only guessed; this test needs a medium-confidence port"
 "$DECANT" package out/ssh/profile.yaml --root "$GUEST" --shim "$SHIM" --network private --format bundle \
     -o b-ssh 2>package.log || fail "package ssh: $(tail -3 package.log)"
-"$DECANT" package out/vsftpd/profile.yaml --root "$GUEST" --shim "$SHIM" --network private --format oci-archive \
-    -o vsftpd.tar 2>>package.log || fail "package vsftpd: $(tail -3 package.log)"
+"$DECANT" package out/ssh/profile.yaml --root "$GUEST" --shim "$SHIM" --network private --format oci-archive \
+    -o ssh.tar 2>>package.log || fail "package ssh as an OCI archive: $(tail -3 package.log)"
 # publishes CONFIG PORT: the runtime config's port annotation lists PORT.
 publishes() {
     python3 -c 'import json, sys
@@ -96,7 +101,7 @@ PY
 }
 
 learn_and_repackage ssh b-ssh 22 '^SSH-2\.0-' bundle
-learn_and_repackage vsftpd vsftpd.tar 21 '^220 ' oci-archive
+learn_and_repackage ssh-oci ssh.tar 22 '^SSH-2\.0-' oci-archive
 
 # A workload that fails makes learning fail (the profile is still written).
 host=$(free_port)

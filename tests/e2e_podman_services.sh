@@ -2,7 +2,8 @@
 # Every service `decant convert` discovers in the bullseye guest, converted
 # with no edit at all, runs from its OCI archive under
 # `podman run --security-opt seccomp=<its exported seccomp.json>` and
-# answers its real client (SSH banner, FTP 220, rsync through xinetd, an
+# answers its real client (SSH banner and ssh-keyscan, FTP 220 and a login
+# PAM refuses, rsync through xinetd, an
 # HTTP GET through squid, apache2 and lighttpd, a DNS query to named,
 # memcached's version, redis PING); services without a port (cron, rsyslog)
 # must still be running. Then the image's ExposedPorts are compared with
@@ -124,6 +125,17 @@ PY
 for s in out/*/image.oci.tar; do start "$(basename "$(dirname "$s")")"; done
 answers ssh 22 '^SSH-2\.0-OpenSSH'
 answers vsftpd 21 '^220 '
+# A login goes through PAM (pam.d/vsftpd and the modules it loads): a wrong
+# password is refused as a login, not as a broken server.
+answers vsftpd 21 '^530 ' 'ftp-login:root:wrong-password'
+# ssh-keyscan: the key exchange with the host keys the image carries.
+if command -v ssh-keyscan >/dev/null 2>&1; then
+    keys=$(ip netns exec "${ns_prefix}ssh" ssh-keyscan -T 5 -t ed25519,rsa 127.0.0.1 2>/dev/null | grep -c '^127.0.0.1 ')
+    [ "$keys" -ge 2 ] || fail "ssh: ssh-keyscan got $keys host keys, want ed25519 and rsa"
+    echo "ok: ssh-keyscan reads $keys host keys"
+elif [ "${DECANT_MUST_WORK:-0}" = 1 ]; then
+    fail "ssh-keyscan not installed (openssh-client)"
+fi
 answers xinetd 873 '^@RSYNCD: '
 answers squid 3128 '^HTTP/1\.[01] [0-9]{3} ' 'GET / HTTP/1.0\r\n\r\n'
 answers named 53 '^rcode 0 answers [1-9]' 'dns:localhost'

@@ -116,7 +116,9 @@ def compare(guest, outdir, tracedir, name):
             continue
         # A file created, or opened to write (a log): what the image needs
         # is its directory, not the guest's copy.
-        writes = re.search(r"O_WRONLY|O_RDWR|O_APPEND|O_CREAT", rest) is not None
+        # What the guest holds under /run is the VM's run-time state (utmp,
+        # pid files): a container's /run starts empty, as a booted VM's does.
+        writes = re.search(r"O_WRONLY|O_RDWR|O_APPEND|O_CREAT", rest) is not None or real.startswith("/run/")
         if writes or not os.path.lexists(guest + real):
             parent = os.path.dirname(real)
             if (parent not in made and os.path.basename(parent) not in made and not os.path.isdir(rootfs + resolve(rootfs, parent)) and not has(parent)

@@ -84,7 +84,7 @@ EOF
 }
 
 native ssh 22
-native vsftpd 21
+native vsftpd 21 ftp-login:root:wrong-password
 native xinetd 873
 native squid 3128 'GET / HTTP/1.0\r\n\r\n'
 native named 53 dns:localhost

@@ -62,6 +62,8 @@ class ClosureAnalysis {
   void add_nss_databases(const std::map<std::string, std::vector<std::string>>& nsswitch);
   void add_glibc_unwinder(LibraryLoads& loads);
   void add_glibc_converters();
+  // pam.cpp
+  void add_pam_modules(LibraryLoads& loads);
   bool helper_program(const LiteralRef& l) const;
   // syscall_allowlist.cpp
   void add_syscall(int nr, const std::string& evidence);

@@ -28,6 +28,7 @@ Status ClosureAnalysis::run(CodeStats& stats) {
   add_dlopen_libraries(loads);   // libraries named in dlopen() calls (dlopen.cpp)
   add_nss_modules(loads);        // NSS modules of reachable lookups (nss.cpp)
   add_glibc_unwinder(loads);     // libgcc_s.so.1 for pthread_exit/cancel, backtrace (nss.cpp)
+  add_pam_modules(loads);        // the modules of the service's /etc/pam.d file (pam.cpp)
   add_config_modules(loads);     // modules the configuration loads (config_modules.cpp)
   if (closure_.objects.size() > before) {
     summarize(before);           // the libraries just added, then reachability again
