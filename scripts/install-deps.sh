@@ -11,7 +11,7 @@ libgtest-dev libgmock-dev libbenchmark-dev
 clang libclang-rt-14-dev
 debootstrap strace fakechroot file binutils curl jq python3 zstd
 crun runc podman skopeo umoci lxc iproute2 netcat-openbsd
-catatonit podman-compose util-linux
+catatonit podman-compose util-linux openssh-client systemd
 reprozip
 libext2fs-dev libblkid-dev qemu-utils e2fsprogs fdisk xz-utils bzip2 cpio zip
 chromium python3-jsonschema python3-yaml
