@@ -24,11 +24,13 @@
 #include <nlohmann/json.hpp>
 
 #include "analyzer/analyze.h"
+#include "analyzer/config/config_sources.h"
 #include "analyzer/guest_facts.h"
 #include "common/fs_tree.h"
 #include "common/file_util.h"
 #include "discover/discover.h"
 #include "discover/shell_vars.h"
+#include "discover/tmpfiles.h"
 #include "guest/source.h"
 #include "packager/manifests.h"
 #include "packager/staged_output.h"
@@ -139,13 +141,37 @@ void add_wrapper_files(const ServiceWrapper& w, const DiscoveredService& d, Prof
     add(path, "write", fmt::format("discover: {} names it at {}", w.script, origin), true);
 }
 
+// The directories the guest's tmpfiles.d makes below /run at boot for this
+// service: those of the files its program's package installs (a file of
+// /etc/tmpfiles.d that replaces a packaged one counts as that package's).
+// The package, not a name, ties a file to a service: bind9 installs both
+// /usr/sbin/named and named.conf there, and a tmpfiles.d file nobody
+// packaged (an administrator's) is tied to none. Each cites its line.
+void add_tmpfiles_directories(const GuestRoot& root, Profile& p) {
+  auto index = dpkg_index(root);
+  if (!index || p.binary.path.empty()) return;
+  std::string package = owning_package(root, *index, p.binary.path);
+  if (package.empty()) return;
+  ServiceInfo& s = p.service;
+  for (const auto& t : guest_tmpfiles_runtime_dirs(root)) {
+    bool ours = owning_package(root, *index, t.file) == package;
+    for (const auto& f : t.shadowed) ours = ours || owning_package(root, *index, f) == package;
+    if (!ours) continue;
+    // One a RuntimeDirectory= also names is listed once, citing both.
+    if (std::find(s.runtime_directories.begin(), s.runtime_directories.end(), t.path) == s.runtime_directories.end())
+      s.runtime_directories.push_back(t.path);
+    s.evidence.push_back(fmt::format("discover: {}:{}: {}", t.file, t.line, t.text));
+  }
+}
+
 // How the init ran it, for decant-init: the unit's Type= and PIDFile= (a
 // SysV script is forking with its --pidfile), its RuntimeDirectory=
 // entries, which systemd creates at each start (discovery lists them among
-// the writable directories, citing the key), and its stop timeout
+// the writable directories, citing the key), the directories tmpfiles.d
+// creates for it at boot (add_tmpfiles_directories), and its stop timeout
 // (TimeoutStopSec=/TimeoutSec=, citing the line). Superserver entries are
 // not daemons of their own: they stay simple.
-void add_service_section(const DiscoveredService& d, Profile& p) {
+void add_service_section(const GuestRoot& root, const DiscoveredService& d, Profile& p) {
   static const std::set<std::string> kTypes{"simple", "exec", "forking", "notify", "notify-reload", "idle", "dbus"};
   ServiceInfo& s = p.service;
   if (kTypes.count(d.type) && d.type != "simple") {
@@ -162,6 +188,7 @@ void add_service_section(const DiscoveredService& d, Profile& p) {
       s.runtime_directories.push_back(normalize_absolute(w.path));
       s.evidence.push_back("discover: " + w.evidence);
     }
+  add_tmpfiles_directories(root, p);
   if (d.stop_timeout) {
     s.stop_timeout = d.stop_timeout;
     s.evidence.push_back("discover: " + d.stop_timeout_evidence);
@@ -169,13 +196,13 @@ void add_service_section(const DiscoveredService& d, Profile& p) {
 }
 
 // Discovery's facts go into the profile: they are how the VM really ran it.
-void add_discovered_facts(const DiscoveredService& d, Profile& p) {
+void add_discovered_facts(const GuestRoot& root, const DiscoveredService& d, Profile& p) {
   p.metadata.name = d.name;
   p.entrypoint = d.argv;
   if (!d.user.empty()) p.user = d.user;
   if (!d.workdir.empty()) p.workdir = d.workdir;
   for (const auto& [k, v] : d.env) p.env[k] = v;
-  add_service_section(d, p);
+  add_service_section(root, d, p);
   for (const auto& w : d.writable) {
     auto it = std::find_if(p.files.begin(), p.files.end(), [&](const FileFact& f) { return f.path == w.path; });
     if (it == p.files.end()) p.files.push_back({w.path, "write", false, {"discover: " + w.evidence}});
@@ -422,7 +449,7 @@ ServiceOutcome convert_service(Context& c, SourceState& src, const DiscoveredSer
   analyze_options.argv = wrapper ? std::vector<std::string>{wrapper->daemon} : d.argv;
   auto analysis = analyze_binary(root, wrapper ? wrapper->daemon : out.binary, analyze_options, src.cache);
   if (!analysis) return failed(analysis.error().message);
-  add_discovered_facts(d, analysis->profile);
+  add_discovered_facts(root, d, analysis->profile);
   if (wrapper) add_wrapper_files(*wrapper, d, analysis->profile);
   else add_argument_files(root, d, analysis->profile);
   std::set<std::string> before_children;
