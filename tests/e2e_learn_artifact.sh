@@ -73,9 +73,12 @@ learn_and_repackage() {
     name=$1 artifact=$2 port=$3 regex=$4 format=$5
     before=$(if [ -d "$artifact" ]; then tree_digest "$artifact"; else sha256sum <"$artifact"; fi)
     host=$(free_port)
+    # In the background for its pid: the container it runs is named
+    # decant-SERVICE-PID, told apart from other tests' containers.
     "$DECANT" learn "$artifact" -o "$name.learned.yaml" -p "127.0.0.1:$host:$port" --timeout 60 \
-        --workload "python3 $tmp/greet.py $host '$regex'" >"learn-$name.out" 2>"learn-$name.log" ||
-        fail "$name: learn failed: $(grep -v "$name\[" "learn-$name.log" | tail -5)"
+        --workload "python3 $tmp/greet.py $host '$regex'" >"learn-$name.out" 2>"learn-$name.log" &
+    learn_pid=$!
+    wait "$learn_pid" || fail "$name: learn failed: $(grep -v "$name\[" "learn-$name.log" | tail -5)"
     grep -q 'the workload ended' "learn-$name.log" || fail "$name: learning did not end with the workload"
     grep -q "port $port/tcp seen bound" "learn-$name.log" || fail "$name: port $port not confirmed: $(tail -5 "learn-$name.log")"
     python3 - "$name.learned.yaml" "$port" <<'PY' || fail "$name: the learned profile lacks port $port high with observed evidence"
@@ -86,7 +89,7 @@ sys.exit(0 if l and l[0]["confidence"] == "high" and any(e.startswith("observed:
 PY
     after=$(if [ -d "$artifact" ]; then tree_digest "$artifact"; else sha256sum <"$artifact"; fi)
     [ "$before" = "$after" ] || fail "$name: learning changed the artifact $artifact"
-    crun list 2>/dev/null | grep -q "decant-" && fail "$name: a container was left behind: $(crun list)"
+    crun list 2>/dev/null | grep -q "^decant-[^ ]*-$learn_pid " && fail "$name: its container was left behind: $(crun list)"
     "$DECANT" package "$name.learned.yaml" --root "$GUEST" --shim "$SHIM" --network private --format bundle \
         -o "b2-$name" 2>"package2-$name.log" || fail "$name: re-package: $(tail -3 "package2-$name.log")"
     publishes "b2-$name/config.json" "$port" || fail "$name: the re-packaged image does not publish $port"
