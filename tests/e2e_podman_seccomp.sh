@@ -19,23 +19,7 @@ SHIM="$DECANT_BUILD/libdecant-shim.so"
 [ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
 
 tmp=$(mktemp -d /tmp/decant-e2e-pseccomp.XXXXXX) || fail "mktemp"
-podman_conf "$tmp"
-mkdir -p "$tmp/ptmp"
-P="podman --root $tmp/root --runroot $tmp/run --tmpdir $tmp/ptmp --volumepath $tmp/vol"
-hybrid=0
-if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
-    require_tool unshare
-    hybrid=1
-fi
-# crun refuses hybrid cgroups: podman runs in a mount namespace without the
-# cgroup2 mount there, as `decant run` runs crun (docs/packaging.md).
-pod() {
-    if [ $hybrid = 1 ]; then
-        unshare -m sh -c 'umount -l /sys/fs/cgroup/unified && exec "$@"' sh $P "$@"
-    else
-        $P "$@"
-    fi
-}
+podman_scratch "$tmp"
 cleanup() {
     pod rm -af >/dev/null 2>&1
     pod volume rm -af >/dev/null 2>&1

@@ -29,24 +29,8 @@ SHIM="$DECANT_BUILD/libdecant-shim.so"
 [ -f "$SHIM" ] || skip "shim not built ($SHIM): build target decant_shim"
 
 tmp=$(mktemp -d /tmp/decant-e2e-pservices.XXXXXX) || fail "mktemp"
-podman_conf "$tmp"
-mkdir -p "$tmp/ptmp"
-P="podman --root $tmp/root --runroot $tmp/run --tmpdir $tmp/ptmp --volumepath $tmp/vol"
+podman_scratch "$tmp"
 ns_prefix="decant-e2e-$$-"
-hybrid=0
-if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
-    require_tool unshare
-    hybrid=1
-fi
-# crun refuses hybrid cgroups: podman runs in a mount namespace without the
-# cgroup2 mount there, as `decant run` runs crun (docs/packaging.md).
-pod() {
-    if [ $hybrid = 1 ]; then
-        unshare -m --propagation slave sh -c 'umount -l /sys/fs/cgroup/unified && exec "$@"' sh $P "$@"
-    else
-        $P "$@"
-    fi
-}
 cleanup() {
     pod rm -af -t 2 >/dev/null 2>&1
     pod system reset -f >/dev/null 2>&1

@@ -37,6 +37,28 @@ CONF
     export CONTAINERS_CONF="$1/containers.conf"
 }
 
+# podman_scratch DIR: podman on its own storage under DIR (the variable P
+# holds the command) and pod(), which runs it. crun refuses hybrid cgroups:
+# there podman runs in a mount namespace without the cgroup2 mount, as
+# `decant run` runs crun (docs/packaging.md).
+podman_scratch() {
+    podman_conf "$1"
+    mkdir -p "$1/ptmp"
+    P="podman --root $1/root --runroot $1/run --tmpdir $1/ptmp --volumepath $1/vol"
+    hybrid=0
+    if [ -d /sys/fs/cgroup/unified ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
+        require_tool unshare
+        hybrid=1
+    fi
+}
+pod() {
+    if [ "$hybrid" = 1 ]; then
+        unshare -m --propagation slave sh -c 'umount -l /sys/fs/cgroup/unified && exec "$@"' sh $P "$@"
+    else
+        $P "$@"
+    fi
+}
+
 # Prints the cached bullseye guest's path, building it on first use.
 bullseye_guest() {
     require_root "debootstrap guest"
